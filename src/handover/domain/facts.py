@@ -1,0 +1,91 @@
+"""The vocabulary of facts a situation can carry.
+
+The engine supplies a standard vocabulary (below), named after the sector's data standards (SSDA903 legal
+statuses, CIN census plan types) so the records system can fill it from a child's file. A protocol file may
+declare further facts of its own (with the question to ask a worker); a rule may read only declared facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class FactType(StrEnum):
+    BOOL = "bool"
+    ENUM = "enum"
+    SERVICE = "service"  # a service id declared in the protocol file
+    DATE = "date"
+    AGE = "age"  # derived from child.birth_date / child.unborn and event.date
+    NUMBER = "number"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """One fact: its name, type, allowed values (for enums) and the question a worker is asked for it."""
+
+    name: str
+    type: FactType
+    question: str
+    values: tuple[str, ...] = ()
+    derived: bool = False
+    cites: tuple[str, ...] = field(default=())
+
+
+# Legal statuses, aligned with SSDA903 `LS` where one exists (see docs/protocol-format.md for the mapping).
+LEGAL_STATUSES = (
+    "none",
+    "s20",  # V2/V3/V4: accommodated under section 20
+    "interim_care_order",  # C1
+    "care_order",  # C2: full care order, section 31
+    "placement_order",  # E1
+    "supervision_order",
+    "special_guardianship_order",
+    "child_arrangements_order",
+    "police_protection",  # L1
+    "remand",  # J1-J3, L2, L3 (youth justice)
+)
+
+# Plan types from the CIN census and SSDA903.
+PLAN_TYPES = ("none", "early_help", "cin", "cp", "cla", "care_leaver")
+
+ASYLUM_STATUSES = ("none", "unaccompanied_seeking_asylum", "leave_to_remain", "appeal_rights_exhausted", "fresh_claim")
+
+STANDARD_FACTS: dict[str, FactSpec] = {
+    f.name: f
+    for f in (
+        FactSpec("event.date", FactType.DATE, "On what date did the event happen?"),
+        FactSpec("child.birth_date", FactType.DATE, "What is the child's date of birth?"),
+        FactSpec("child.expected_birth_date", FactType.DATE, "What is the unborn child's expected date of birth?"),
+        FactSpec("child.unborn", FactType.BOOL, "Is the child unborn?", derived=True),
+        FactSpec("child.age", FactType.AGE, "How old is the child?", derived=True),
+        FactSpec("child.disability", FactType.BOOL, "Does the child have a disability?"),
+        FactSpec("child.legal_status", FactType.ENUM, "What is the child's legal status?", LEGAL_STATUSES),
+        FactSpec("child.plan", FactType.ENUM, "What plan is the child subject to?", PLAN_TYPES),
+        FactSpec("child.asylum_status", FactType.ENUM, "What is the child's asylum status?", ASYLUM_STATUSES),
+        FactSpec("child.age_disputed", FactType.BOOL, "Is the child's age disputed?"),
+        FactSpec("child.locality", FactType.TEXT, "In which locality does the child live?"),
+        FactSpec(
+            "siblings.in_care_proceedings",
+            FactType.BOOL,
+            "Is a sibling of the child currently subject to care proceedings?",
+        ),
+        FactSpec(
+            "siblings.care_proceedings_ended_on",
+            FactType.DATE,
+            "When did care proceedings about a sibling of the child last end?",
+        ),
+        FactSpec("mother.looked_after", FactType.BOOL, "Is the child's mother looked after?"),
+        FactSpec(
+            "history.previously_known",
+            FactType.BOOL,
+            "Has children's social care held the child's case before?",
+        ),
+        FactSpec("history.open", FactType.BOOL, "Is the child's case open now?", derived=True),
+        FactSpec("history.current_service", FactType.SERVICE, "Which service holds the child's case now?"),
+        FactSpec("history.last_service", FactType.SERVICE, "Which service held the case most recently?"),
+        FactSpec("history.last_team", FactType.TEXT, "Which team held the case most recently?"),
+        FactSpec("history.closed_on", FactType.DATE, "When was the child's case closed?"),
+    )
+}

@@ -1,0 +1,470 @@
+"""Load a protocol file: parse YAML, check its structure, check it as a whole, compile it.
+
+Every problem found is collected and raised together as a ProtocolError whose lines read
+``FILE: element.path: problem``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from handover.domain.calendar import Duration, DurationUnit, WorkingCalendar
+from handover.domain.conditions import ALWAYS, Condition, ConditionError, compile_condition, conjoin
+from handover.domain.errors import Problem, ProtocolError
+from handover.domain.facts import STANDARD_FACTS, FactSpec, FactType
+from handover.domain.protocol import schema
+from handover.domain.protocol.clauses import read_clauses
+from handover.domain.protocol.model import CompiledReadiness, CompiledRule, CompiledTimescale, Protocol
+from handover.domain.protocol.overlap import find_overlap
+
+PROTOCOLS_DIR = Path(__file__).resolve().parent.parent.parent / "protocols"
+
+# Facts about the transfer itself, available to rules (transfer.from) and readiness items (all of them).
+TRANSFER_FACTS = ("transfer.from", "transfer.to", "transfer.from_kind", "transfer.to_kind", "transfer.pathway")
+
+
+def bundled_protocols() -> dict[str, Path]:
+    """Protocol files shipped with Handover, by authority id (the file name without .yaml)."""
+    return {p.stem: p for p in sorted(PROTOCOLS_DIR.glob("*.yaml"))}
+
+
+def resolve_protocol_path(name_or_path: str) -> Path:
+    """A bundled protocol's name (e.g. 'dorset') or a path to a protocol file."""
+    bundled = bundled_protocols()
+    if name_or_path in bundled:
+        return bundled[name_or_path]
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    known = ", ".join(bundled) or "none"
+    raise ProtocolError([Problem(name_or_path, "", f"no such protocol file or bundled protocol (bundled: {known})")])
+
+
+def load_protocol(name_or_path: str | Path) -> Protocol:
+    path = resolve_protocol_path(str(name_or_path))
+    display = str(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise ProtocolError([Problem(display, "", f"cannot read file: {exc.strerror}")]) from exc
+    try:
+        raw = yaml.safe_load(raw_bytes)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProtocolError([Problem(display, where, f"not valid YAML: {problem}")]) from exc
+    if not isinstance(raw, dict):
+        raise ProtocolError([Problem(display, "", "a protocol file is a YAML mapping (format, authority, ...)")])
+    try:
+        spec = schema.ProtocolFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ProtocolError([_pydantic_problem(display, e) for e in exc.errors()]) from exc
+    return _Compiler(spec, path, raw_bytes).compile()
+
+
+def _pydantic_problem(file: str, error: Mapping[str, Any]) -> Problem:
+    path = ""
+    for part in error["loc"]:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (not part of the protocol format)"
+    elif error["type"] == "string_pattern_mismatch":
+        message = f"{error['input']!r} is not a valid identifier or clause ID ({error['msg']})"
+    return Problem(file, path, message)
+
+
+class _Compiler:
+    def __init__(self, spec: schema.ProtocolFile, path: Path, raw_bytes: bytes):
+        self.spec = spec
+        self.path = path
+        self.file = str(path)
+        self.raw_bytes = raw_bytes
+        self.problems: list[Problem] = []
+        self.cited: set[str] = set()
+        self._cite_paths: list[tuple[str, tuple[str, ...]]] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(Problem(self.file, where, message))
+
+    def compile(self) -> Protocol:
+        spec = self.spec
+        clauses = self._clauses()
+        self._unique("services", spec.services)
+        self._unique("facts", spec.facts)
+        self._unique("events", spec.events)
+        self._unique("routes", spec.routes)
+        self._unique("timelines", spec.timelines)
+        self._unique("pathways", spec.pathways)
+        self._unique("rules", spec.rules)
+        self._unique("document_types", spec.document_types)
+        self._unique("readiness", spec.readiness)
+        self._unique("meetings", spec.meetings)
+        self._unique("exceptions", spec.exceptions)
+        self._unique("timescales", spec.timescales)
+
+        services = {s.id: s for s in spec.services}
+        self.service_ids = frozenset(services)
+        teams: dict[str, tuple[schema.Service, schema.Team]] = {}
+        for i, service in enumerate(spec.services):
+            for j, team in enumerate(service.teams):
+                if team.id in teams:
+                    self.problem(f"services[{i}].teams[{j}].id", f"team id {team.id!r} is used twice")
+                teams[team.id] = (service, team)
+        facts = self._facts()
+        events = {e.id: e for e in spec.events}
+        for i, event in enumerate(spec.events):
+            if event.arrives_at and event.arrives_at not in services:
+                self.problem(f"events[{i}].arrives_at", f"unknown service {event.arrives_at!r}")
+        routes = {r.id: r for r in spec.routes}
+        timelines = {t.id: t for t in spec.timelines}
+        for i, timeline in enumerate(spec.timelines):
+            self._timeline(f"timelines[{i}]", timeline, facts)
+        pathways = {p.id: p for p in spec.pathways}
+        for i, pathway in enumerate(spec.pathways):
+            self._pathway(f"pathways[{i}]", pathway, routes, timelines)
+        rules_by_event = self._rules(pathways, events, facts)
+        document_types = {d.id: d for d in spec.document_types}
+        readiness = self._readiness(facts, document_types)
+        timescales = self._timescales(facts, events)
+        meetings = {m.id: m for m in spec.meetings}
+        self._meetings()
+        self._escalation()
+        self._exceptions_and_siblings()
+        self._reachability(services)
+        self._cites_everything(clauses)
+        if self.problems:
+            raise ProtocolError(self.problems)
+        calendar = WorkingCalendar(
+            subdivision=spec.calendar.subdivision, closure_days=spec.calendar.closure_days
+        )
+        return Protocol(
+            file=spec,
+            path=self.file,
+            version=f"{spec.source.version}+{hashlib.sha256(self.raw_bytes).hexdigest()[:12]}",
+            clauses=clauses,
+            facts=facts,
+            calendar=calendar,
+            rules_by_event=rules_by_event,
+            readiness=readiness,
+            timescales=timescales,
+            services=services,
+            teams=teams,
+            events=events,
+            routes=routes,
+            pathways=pathways,
+            timelines=timelines,
+            document_types=document_types,
+            meetings=meetings,
+        )
+
+    # -- pieces -------------------------------------------------------------------------------------
+
+    def _clauses(self) -> dict[str, str]:
+        source = self.path.parent / self.spec.source.document
+        try:
+            clauses = read_clauses(source)
+        except OSError:
+            self.problem("source.document", f"numbered copy {self.spec.source.document!r} not found beside the file")
+            return {}
+        prefix = self.spec.source.clause_prefix + "-"
+        if not clauses or not all(c.startswith(prefix) for c in clauses):
+            self.problem("source.clause_prefix", f"the numbered copy's clause IDs do not all start with {prefix!r}")
+        return clauses
+
+    def _unique(self, section: str, items: Iterable[Any]) -> None:
+        counts = Counter(getattr(item, "id", None) for item in items)
+        for index, item in enumerate(items):
+            if counts[item.id] > 1:
+                self.problem(f"{section}[{index}].id", f"id {item.id!r} is used more than once in {section}")
+
+    def _facts(self) -> dict[str, FactSpec]:
+        facts = dict(STANDARD_FACTS)
+        kinds = tuple(k.value for k in schema.ServiceKind)
+        facts["transfer.from"] = FactSpec("transfer.from", FactType.SERVICE, "Which service is transferring?")
+        facts["transfer.to"] = FactSpec("transfer.to", FactType.SERVICE, "Which service is receiving?")
+        facts["transfer.from_kind"] = FactSpec("transfer.from_kind", FactType.ENUM, "Kind of sender", kinds)
+        facts["transfer.to_kind"] = FactSpec("transfer.to_kind", FactType.ENUM, "Kind of receiver", kinds)
+        facts["transfer.pathway"] = FactSpec("transfer.pathway", FactType.TEXT, "Which pathway?")
+        for i, fact in enumerate(self.spec.facts):
+            where = f"facts[{i}]"
+            if fact.id in facts:
+                self.problem(f"{where}.id", f"{fact.id!r} is a standard fact; declare only the authority's own")
+                continue
+            if fact.type == "enum" and not fact.values:
+                self.problem(f"{where}.values", "an enum fact needs its list of values")
+            if fact.type != "enum" and fact.values:
+                self.problem(f"{where}.values", f"only enum facts take values (this one is {fact.type})")
+            self._cite(where, fact.cites)
+            facts[fact.id] = FactSpec(fact.id, FactType(fact.type), fact.question, fact.values, cites=fact.cites)
+        return facts
+
+    def _cite(self, where: str, cites: Iterable[str]) -> None:
+        for c in cites:
+            self.cited.add(c)
+        self._cite_paths.append((where, tuple(cites)))
+
+    def _condition(self, where: str, raw: Any, facts: Mapping[str, FactSpec]) -> Condition:
+        try:
+            return compile_condition(raw, facts, self.service_ids)
+        except ConditionError as exc:
+            self.problem(f"{where}.{exc.path}" if exc.path else where, exc.message)
+            return ALWAYS
+
+    def _timeline(self, where: str, timeline: schema.Timeline, facts: Mapping[str, FactSpec]) -> None:
+        step_ids = [s.id for s in timeline.steps]
+        seen: set[str] = set()
+        for j, step in enumerate(timeline.steps):
+            self._step(f"{where}.steps[{j}]", step, facts, seen, set(step_ids))
+            seen.add(step.id)
+        if timeline.transfer_by not in step_ids:
+            self.problem(f"{where}.transfer_by", f"no step {timeline.transfer_by!r} in this timeline")
+
+    def _step(
+        self,
+        where: str,
+        step: schema.Step,
+        facts: Mapping[str, FactSpec],
+        earlier: set[str],
+        all_steps: set[str],
+    ) -> None:
+        self._cite(where, step.cites)
+        modes = [m for m in ("after", "before", "at", "at_age") if getattr(step, m) is not None]
+        if len(modes) != 1:
+            self.problem(where, f"a step is due exactly one way (after, before, at or at_age); found {modes or 'none'}")
+            return
+        mode = modes[0]
+        if mode in ("after", "before"):
+            anchor = getattr(step, mode)
+            if step.within is None:
+                self.problem(f"{where}.within", f"a step due {mode} {anchor!r} needs 'within' (a duration)")
+            if anchor in all_steps and anchor not in earlier:
+                self.problem(
+                    f"{where}.{mode}",
+                    f"anchored on step {anchor!r}, which comes later in the timeline (steps must be in date order "
+                    "of dependency, so a cycle is impossible)",
+                )
+            elif anchor not in all_steps and anchor != "event":
+                spec = facts.get(anchor)
+                if spec is None or spec.type is not FactType.DATE:
+                    self.problem(
+                        f"{where}.{mode}",
+                        f"unknown anchor {anchor!r}: use 'event', an earlier step of this timeline or a date fact",
+                    )
+        elif mode == "at_age":
+            years = step.at_age.get(DurationUnit.YEARS) if step.at_age else 0
+            if years >= 26:
+                self.problem(f"{where}.at_age", f"{step.at_age} is past the age (25) at which any support ends")
+        elif mode == "at":
+            if step.within is not None:
+                self.problem(f"{where}.within", f"a step 'at' {step.at} takes no 'within'")
+            if step.at not in {m.id for m in self.spec.meetings}:
+                self.problem(f"{where}.at", f"unknown meeting {step.at!r} (declare it under 'meetings')")
+
+    def _pathway(self, where: str, pathway: schema.Pathway, routes: Mapping, timelines: Mapping) -> None:
+        self._cite(where, pathway.cites)
+        for k, service in enumerate(pathway.from_):
+            if service not in self.service_ids:
+                self.problem(f"{where}.from[{k}]", f"unknown service {service!r}")
+        target = pathway.to
+        chosen = [target.service is not None, target.previous_service, bool(target.choose_from)]
+        if sum(chosen) != 1:
+            self.problem(f"{where}.to", "give exactly one of service, previous_service or choose_from")
+        if target.service is not None and target.service not in self.service_ids:
+            self.problem(f"{where}.to.service", f"unknown service {target.service!r}")
+        for k, service in enumerate(target.choose_from):
+            if service not in self.service_ids:
+                self.problem(f"{where}.to.choose_from[{k}]", f"unknown service {service!r}")
+        if target.choose_from and not target.decided_by:
+            self.problem(f"{where}.to.decided_by", "when several services are possible, say who decides")
+        for k, decider in enumerate(target.decided_by):
+            if decider.service and decider.service not in self.service_ids:
+                self.problem(f"{where}.to.decided_by[{k}].service", f"unknown service {decider.service!r}")
+        if target.service is not None and target.service in pathway.from_:
+            self.problem(f"{where}.to.service", f"a pathway cannot go from {target.service!r} to itself")
+        if pathway.route not in routes:
+            self.problem(f"{where}.route", f"unknown route {pathway.route!r} (declare it under 'routes')")
+        if pathway.timeline not in timelines:
+            self.problem(f"{where}.timeline", f"unknown timeline {pathway.timeline!r}")
+
+    def _rules(
+        self, pathways: Mapping[str, schema.Pathway], events: Mapping[str, schema.Event], facts: Mapping[str, FactSpec]
+    ) -> dict[str, tuple[CompiledRule, ...]]:
+        compiled: dict[str, list[CompiledRule]] = {}
+        rule_ids = {r.id for r in self.spec.rules}
+        for i, rule in enumerate(self.spec.rules):
+            where = f"rules[{i}]"
+            self._cite(where, rule.cites)
+            if rule.event not in events:
+                self.problem(f"{where}.event", f"unknown event {rule.event!r} (declare it under 'events')")
+            pathway = pathways.get(rule.pathway)
+            if pathway is None:
+                self.problem(f"{where}.pathway", f"unknown pathway {rule.pathway!r}")
+                continue
+            for k, other in enumerate(rule.overrides):
+                if other not in rule_ids or other == rule.id:
+                    self.problem(f"{where}.overrides[{k}]", f"unknown rule {other!r}")
+            source = self._condition(f"{where}.when", {"fact": "transfer.from", "in": list(pathway.from_)}, facts)
+            condition = conjoin(source, self._condition(f"{where}.when", rule.when, facts))
+            compiled.setdefault(rule.event, []).append(
+                CompiledRule(rule, pathway, condition, frozenset(rule.overrides))
+            )
+        for event, rules in compiled.items():
+            self._overlaps(event, rules, facts)
+        return {event: tuple(rules) for event, rules in compiled.items()}
+
+    def _overlaps(self, event: str, rules: list[CompiledRule], facts: Mapping[str, FactSpec]) -> None:
+        index = {r.id: i for i, r in enumerate(self.spec.rules)}
+        for a, b in itertools.combinations(rules, 2):
+            if a.spec.id in b.overrides or b.spec.id in a.overrides:
+                continue
+            if (a.pathway.id, a.pathway.to) == (b.pathway.id, b.pathway.to):
+                continue
+            witness = find_overlap(a.condition, b.condition, facts, self.spec.services)
+            if witness is not None:
+                shown = ", ".join(f"{k}={v}" for k, v in sorted(witness.items()) if k != "event.date")
+                self.problem(
+                    f"rules[{index[b.spec.id]}]",
+                    f"rules {a.spec.id!r} and {b.spec.id!r} can both fire on event {event!r} with different "
+                    f"outcomes ({a.pathway.id} vs {b.pathway.id}), for example when {shown}; make them exclusive "
+                    "or say which one overrides the other",
+                )
+
+    def _readiness(
+        self, facts: Mapping[str, FactSpec], document_types: Mapping[str, schema.DocumentType]
+    ) -> tuple[CompiledReadiness, ...]:
+        for i, doc in enumerate(self.spec.document_types):
+            self._cite(f"document_types[{i}]", doc.cites)
+        out = []
+        for i, item in enumerate(self.spec.readiness):
+            where = f"readiness[{i}]"
+            self._cite(where, item.cites)
+            req = item.requires
+            documents = ([req.document] if req.document else []) + list(req.any_document)
+            kinds = sum([bool(req.document), bool(req.any_document), req.confirmed_by is not None])
+            if kinds != 1:
+                self.problem(f"{where}.requires", "requires exactly one of document, any_document or confirmed_by")
+            for doc in documents:
+                if doc not in document_types:
+                    self.problem(f"{where}.requires", f"unknown document type {doc!r} (declare it under document_types)")
+            if req.max_age is not None and not documents:
+                self.problem(f"{where}.requires.max_age", "max_age applies only to a document")
+            out.append(CompiledReadiness(item, self._condition(f"{where}.applies_when", item.applies_when, facts)))
+        return tuple(out)
+
+    def _timescales(
+        self, facts: Mapping[str, FactSpec], events: Mapping[str, schema.Event]
+    ) -> tuple[CompiledTimescale, ...]:
+        out = []
+        for i, timescale in enumerate(self.spec.timescales):
+            where = f"timescales[{i}]"
+            self._step(where, timescale, facts, set(), set())
+            for k, event in enumerate(timescale.on_event):
+                if event not in events:
+                    self.problem(f"{where}.on_event[{k}]", f"unknown event {event!r}")
+            condition = self._condition(f"{where}.applies_when", timescale.applies_when, facts)
+            out.append(CompiledTimescale(timescale, condition))
+        return tuple(out)
+
+    def _meetings(self) -> None:
+        cadence_days = {"weekly": 5, "monthly": 20}
+        for i, meeting in enumerate(self.spec.meetings):
+            where = f"meetings[{i}]"
+            self._cite(where, meeting.cites)
+            if meeting.cadence == "monthly" and meeting.week_of_month is None:
+                self.problem(f"{where}.week_of_month", "a monthly meeting needs week_of_month (1-4)")
+            if meeting.cutoff is not None and _approximate_working_days(meeting.cutoff) >= cadence_days[meeting.cadence]:
+                self.problem(
+                    f"{where}.cutoff",
+                    f"a cut-off of {meeting.cutoff} before a {meeting.cadence} meeting reaches back past the previous "
+                    "meeting, so no case could ever be listed in time",
+                )
+            for k, service in enumerate(meeting.chair_from):
+                if service not in self.service_ids:
+                    self.problem(f"{where}.chair_from[{k}]", f"unknown service {service!r}")
+
+    def _escalation(self) -> None:
+        levels = self.spec.escalation
+        previous: Duration | None = None
+        for i, level in enumerate(levels):
+            where = f"escalation[{i}]"
+            self._cite(where, level.cites)
+            if level.level != i + 1:
+                self.problem(f"{where}.level", f"levels are numbered 1, 2, 3... in order; expected {i + 1}")
+            if previous is not None and _approximate_working_days(level.after) <= _approximate_working_days(previous):
+                self.problem(f"{where}.after", f"{level.after} is not later than the level before ({previous})")
+            previous = level.after
+            if level.final and i != len(levels) - 1:
+                self.problem(f"{where}.final", "only the last level can be final")
+
+    def _exceptions_and_siblings(self) -> None:
+        for i, exception in enumerate(self.spec.exceptions):
+            self._cite(f"exceptions[{i}]", exception.cites)
+        if self.spec.siblings is not None:
+            self._cite("siblings", self.spec.siblings.cites)
+        for i, service in enumerate(self.spec.services):
+            self._cite(f"services[{i}]", service.cites)
+        for i, event in enumerate(self.spec.events):
+            self._cite(f"events[{i}]", event.cites)
+        for i, route in enumerate(self.spec.routes):
+            self._cite(f"routes[{i}]", route.cites)
+
+    def _reachability(self, services: Mapping[str, schema.Service]) -> None:
+        reached: set[str] = set()
+        for pathway in self.spec.pathways:
+            if pathway.to.service:
+                reached.add(pathway.to.service)
+            reached.update(pathway.to.choose_from)
+        for i, service in enumerate(self.spec.services):
+            if service.kind is schema.ServiceKind.FRONT_DOOR:
+                continue
+            if service.id not in reached:
+                self.problem(f"services[{i}]", f"no pathway reaches service {service.id!r}")
+
+    def _cites_everything(self, clauses: Mapping[str, str]) -> None:
+        if not clauses:
+            return
+        for where, cites in self._cite_paths:
+            for k, clause in enumerate(cites):
+                if clause not in clauses:
+                    self.problem(f"{where}.cites[{k}]", f"clause {clause} is not in {self.spec.source.document}")
+        outside: set[str] = set()
+        for i, entry in enumerate(self.spec.outside_engine):
+            for k, clause in enumerate(entry.clauses):
+                if clause not in clauses:
+                    self.problem(f"outside_engine[{i}].clauses[{k}]", f"clause {clause} is not in the source")
+                outside.add(clause)
+        missing = [c for c in clauses if c not in self.cited and c not in outside]
+        if missing:
+            self.problem(
+                "outside_engine",
+                f"{len(missing)} clause(s) neither cited by an element nor listed under outside_engine: "
+                + ", ".join(missing),
+            )
+
+
+_WORKING_DAYS_PER_UNIT = {
+    DurationUnit.WORKING_DAYS: 1.0,
+    DurationUnit.DAYS: 5 / 7,
+    DurationUnit.HOURS: 5 / 7 / 24,
+    DurationUnit.WEEKS: 5.0,
+    DurationUnit.MONTHS: 21.0,
+    DurationUnit.YEARS: 252.0,
+}
+
+
+def _approximate_working_days(duration: Duration) -> float:
+    """Rough length in working days, only for comparing durations of different units in checks."""
+    return sum(amount * _WORKING_DAYS_PER_UNIT[unit] for amount, unit in duration.parts)

@@ -1,0 +1,68 @@
+"""A compiled protocol: the validated file plus indexes and compiled conditions, ready for decisions.
+
+Built only by `loader.load_protocol`; immutable afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handover.domain.calendar import WorkingCalendar
+from handover.domain.conditions import Condition
+from handover.domain.facts import FactSpec
+from handover.domain.protocol import schema
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    spec: schema.Rule
+    pathway: schema.Pathway
+    condition: Condition  # the rule's `when` and the pathway's `from`, together
+    overrides: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CompiledReadiness:
+    spec: schema.ReadinessItem
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class CompiledTimescale:
+    spec: schema.Timescale
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One authority's protocol, compiled. `version` is a content hash recorded on every transfer."""
+
+    file: schema.ProtocolFile
+    path: str
+    version: str
+    clauses: dict[str, str]
+    facts: dict[str, FactSpec]
+    calendar: WorkingCalendar
+    rules_by_event: dict[str, tuple[CompiledRule, ...]]
+    readiness: tuple[CompiledReadiness, ...]
+    timescales: tuple[CompiledTimescale, ...]
+    services: dict[str, schema.Service] = field(default_factory=dict)
+    teams: dict[str, tuple[schema.Service, schema.Team]] = field(default_factory=dict)
+    events: dict[str, schema.Event] = field(default_factory=dict)
+    routes: dict[str, schema.Route] = field(default_factory=dict)
+    pathways: dict[str, schema.Pathway] = field(default_factory=dict)
+    timelines: dict[str, schema.Timeline] = field(default_factory=dict)
+    document_types: dict[str, schema.DocumentType] = field(default_factory=dict)
+    meetings: dict[str, schema.Meeting] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.file.authority.id
+
+    def quote(self, clause_ids: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
+        """The cited clauses with their text, for showing a user why."""
+        return [{"id": c, "text": self.clauses.get(c, "")} for c in clause_ids]
+
+    def service_kind(self, service_id: str | None) -> str | None:
+        service = self.services.get(service_id) if service_id else None
+        return service.kind.value if service else None

@@ -1,0 +1,289 @@
+"""The shape of a protocol file (YAML), checked structurally by pydantic.
+
+Structural checks (types, required keys, unknown keys) live here; checks that need the whole file (unknown
+team, undeclared fact, overlapping rules, unreachable team, impossible timescale) live in `loader.py`.
+The format is documented in docs/protocol-format.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from handover.domain.calendar import Duration
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case identifier")]
+ClauseId = Annotated[str, Field(pattern=r"^[A-Z]+-\d{3}$", description="clause ID such as D-025")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Cited(Strict):
+    cites: tuple[ClauseId, ...] = Field(min_length=1, description="clause IDs of the numbered source")
+    note: str | None = None
+
+
+class ServiceKind(StrEnum):
+    FRONT_DOOR = "front_door"
+    EARLY_HELP = "early_help"
+    ASSESSMENT = "assessment"
+    CIN_CP = "cin_cp"
+    COURT = "court"
+    LAC = "lac"
+    LEAVING_CARE = "leaving_care"
+    DISABILITY = "disability"
+    PRIVATE_FOSTERING = "private_fostering"
+    FOSTERING = "fostering"
+    SEPARATED_CHILDREN = "separated_children"
+    ADOPTION_AGENCY = "adoption_agency"
+    OTHER_AUTHORITY = "other_authority"
+
+
+class RouteKind(StrEnum):
+    TRANSFER_MEETING = "transfer_meeting"
+    PANEL = "panel"
+    MANAGER_AGREEMENT = "manager_agreement"
+    DIRECT = "direct"
+
+
+def _parse_duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a duration is text such as '3 working days', '2 weeks' or '15 years 9 months'")
+    return Duration.parse(value)
+
+
+DurationField = Annotated[Duration, BeforeValidator(_parse_duration), PlainSerializer(str)]
+
+
+class Team(Strict):
+    id: Identifier
+    name: str
+    locality: str | None = None
+
+
+class Service(Cited):
+    id: Identifier
+    name: str
+    kind: ServiceKind
+    teams: tuple[Team, ...] = Field(min_length=1)
+    external: bool = False
+
+
+class Fact(Cited):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
+    type: Literal["bool", "enum", "date", "number", "text", "service"]
+    question: str
+    values: tuple[Identifier, ...] = ()
+
+
+class Event(Cited):
+    id: Identifier
+    name: str
+    arrives_at: Identifier | None = Field(
+        default=None, description="service where the event arrives (the front door for a referral)"
+    )
+
+
+class Route(Cited):
+    id: Identifier
+    name: str
+    kind: RouteKind
+    decided_by: tuple[str, ...] = ()
+
+
+class Role(StrEnum):
+    SOCIAL_WORKER = "social_worker"
+    PERSONAL_ADVISER = "personal_adviser"
+    FAMILY_SUPPORT_PRACTITIONER = "family_support_practitioner"
+    PRACTICE_MANAGER = "practice_manager"
+    TEAM_MANAGER = "team_manager"
+    SERVICE_MANAGER = "service_manager"
+    HEAD_OF_SERVICE = "head_of_service"
+    SERVICE_DIRECTOR = "service_director"
+    BUSINESS_SUPPORT = "business_support"
+
+
+class Decider(Strict):
+    """Who decides: a role (in a service), or a body such as the Legal Gateway Panel."""
+
+    role: Role | None = None
+    service: Identifier | None = None
+    body: str | None = None
+
+    def __str__(self) -> str:
+        if self.body:
+            return self.body
+        role = self.role.value.replace("_", " ") if self.role else "manager"
+        return f"{role} ({self.service})" if self.service else role
+
+
+class Target(Strict):
+    """Where a pathway goes: a service, the service that held the case before, or several for people to decide."""
+
+    service: Identifier | None = None
+    previous_service: bool = False
+    choose_from: tuple[Identifier, ...] = ()
+    decided_by: tuple[Decider, ...] = ()
+
+
+class Step(Strict):
+    """One step of a timeline: due a duration after (or before) an anchor, or at a child's age."""
+
+    id: Identifier
+    name: str
+    after: str | None = Field(default=None, description="anchor: 'event', another step id, or a date fact")
+    before: str | None = None
+    within: DurationField | None = None
+    at_age: DurationField | None = None
+    at: Identifier | None = Field(default=None, description="a meeting id: the next sitting the case can make")
+    roll_to_working_day: bool = False
+    cites: tuple[ClauseId, ...] = Field(min_length=1)
+    note: str | None = None
+
+
+class Timescale(Step):
+    """A standing timescale: starts when one of its events happens (or always) and its condition holds."""
+
+    on_event: tuple[Identifier, ...] = ()
+    applies_when: Any = None
+
+
+class Timeline(Strict):
+    id: Identifier
+    name: str
+    steps: tuple[Step, ...] = Field(min_length=1)
+    transfer_by: Identifier = Field(description="the step whose due date is the transfer date")
+
+
+class Pathway(Cited):
+    id: Identifier
+    name: str
+    from_: tuple[Identifier, ...] = Field(alias="from", min_length=1)
+    to: Target
+    route: Identifier
+    transfer_point: str
+    timeline: Identifier
+    secondary: bool = Field(default=False, description="a secondary allocation, e.g. a personal adviser")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
+
+
+class Rule(Cited):
+    id: Identifier
+    event: Identifier
+    when: Any = None
+    pathway: Identifier
+    overrides: tuple[Identifier, ...] = ()
+
+
+class Requirement(Strict):
+    document: Identifier | None = None
+    any_document: tuple[Identifier, ...] = ()
+    max_age: DurationField | None = None
+    confirmed_by: Role | None = None
+
+
+class ReadinessItem(Cited):
+    id: Identifier
+    name: str
+    applies_when: Any = None
+    requires: Requirement
+    blocking: bool = True
+
+
+class DocumentType(Cited):
+    id: Identifier
+    name: str
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+
+
+class Meeting(Strict):
+    id: Identifier
+    name: str
+    cadence: Literal["weekly", "monthly"]
+    weekday: Weekday
+    week_of_month: int | None = Field(default=None, ge=1, le=4)
+    time: dt.time
+    cutoff: DurationField | None = None
+    chair_from: tuple[Identifier, ...] = ()
+    cites: tuple[ClauseId, ...] = Field(min_length=1)
+    note: str | None = None
+
+
+class EscalationLevel(Strict):
+    level: int = Field(ge=1)
+    who: Role
+    after: DurationField
+    final: bool = False
+    cites: tuple[ClauseId, ...] = Field(min_length=1)
+    note: str | None = None
+
+
+class PermittedException(Cited):
+    id: Identifier
+    name: str
+    allows: Literal["more_than_one_worker_per_family", "siblings_with_different_workers"]
+    requires_reason: bool = True
+
+
+class SiblingPolicy(Cited):
+    same_worker: bool
+
+
+class OutsideEngine(Strict):
+    clauses: tuple[ClauseId, ...] = Field(min_length=1)
+    reason: str
+
+
+class Authority(Strict):
+    id: Identifier
+    name: str
+
+
+class Source(Strict):
+    title: str
+    version: str
+    published: dt.date
+    document: str = Field(description="file name of the numbered copy, shipped beside the protocol file")
+    clause_prefix: Annotated[str, Field(pattern=r"^[A-Z]+$")]
+
+
+class CalendarSettings(Strict):
+    subdivision: Literal["ENG", "WLS"] = "ENG"
+    closure_days: tuple[dt.date, ...] = ()
+
+
+class ProtocolFile(Strict):
+    format: Literal["handover-protocol/1"]
+    authority: Authority
+    source: Source
+    calendar: CalendarSettings = CalendarSettings()
+    services: tuple[Service, ...] = Field(min_length=1)
+    facts: tuple[Fact, ...] = ()
+    events: tuple[Event, ...] = Field(min_length=1)
+    routes: tuple[Route, ...] = Field(min_length=1)
+    timelines: tuple[Timeline, ...] = Field(min_length=1)
+    pathways: tuple[Pathway, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...] = Field(min_length=1)
+    document_types: tuple[DocumentType, ...] = ()
+    readiness: tuple[ReadinessItem, ...] = ()
+    meetings: tuple[Meeting, ...] = ()
+    escalation: tuple[EscalationLevel, ...] = ()
+    exceptions: tuple[PermittedException, ...] = ()
+    siblings: SiblingPolicy | None = None
+    timescales: tuple[Timescale, ...] = Field(default=(), description="standing timescales outside a transfer's timeline")
+    outside_engine: tuple[OutsideEngine, ...] = ()
