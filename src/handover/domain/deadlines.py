@@ -103,12 +103,15 @@ def standing_timescales(
         if spec.on_event and facts["event"] not in spec.on_event:
             continue
         applies = compiled.condition.evaluate(facts)
-        if applies is False:
+        if applies is False or (applies is None and not spec.on_event):
+            # A timescale with no triggering event (an age, say) is shown only when it surely applies.
             continue
         deadline = _step(protocol, facts, spec, {}, today, milestones.get(spec.id))
         if applies is None:
             missing = tuple(compiled.condition.missing(facts))
-            deadline = Deadline(**{**deadline.__dict__, "status": "unknown", "missing_facts": missing})
+            deadline = Deadline(
+                **{**deadline.__dict__, "status": "unknown", "missing_facts": missing, "working_days_left": None}
+            )
         out.append(deadline)
     return out
 

@@ -1,0 +1,142 @@
+"""Malformed protocol files fail with messages that name the file, the element path and the problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from handover.domain.errors import ProtocolError
+from handover.domain.protocol.loader import PROTOCOLS_DIR, bundled_protocols, load_protocol
+
+DORSET = PROTOCOLS_DIR / "dorset.yaml"
+SOURCE = PROTOCOLS_DIR / "dorset-transfer-protocol-2017.numbered.md"
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    shutil.copy(SOURCE, tmp_path / SOURCE.name)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def dorset_data() -> dict:
+    return yaml.safe_load(DORSET.read_text(encoding="utf-8"))
+
+
+def _problems(path: Path) -> str:
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(str(path))
+    return str(caught.value)
+
+
+def _index(items: list[dict], ident: str) -> int:
+    return next(i for i, item in enumerate(items) if item["id"] == ident)
+
+
+def test_bundled_protocols_load():
+    assert {"dorset"} <= set(bundled_protocols())
+    for name in bundled_protocols():
+        assert load_protocol(name).clauses
+
+
+def test_unknown_team_in_pathway(tmp_path, dorset_data):
+    i = _index(dorset_data["pathways"], "assessment_to_cin_cp")
+    dorset_data["pathways"][i]["to"] = {"service": "cin_and_cp"}
+    message = _problems(_write(tmp_path, dorset_data))
+    assert f"broken.yaml: pathways[{i}].to.service: unknown service 'cin_and_cp'" in message
+
+
+def test_rule_reading_an_undeclared_fact(tmp_path, dorset_data):
+    i = _index(dorset_data["rules"], "referral_to_early_help")
+    dorset_data["rules"][i]["when"] = {"all": [{"fact": "mash_decision", "is": "early_help"}, {"fact": "mood", "is": "sad"}]}
+    message = _problems(_write(tmp_path, dorset_data))
+    assert f"rules[{i}].when.all[1].fact: reads fact 'mood', which is not declared" in message
+
+
+def test_enum_value_not_declared(tmp_path, dorset_data):
+    i = _index(dorset_data["rules"], "referral_to_early_help")
+    dorset_data["rules"][i]["when"] = {"fact": "mash_decision", "is": "earlyhelp"}
+    message = _problems(_write(tmp_path, dorset_data))
+    assert f"rules[{i}].when.is: unknown value 'earlyhelp' for mash_decision" in message
+
+
+def test_two_rules_that_can_both_fire_with_different_outcomes(tmp_path, dorset_data):
+    i = _index(dorset_data["rules"], "referral_to_chad")
+    dorset_data["rules"][i]["overrides"] = []
+    message = _problems(_write(tmp_path, dorset_data))
+    assert "rules 'referral_to_chad' and 'referral_to_assessment' can both fire on event 'referral'" in message
+    assert "chad_eligible=True" in message and "mash_decision=assessment" in message
+
+
+def test_a_service_no_pathway_reaches(tmp_path, dorset_data):
+    dorset_data["services"].append(
+        {"id": "youth_justice", "name": "Youth Justice", "kind": "cin_cp", "cites": ["D-001"],
+         "teams": [{"id": "yot", "name": "YOT"}]}
+    )
+    message = _problems(_write(tmp_path, dorset_data))
+    assert f"services[{len(dorset_data['services']) - 1}]: no pathway reaches service 'youth_justice'" in message
+
+
+def test_impossible_timescales(tmp_path, dorset_data):
+    meeting = _index(dorset_data["meetings"], "transfer_meeting")
+    dorset_data["meetings"][meeting]["cutoff"] = "6 working days"
+    timeline = _index(dorset_data["timelines"], "weekly_meeting")
+    steps = dorset_data["timelines"][timeline]["steps"]
+    handover = _index(steps, "handover_meeting")
+    steps[handover]["after"] = "formal_transfer"  # comes later: a cycle in waiting
+    sixteen = _index(dorset_data["timelines"], "sixteen_plus")
+    dorset_data["timelines"][sixteen]["steps"][0]["at_age"] = "30 years"
+    message = _problems(_write(tmp_path, dorset_data))
+    assert f"meetings[{meeting}].cutoff: a cut-off of 6 working days before a weekly meeting reaches back" in message
+    assert f"timelines[{timeline}].steps[{handover}].after: anchored on step 'formal_transfer', which comes later" in message
+    assert f"timelines[{sixteen}].steps[0].at_age: 30 years is past the age (25)" in message
+
+
+def test_bad_duration_text(tmp_path, dorset_data):
+    dorset_data["timescales"][0]["within"] = "3 fortnights"
+    message = _problems(_write(tmp_path, dorset_data))
+    assert "timescales[0].within" in message and "cannot read duration '3 fortnights'" in message
+
+
+def test_citation_of_a_clause_that_does_not_exist(tmp_path, dorset_data):
+    dorset_data["rules"][0]["cites"] = ["D-999"]
+    message = _problems(_write(tmp_path, dorset_data))
+    assert "rules[0].cites[0]: clause D-999 is not in dorset-transfer-protocol-2017.numbered.md" in message
+
+
+def test_a_clause_neither_encoded_nor_explained(tmp_path, dorset_data):
+    dorset_data["outside_engine"] = [e for e in dorset_data["outside_engine"] if "D-029" not in e["clauses"]]
+    message = _problems(_write(tmp_path, dorset_data))
+    assert "outside_engine:" in message and "D-029" in message and "neither cited" in message
+
+
+def test_unknown_key_and_missing_section(tmp_path, dorset_data):
+    dorset_data["pathways"][0]["colour"] = "blue"
+    del dorset_data["rules"]
+    message = _problems(_write(tmp_path, dorset_data))
+    assert "pathways[0].colour: unknown key (not part of the protocol format)" in message
+    assert "rules: Field required" in message
+
+
+def test_not_yaml(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("format: handover-protocol/1\nservices: [unclosed\n", encoding="utf-8")
+    message = _problems(path)
+    assert "bad.yaml: line 3, column 1: not valid YAML" in message
+
+
+def test_no_such_protocol():
+    with pytest.raises(ProtocolError, match="no such protocol file or bundled protocol"):
+        load_protocol("atlantis")
+
+
+def test_all_problems_reported_at_once(tmp_path, dorset_data):
+    dorset_data["pathways"][0]["route"] = "carrier_pigeon"
+    dorset_data["rules"][0]["event"] = "earthquake"
+    message = _problems(_write(tmp_path, dorset_data))
+    assert "pathways[0].route: unknown route 'carrier_pigeon'" in message
+    assert "rules[0].event: unknown event 'earthquake'" in message
