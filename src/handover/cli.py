@@ -27,7 +27,9 @@ class InputError(Exception):
     """Bad input on the command line: reported in one line, exit code 2."""
 
 
-def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     parser = _parser()
@@ -111,10 +113,14 @@ def _show(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     ]
     for service in spec.services:
         teams = ", ".join(t.name for t in service.teams)
-        out.append(f"  {service.id} — {service.name} [{service.kind.value}]: {teams}  ({', '.join(service.cites)})")
+        out.append(
+            f"  {service.id} — {service.name} [{service.kind.value}]: {teams}  ({', '.join(service.cites)})"
+        )
     out += ["", "Pathways (from -> to, route, transfer point):"]
     for p in spec.pathways:
-        target = p.to.service or ("the previous team" if p.to.previous_service else " or ".join(p.to.choose_from))
+        target = p.to.service or (
+            "the previous team" if p.to.previous_service else " or ".join(p.to.choose_from)
+        )
         extra = " [secondary allocation]" if p.secondary else ""
         out.append(
             f"  {p.id}: {', '.join(p.from_)} -> {target}; {protocol.routes[p.route].name}; {p.transfer_point}"
@@ -124,7 +130,9 @@ def _show(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     for event, rules in protocol.rules_by_event.items():
         out.append(f"  {event} — {protocol.events[event].name}")
         for rule in rules:
-            out.append(f"    {rule.spec.id}: when {rule.condition.explain()} -> {rule.pathway.id}  ({', '.join(rule.spec.cites)})")
+            out.append(
+                f"    {rule.spec.id}: when {rule.condition.explain()} -> {rule.pathway.id}  ({', '.join(rule.spec.cites)})"
+            )
     out += ["", "Timelines:"]
     for timeline in spec.timelines:
         out.append(f"  {timeline.id} — {timeline.name} (transfer by {timeline.transfer_by})")
@@ -138,18 +146,27 @@ def _show(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     for compiled in protocol.readiness:
         item = compiled.spec
         flag = "blocks" if item.blocking else "advisory"
-        out.append(f"  {item.id}: {item.name} [{flag}] when {compiled.condition.explain()}  ({', '.join(item.cites)})")
+        out.append(
+            f"  {item.id}: {item.name} [{flag}] when {compiled.condition.explain()}  ({', '.join(item.cites)})"
+        )
     out += ["", "Meetings:"]
     for m in spec.meetings:
         cutoff = f", cut-off {m.cutoff} before" if m.cutoff else ""
-        out.append(f"  {m.id}: {m.name}, {m.cadence} on {m.weekday.value} at {m.time:%H:%M}{cutoff}  ({', '.join(m.cites)})")
+        out.append(
+            f"  {m.id}: {m.name}, {m.cadence} on {m.weekday.value} at {m.time:%H:%M}{cutoff}  ({', '.join(m.cites)})"
+        )
     out += ["", "Escalation:"]
     for level in spec.escalation:
         final = " (final)" if level.final else ""
-        out.append(f"  {level.level}. {level.who.value.replace('_', ' ')} after {level.after}{final}  ({', '.join(level.cites)})")
+        out.append(
+            f"  {level.level}. {level.who.value.replace('_', ' ')} after {level.after}{final}  ({', '.join(level.cites)})"
+        )
     if spec.exceptions:
         out += ["", "Permitted exceptions:"]
-        out += [f"  {e.id}: {e.name} — allows {e.allows.replace('_', ' ')}  ({', '.join(e.cites)})" for e in spec.exceptions]
+        out += [
+            f"  {e.id}: {e.name} — allows {e.allows.replace('_', ' ')}  ({', '.join(e.cites)})"
+            for e in spec.exceptions
+        ]
     print("\n".join(out), file=stdout)
     return 0
 
@@ -173,7 +190,9 @@ def _read_situation(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"situation: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+        raise InputError(
+            f"situation: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
     if not isinstance(data, dict):
         raise InputError("situation: must be a JSON object")
     return data
@@ -227,9 +246,13 @@ def _route(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 def _decision_text(data: dict[str, Any]) -> list[str]:
     lines = [f"Outcome: {data['outcome']} — {data['reason']}"]
     if data.get("receiving_service"):
-        lines.append(f"Receiving service: {data['receiving_service_name']} (teams: {', '.join(data['teams'])})")
+        lines.append(
+            f"Receiving service: {data['receiving_service_name']} (teams: {', '.join(data['teams'])})"
+        )
     if data.get("decided_by"):
-        lines.append(f"To be decided by: {'; '.join(data['decided_by'])} between {', '.join(data['candidate_services'])}")
+        lines.append(
+            f"To be decided by: {'; '.join(data['decided_by'])} between {', '.join(data['candidate_services'])}"
+        )
     if data.get("pathway"):
         lines.append(f"Pathway: {data['pathway_name']} — route: {data['route']['name']}")
         lines.append(f"Transfer point: {data['transfer_point']}")
@@ -258,10 +281,12 @@ def _deadlines(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         "timeline": [deadline_data(protocol, d) for d in steps],
         "timescales": [deadline_data(protocol, d) for d in standing],
     }
-    text = _decision_text(data["decision"]) + ["", f"Deadlines on {today.isoformat()}:"]
+    text = [*_decision_text(data["decision"]), "", f"Deadlines on {today.isoformat()}:"]
     for item in data["timeline"] + data["timescales"]:
         left = "" if item["working_days_left"] is None else f", {item['working_days_left']} working days left"
-        text.append(f"  {item['due'] or 'unknown':10}  {item['name']} [{item['status']}{left}] ({item['basis']})")
+        text.append(
+            f"  {item['due'] or 'unknown':10}  {item['name']} [{item['status']}{left}] ({item['basis']})"
+        )
     return _emit(args, stdout, data, text)
 
 

@@ -52,7 +52,9 @@ def test_unknown_team_in_pathway(tmp_path, dorset_data):
 
 def test_rule_reading_an_undeclared_fact(tmp_path, dorset_data):
     i = _index(dorset_data["rules"], "referral_to_early_help")
-    dorset_data["rules"][i]["when"] = {"all": [{"fact": "mash_decision", "is": "early_help"}, {"fact": "mood", "is": "sad"}]}
+    dorset_data["rules"][i]["when"] = {
+        "all": [{"fact": "mash_decision", "is": "early_help"}, {"fact": "mood", "is": "sad"}]
+    }
     message = _problems(_write(tmp_path, dorset_data))
     assert f"rules[{i}].when.all[1].fact: reads fact 'mood', which is not declared" in message
 
@@ -68,17 +70,26 @@ def test_two_rules_that_can_both_fire_with_different_outcomes(tmp_path, dorset_d
     i = _index(dorset_data["rules"], "referral_to_chad")
     dorset_data["rules"][i]["overrides"] = []
     message = _problems(_write(tmp_path, dorset_data))
-    assert "rules 'referral_to_chad' and 'referral_to_assessment' can both fire on event 'referral'" in message
+    assert (
+        "rules 'referral_to_chad' and 'referral_to_assessment' can both fire on event 'referral'" in message
+    )
     assert "chad_eligible=True" in message and "mash_decision=assessment" in message
 
 
 def test_a_service_no_pathway_reaches(tmp_path, dorset_data):
     dorset_data["services"].append(
-        {"id": "youth_justice", "name": "Youth Justice", "kind": "cin_cp", "cites": ["D-001"],
-         "teams": [{"id": "yot", "name": "YOT"}]}
+        {
+            "id": "youth_justice",
+            "name": "Youth Justice",
+            "kind": "cin_cp",
+            "cites": ["D-001"],
+            "teams": [{"id": "yot", "name": "YOT"}],
+        }
     )
     message = _problems(_write(tmp_path, dorset_data))
-    assert f"services[{len(dorset_data['services']) - 1}]: no pathway reaches service 'youth_justice'" in message
+    assert (
+        f"services[{len(dorset_data['services']) - 1}]: no pathway reaches service 'youth_justice'" in message
+    )
 
 
 def test_impossible_timescales(tmp_path, dorset_data):
@@ -91,8 +102,14 @@ def test_impossible_timescales(tmp_path, dorset_data):
     sixteen = _index(dorset_data["timelines"], "sixteen_plus")
     dorset_data["timelines"][sixteen]["steps"][0]["at_age"] = "30 years"
     message = _problems(_write(tmp_path, dorset_data))
-    assert f"meetings[{meeting}].cutoff: a cut-off of 6 working days before a weekly meeting reaches back" in message
-    assert f"timelines[{timeline}].steps[{handover}].after: anchored on step 'formal_transfer', which comes later" in message
+    assert (
+        f"meetings[{meeting}].cutoff: a cut-off of 6 working days before a weekly meeting reaches back"
+        in message
+    )
+    assert (
+        f"timelines[{timeline}].steps[{handover}].after: anchored on step 'formal_transfer', which comes later"
+        in message
+    )
     assert f"timelines[{sixteen}].steps[0].at_age: 30 years is past the age (25)" in message
 
 

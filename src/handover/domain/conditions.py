@@ -69,8 +69,10 @@ def shift_back(day: dt.date, years: int, months: int, days: int) -> dt.date:
 
 def calendar_parts(duration: Duration) -> tuple[int, int, int]:
     """(years, months, days) of a calendar duration; working days and hours are refused in conditions."""
-    if duration.get(DurationUnit.WORKING_DAYS) or duration.get(DurationUnit.HOURS) or not all(
-        unit.is_calendar for _, unit in duration.parts
+    if (
+        duration.get(DurationUnit.WORKING_DAYS)
+        or duration.get(DurationUnit.HOURS)
+        or not all(unit.is_calendar for _, unit in duration.parts)
     ):
         raise DurationError(f"'{duration}' is not a calendar duration")
     days = duration.get(DurationUnit.WEEKS) * 7 + duration.get(DurationUnit.DAYS)
@@ -193,7 +195,9 @@ def _gather_leaves(tree: Any, out: list[Leaf]) -> None:
 
 def _compile(raw: Any, path: str, facts: Mapping[str, FactSpec], services: frozenset[str]) -> Any:
     if not isinstance(raw, Mapping):
-        raise ConditionError(path, f"a condition is a mapping with 'all', 'any', 'not' or 'fact', not {raw!r}")
+        raise ConditionError(
+            path, f"a condition is a mapping with 'all', 'any', 'not' or 'fact', not {raw!r}"
+        )
     keys = set(raw)
     if keys & {"all", "any"}:
         if len(keys) != 1:
@@ -265,7 +269,9 @@ def _compile_leaf(raw: Mapping[str, Any], path: str, facts: Mapping[str, FactSpe
     op_path = f"{path}.{op}" if path else op
     allowed = _OPERATORS_BY_TYPE[spec.type]
     if op not in allowed:
-        raise ConditionError(op_path, f"operator {op!r} does not apply to {spec.type} fact {name!r} (use {allowed})")
+        raise ConditionError(
+            op_path, f"operator {op!r} does not apply to {spec.type} fact {name!r} (use {allowed})"
+        )
     value = _check_value(spec, op, raw[op], op_path, services)
     leaf = Leaf(name, op, value)
     if spec.type is FactType.AGE:
@@ -285,7 +291,9 @@ def _check_value(spec: FactSpec, op: str, value: Any, path: str, services: froze
             duration = value if isinstance(value, Duration) else Duration.parse(str(value))
             calendar_parts(duration)
         except (DurationError, ValueError) as exc:
-            raise ConditionError(path, f"{exc} (conditions take calendar durations: days, weeks, months, years)")
+            raise ConditionError(
+                path, f"{exc} (conditions take calendar durations: days, weeks, months, years)"
+            ) from None
         return duration
     if spec.type is FactType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -65,7 +65,9 @@ def _sitting_on_or_after(meeting: schema.Meeting, day: dt.date) -> dt.date:
     year, month = day.year, day.month
     while True:
         first = dt.date(year, month, 1)
-        candidate = first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * ((meeting.week_of_month or 1) - 1))
+        candidate = first + dt.timedelta(
+            days=(weekday - first.weekday()) % 7 + 7 * ((meeting.week_of_month or 1) - 1)
+        )
         if candidate >= day:
             return candidate
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -93,7 +95,11 @@ def timeline(
 
 
 def standing_timescales(
-    protocol: Protocol, facts: Mapping[str, Any], *, today: dt.date, milestones: Mapping[str, dt.date] | None = None
+    protocol: Protocol,
+    facts: Mapping[str, Any],
+    *,
+    today: dt.date,
+    milestones: Mapping[str, dt.date] | None = None,
 ) -> list[Deadline]:
     """The protocol's timescales that the situation starts (or may start, with the facts still missing)."""
     milestones = milestones or {}
@@ -110,7 +116,12 @@ def standing_timescales(
         if applies is None:
             missing = tuple(compiled.condition.missing(facts))
             deadline = Deadline(
-                **{**deadline.__dict__, "status": "unknown", "missing_facts": missing, "working_days_left": None}
+                **{
+                    **deadline.__dict__,
+                    "status": "unknown",
+                    "missing_facts": missing,
+                    "working_days_left": None,
+                }
             )
         out.append(deadline)
     return out
@@ -163,7 +174,9 @@ def _step(
     )
 
 
-def _anchor(anchor: str | None, facts: Mapping[str, Any], known: Mapping[str, dt.date | None]) -> dt.date | None:
+def _anchor(
+    anchor: str | None, facts: Mapping[str, Any], known: Mapping[str, dt.date | None]
+) -> dt.date | None:
     if anchor == "event":
         return facts["event.date"]
     if anchor in known:

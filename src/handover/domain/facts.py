@@ -50,14 +50,22 @@ LEGAL_STATUSES = (
 # Plan types from the CIN census and SSDA903.
 PLAN_TYPES = ("none", "early_help", "cin", "cp", "cla", "care_leaver")
 
-ASYLUM_STATUSES = ("none", "unaccompanied_seeking_asylum", "leave_to_remain", "appeal_rights_exhausted", "fresh_claim")
+ASYLUM_STATUSES = (
+    "none",
+    "unaccompanied_seeking_asylum",
+    "leave_to_remain",
+    "appeal_rights_exhausted",
+    "fresh_claim",
+)
 
 STANDARD_FACTS: dict[str, FactSpec] = {
     f.name: f
     for f in (
         FactSpec("event.date", FactType.DATE, "On what date did the event happen?"),
         FactSpec("child.birth_date", FactType.DATE, "What is the child's date of birth?"),
-        FactSpec("child.expected_birth_date", FactType.DATE, "What is the unborn child's expected date of birth?"),
+        FactSpec(
+            "child.expected_birth_date", FactType.DATE, "What is the unborn child's expected date of birth?"
+        ),
         FactSpec("child.unborn", FactType.BOOL, "Is the child unborn?", derived=True),
         FactSpec("child.age", FactType.AGE, "How old is the child?", derived=True),
         FactSpec("child.disability", FactType.BOOL, "Does the child have a disability?"),

@@ -67,8 +67,14 @@ def assess(
             missing = tuple(compiled.condition.missing(facts))
             results.append(
                 ItemResult(
-                    item.id, item.name, "unknown", item.blocking, item.cites, why,
-                    "may apply: the situation does not say " + ", ".join(missing), missing,
+                    item.id,
+                    item.name,
+                    "unknown",
+                    item.blocking,
+                    item.cites,
+                    why,
+                    "may apply: the situation does not say " + ", ".join(missing),
+                    missing,
                 )
             )
             continue

@@ -87,7 +87,9 @@ def route(protocol: Protocol, facts: Mapping[str, Any]) -> Decision:
     return _decision(protocol, rule, facts, considered)
 
 
-def _decision(protocol: Protocol, rule: CompiledRule, facts: Mapping[str, Any], considered: tuple[str, ...]) -> Decision:
+def _decision(
+    protocol: Protocol, rule: CompiledRule, facts: Mapping[str, Any], considered: tuple[str, ...]
+) -> Decision:
     target = rule.pathway.to
     if target.choose_from:
         return Decision(

@@ -32,12 +32,16 @@ def situation_facts(protocol: Protocol, situation: Mapping[str, Any]) -> dict[st
         raise SituationError("situation", "must be a JSON object")
     for key in situation:
         if key not in _TOP_LEVEL:
-            raise SituationError(key, f"is not part of a situation (expected one of: {', '.join(_TOP_LEVEL)})")
+            raise SituationError(
+                key, f"is not part of a situation (expected one of: {', '.join(_TOP_LEVEL)})"
+            )
     event = situation.get("event")
     if event is None:
         raise SituationError("event", "is required (one of: " + ", ".join(protocol.events) + ")")
     if event not in protocol.events:
-        raise SituationError("event", f"unknown event {event!r} for {protocol.name} (one of: {', '.join(protocol.events)})")
+        raise SituationError(
+            "event", f"unknown event {event!r} for {protocol.name} (one of: {', '.join(protocol.events)})"
+        )
     facts: dict[str, Any] = {"event": event}
     if situation.get("date") is None:
         raise SituationError("date", "is required: the date of the event, as YYYY-MM-DD")
@@ -74,7 +78,9 @@ def derive_facts(protocol: Protocol, facts: dict[str, Any]) -> None:
         facts["history.previously_known"] = True
     if facts.get("history.previously_known") is False:
         if facts.get("history.last_service") is not None or facts.get("history.closed_on") is not None:
-            raise SituationError("history.previously_known", "is false, yet a previous service or closure is given")
+            raise SituationError(
+                "history.previously_known", "is false, yet a previous service or closure is given"
+            )
         facts.setdefault("history.open", False)
     if "transfer.from" not in facts:
         arrives_at = protocol.events[facts["event"]].arrives_at
@@ -112,7 +118,9 @@ def _typed(protocol: Protocol, field: str, kind: FactType, values: tuple[str, ..
         return value
     if kind is FactType.SERVICE:
         if value not in protocol.services:
-            raise SituationError(field, f"must be a service of {protocol.name} ({', '.join(protocol.services)}); got {value!r}")
+            raise SituationError(
+                field, f"must be a service of {protocol.name} ({', '.join(protocol.services)}); got {value!r}"
+            )
         return value
     if kind is FactType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

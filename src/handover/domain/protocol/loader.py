@@ -28,7 +28,13 @@ from handover.domain.protocol.overlap import find_overlap
 PROTOCOLS_DIR = Path(__file__).resolve().parent.parent.parent / "protocols"
 
 # Facts about the transfer itself, available to rules (transfer.from) and readiness items (all of them).
-TRANSFER_FACTS = ("transfer.from", "transfer.to", "transfer.from_kind", "transfer.to_kind", "transfer.pathway")
+TRANSFER_FACTS = (
+    "transfer.from",
+    "transfer.to",
+    "transfer.from_kind",
+    "transfer.to_kind",
+    "transfer.pathway",
+)
 
 
 def bundled_protocols() -> dict[str, Path]:
@@ -45,7 +51,9 @@ def resolve_protocol_path(name_or_path: str) -> Path:
     if path.exists():
         return path
     known = ", ".join(bundled) or "none"
-    raise ProtocolError([Problem(name_or_path, "", f"no such protocol file or bundled protocol (bundled: {known})")])
+    raise ProtocolError(
+        [Problem(name_or_path, "", f"no such protocol file or bundled protocol (bundled: {known})")]
+    )
 
 
 def load_protocol(name_or_path: str | Path) -> Protocol:
@@ -63,7 +71,9 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
         problem = getattr(exc, "problem", None) or str(exc)
         raise ProtocolError([Problem(display, where, f"not valid YAML: {problem}")]) from exc
     if not isinstance(raw, dict):
-        raise ProtocolError([Problem(display, "", "a protocol file is a YAML mapping (format, authority, ...)")])
+        raise ProtocolError(
+            [Problem(display, "", "a protocol file is a YAML mapping (format, authority, ...)")]
+        )
     try:
         spec = schema.ProtocolFile.model_validate(raw)
     except ValidationError as exc:
@@ -177,11 +187,15 @@ class _Compiler:
         try:
             clauses = read_clauses(source)
         except OSError:
-            self.problem("source.document", f"numbered copy {self.spec.source.document!r} not found beside the file")
+            self.problem(
+                "source.document", f"numbered copy {self.spec.source.document!r} not found beside the file"
+            )
             return {}
         prefix = self.spec.source.clause_prefix + "-"
         if not clauses or not all(c.startswith(prefix) for c in clauses):
-            self.problem("source.clause_prefix", f"the numbered copy's clause IDs do not all start with {prefix!r}")
+            self.problem(
+                "source.clause_prefix", f"the numbered copy's clause IDs do not all start with {prefix!r}"
+            )
         return clauses
 
     def _unique(self, section: str, items: Iterable[Any]) -> None:
@@ -201,14 +215,18 @@ class _Compiler:
         for i, fact in enumerate(self.spec.facts):
             where = f"facts[{i}]"
             if fact.id in facts:
-                self.problem(f"{where}.id", f"{fact.id!r} is a standard fact; declare only the authority's own")
+                self.problem(
+                    f"{where}.id", f"{fact.id!r} is a standard fact; declare only the authority's own"
+                )
                 continue
             if fact.type == "enum" and not fact.values:
                 self.problem(f"{where}.values", "an enum fact needs its list of values")
             if fact.type != "enum" and fact.values:
                 self.problem(f"{where}.values", f"only enum facts take values (this one is {fact.type})")
             self._cite(where, fact.cites)
-            facts[fact.id] = FactSpec(fact.id, FactType(fact.type), fact.question, fact.values, cites=fact.cites)
+            facts[fact.id] = FactSpec(
+                fact.id, FactType(fact.type), fact.question, fact.values, cites=fact.cites
+            )
         return facts
 
     def _cite(self, where: str, cites: Iterable[str]) -> None:
@@ -243,7 +261,9 @@ class _Compiler:
         self._cite(where, step.cites)
         modes = [m for m in ("after", "before", "at", "at_age") if getattr(step, m) is not None]
         if len(modes) != 1:
-            self.problem(where, f"a step is due exactly one way (after, before, at or at_age); found {modes or 'none'}")
+            self.problem(
+                where, f"a step is due exactly one way (after, before, at or at_age); found {modes or 'none'}"
+            )
             return
         mode = modes[0]
         if mode in ("after", "before"):
@@ -266,7 +286,9 @@ class _Compiler:
         elif mode == "at_age":
             years = step.at_age.get(DurationUnit.YEARS) if step.at_age else 0
             if years >= 26:
-                self.problem(f"{where}.at_age", f"{step.at_age} is past the age (25) at which any support ends")
+                self.problem(
+                    f"{where}.at_age", f"{step.at_age} is past the age (25) at which any support ends"
+                )
         elif mode == "at":
             if step.within is not None:
                 self.problem(f"{where}.within", f"a step 'at' {step.at} takes no 'within'")
@@ -300,7 +322,10 @@ class _Compiler:
             self.problem(f"{where}.timeline", f"unknown timeline {pathway.timeline!r}")
 
     def _rules(
-        self, pathways: Mapping[str, schema.Pathway], events: Mapping[str, schema.Event], facts: Mapping[str, FactSpec]
+        self,
+        pathways: Mapping[str, schema.Pathway],
+        events: Mapping[str, schema.Event],
+        facts: Mapping[str, FactSpec],
     ) -> dict[str, tuple[CompiledRule, ...]]:
         compiled: dict[str, list[CompiledRule]] = {}
         rule_ids = {r.id for r in self.spec.rules}
@@ -316,7 +341,9 @@ class _Compiler:
             for k, other in enumerate(rule.overrides):
                 if other not in rule_ids or other == rule.id:
                     self.problem(f"{where}.overrides[{k}]", f"unknown rule {other!r}")
-            source = self._condition(f"{where}.when", {"fact": "transfer.from", "in": list(pathway.from_)}, facts)
+            source = self._condition(
+                f"{where}.when", {"fact": "transfer.from", "in": list(pathway.from_)}, facts
+            )
             condition = conjoin(source, self._condition(f"{where}.when", rule.when, facts))
             compiled.setdefault(rule.event, []).append(
                 CompiledRule(rule, pathway, condition, frozenset(rule.overrides))
@@ -355,13 +382,20 @@ class _Compiler:
             documents = ([req.document] if req.document else []) + list(req.any_document)
             kinds = sum([bool(req.document), bool(req.any_document), req.confirmed_by is not None])
             if kinds != 1:
-                self.problem(f"{where}.requires", "requires exactly one of document, any_document or confirmed_by")
+                self.problem(
+                    f"{where}.requires", "requires exactly one of document, any_document or confirmed_by"
+                )
             for doc in documents:
                 if doc not in document_types:
-                    self.problem(f"{where}.requires", f"unknown document type {doc!r} (declare it under document_types)")
+                    self.problem(
+                        f"{where}.requires",
+                        f"unknown document type {doc!r} (declare it under document_types)",
+                    )
             if req.max_age is not None and not documents:
                 self.problem(f"{where}.requires.max_age", "max_age applies only to a document")
-            out.append(CompiledReadiness(item, self._condition(f"{where}.applies_when", item.applies_when, facts)))
+            out.append(
+                CompiledReadiness(item, self._condition(f"{where}.applies_when", item.applies_when, facts))
+            )
         return tuple(out)
 
     def _timescales(
@@ -385,7 +419,10 @@ class _Compiler:
             self._cite(where, meeting.cites)
             if meeting.cadence == "monthly" and meeting.week_of_month is None:
                 self.problem(f"{where}.week_of_month", "a monthly meeting needs week_of_month (1-4)")
-            if meeting.cutoff is not None and _approximate_working_days(meeting.cutoff) >= cadence_days[meeting.cadence]:
+            if (
+                meeting.cutoff is not None
+                and _approximate_working_days(meeting.cutoff) >= cadence_days[meeting.cadence]
+            ):
                 self.problem(
                     f"{where}.cutoff",
                     f"a cut-off of {meeting.cutoff} before a {meeting.cadence} meeting reaches back past the previous "
@@ -403,8 +440,12 @@ class _Compiler:
             self._cite(where, level.cites)
             if level.level != i + 1:
                 self.problem(f"{where}.level", f"levels are numbered 1, 2, 3... in order; expected {i + 1}")
-            if previous is not None and _approximate_working_days(level.after) <= _approximate_working_days(previous):
-                self.problem(f"{where}.after", f"{level.after} is not later than the level before ({previous})")
+            if previous is not None and _approximate_working_days(level.after) <= _approximate_working_days(
+                previous
+            ):
+                self.problem(
+                    f"{where}.after", f"{level.after} is not later than the level before ({previous})"
+                )
             previous = level.after
             if level.final and i != len(levels) - 1:
                 self.problem(f"{where}.final", "only the last level can be final")
@@ -439,7 +480,9 @@ class _Compiler:
         for where, cites in self._cite_paths:
             for k, clause in enumerate(cites):
                 if clause not in clauses:
-                    self.problem(f"{where}.cites[{k}]", f"clause {clause} is not in {self.spec.source.document}")
+                    self.problem(
+                        f"{where}.cites[{k}]", f"clause {clause} is not in {self.spec.source.document}"
+                    )
         outside: set[str] = set()
         for i, entry in enumerate(self.spec.outside_engine):
             for k, clause in enumerate(entry.clauses):

@@ -55,13 +55,17 @@ def _flatten(values: list[Any]) -> list[Any]:
     return out
 
 
-def _candidates(name: str, spec: FactSpec, mentioned: list[Any], service_ids: list[str]) -> list[dict[str, Any]]:
+def _candidates(
+    name: str, spec: FactSpec, mentioned: list[Any], service_ids: list[str]
+) -> list[dict[str, Any]]:
     if spec.type is FactType.BOOL:
         return [{name: True}, {name: False}]
     if spec.type in (FactType.ENUM, FactType.SERVICE, FactType.TEXT):
         named = [v for v in _flatten(mentioned) if not isinstance(v, bool)]
         universe = list(spec.values) if spec.type is FactType.ENUM else service_ids
-        others = [v for v in universe if v not in named][:1] or (["(another value)"] if spec.type is FactType.TEXT else [])
+        others = [v for v in universe if v not in named][:1] or (
+            ["(another value)"] if spec.type is FactType.TEXT else []
+        )
         return [{name: v} for v in dict.fromkeys(named + others)]
     if spec.type is FactType.NUMBER:
         numbers = [v for v in mentioned if isinstance(v, (int, float)) and not isinstance(v, bool)]

@@ -142,7 +142,9 @@ class Step(Strict):
     before: str | None = None
     within: DurationField | None = None
     at_age: DurationField | None = None
-    at: Identifier | None = Field(default=None, description="a meeting id: the next sitting the case can make")
+    at: Identifier | None = Field(
+        default=None, description="a meeting id: the next sitting the case can make"
+    )
     roll_to_working_day: bool = False
     cites: tuple[ClauseId, ...] = Field(min_length=1)
     note: str | None = None
@@ -172,7 +174,9 @@ class Pathway(Cited):
     timeline: Identifier
     secondary: bool = Field(default=False, description="a secondary allocation, e.g. a personal adviser")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
+    )
 
 
 class Rule(Cited):
@@ -285,5 +289,7 @@ class ProtocolFile(Strict):
     escalation: tuple[EscalationLevel, ...] = ()
     exceptions: tuple[PermittedException, ...] = ()
     siblings: SiblingPolicy | None = None
-    timescales: tuple[Timescale, ...] = Field(default=(), description="standing timescales outside a transfer's timeline")
+    timescales: tuple[Timescale, ...] = Field(
+        default=(), description="standing timescales outside a transfer's timeline"
+    )
     outside_engine: tuple[OutsideEngine, ...] = ()
