@@ -20,7 +20,7 @@ from handover.domain.protocol.model import CompiledRule, Protocol
 Outcome = Literal["route", "decide", "undetermined", "no_rule"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses cost a setattr call per field on the hot path
 class Decision:
     outcome: Outcome
     event: str
@@ -55,7 +55,7 @@ def route(protocol: Protocol, facts: Mapping[str, Any]) -> Decision:
             undecided.append(rule)
     overridden = {o for rule in fired for o in rule.overrides}
     fired = [r for r in fired if r.spec.id not in overridden]
-    considered = tuple(r.spec.id for r in rules)
+    considered = protocol.rule_ids_by_event.get(event, ())
     if fired:
         # An undecided rule matters only if it could send the child somewhere else.
         chosen = {r.pathway.id for r in fired}
@@ -130,9 +130,8 @@ def _decision(
 
 
 def _teams(protocol: Protocol, service_id: str, locality: str | None) -> tuple[str, ...]:
-    teams = protocol.services[service_id].teams
     if locality is not None:
-        local = tuple(t.id for t in teams if t.locality == locality)
+        local = protocol.teams_by_locality.get((service_id, locality))
         if local:
             return local
-    return tuple(t.id for t in teams)
+    return protocol.service_teams[service_id]

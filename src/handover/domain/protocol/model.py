@@ -54,6 +54,25 @@ class Protocol:
     timelines: dict[str, schema.Timeline] = field(default_factory=dict)
     document_types: dict[str, schema.DocumentType] = field(default_factory=dict)
     meetings: dict[str, schema.Meeting] = field(default_factory=dict)
+    # Derived indexes, so routing builds nothing per decision.
+    rule_ids_by_event: dict[str, tuple[str, ...]] = field(init=False)
+    service_teams: dict[str, tuple[str, ...]] = field(init=False)
+    teams_by_locality: dict[tuple[str, str], tuple[str, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        set_field = object.__setattr__  # frozen: set the derived indexes once, here
+        set_field(
+            self,
+            "rule_ids_by_event",
+            {e: tuple(r.spec.id for r in rs) for e, rs in self.rules_by_event.items()},
+        )
+        set_field(self, "service_teams", {s.id: tuple(t.id for t in s.teams) for s in self.services.values()})
+        by_locality: dict[tuple[str, str], list[str]] = {}
+        for service in self.services.values():
+            for team in service.teams:
+                if team.locality:
+                    by_locality.setdefault((service.id, team.locality), []).append(team.id)
+        set_field(self, "teams_by_locality", {k: tuple(v) for k, v in by_locality.items()})
 
     @property
     def name(self) -> str:
