@@ -23,6 +23,26 @@ from handover.domain.protocol.model import Protocol
 from handover.domain.situation import situation_facts
 
 
+# Commands run by Django (the system of record): `handover manage ...` is manage.py; the others are shortcuts.
+DJANGO_COMMANDS = ("manage", "demo", "import", "serve")
+
+
+def _django(argv: list[str]) -> int:
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handover.config.settings")
+    from django.core.management import execute_from_command_line
+
+    command, rest = argv[0], argv[1:]
+    if command == "manage":
+        execute_from_command_line(["handover", *rest])
+    elif command == "serve":
+        execute_from_command_line(["handover", "runserver", *rest])
+    else:
+        execute_from_command_line(["handover", command, *rest])
+    return 0
+
+
 class InputError(Exception):
     """Bad input on the command line: reported in one line, exit code 2."""
 
@@ -32,6 +52,9 @@ def main(
 ) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DJANGO_COMMANDS:
+        return _django(argv)
     parser = _parser()
     args = parser.parse_args(argv)
     try:

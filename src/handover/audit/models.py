@@ -1,0 +1,46 @@
+"""The audit trail: every read of a child's record and every write, with who, when, before and after.
+
+Rows are written by `handover.audit.services.audit_record` in the same transaction as the change they record.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Verb(models.TextChoices):
+    CHILD_VIEWED = "child_viewed", "Viewed a child's record"
+    CHILD_LISTED = "child_listed", "Listed children"
+    CHILD_CREATED = "child_created", "Created a child's record"
+    CHILD_CHANGED = "child_changed", "Changed a child's record"
+    CHILD_CLOSED = "child_closed", "Closed a child's record"
+    ALLOCATION_STARTED = "allocation_started", "Started an allocation"
+    ALLOCATION_ENDED = "allocation_ended", "Ended an allocation"
+    TRANSFER_PROPOSED = "transfer_proposed", "Proposed a transfer"
+    TRANSFER_ACTION = "transfer_action", "Took a transfer action"
+    TRANSFER_SIGNED_OFF = "transfer_signed_off", "Signed off a transfer"
+    TRANSFER_VIEWED = "transfer_viewed", "Viewed a transfer"
+    REMEDIAL_ACTION = "remedial_action", "Recorded a remedial action"
+    CASE_REQUESTED = "case_requested", "Asked for a case"
+    BULK_TRANSFER = "bulk_transfer", "Ran a bulk transfer"
+    IMPORT = "import", "Imported records"
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    verb = models.CharField(max_length=40, choices=Verb.choices)
+    child = models.ForeignKey("children.Child", on_delete=models.PROTECT, null=True, related_name="audit_events")
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=60, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["child", "at"]), models.Index(fields=["actor", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.object_type} {self.object_id}"

@@ -1,0 +1,50 @@
+"""Write audit rows. Call inside the transaction of the change being recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from handover.audit.models import AuditEvent, Verb
+
+
+def audit_record(
+    *,
+    actor: Any,
+    verb: Verb,
+    child: models.Model | None = None,
+    obj: models.Model | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """Record who did what to which record. `actor` is a User or a StaffMember (or None for the system)."""
+    user = getattr(actor, "user", actor)
+    return AuditEvent.objects.create(
+        at=timezone.now(),
+        actor=user,
+        verb=verb,
+        child=child,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        before=before,
+        after=after,
+        detail=detail[:300],
+    )
+
+
+def snapshot(instance: models.Model, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A JSON-ready copy of a row's concrete fields, for before/after."""
+    out: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        if isinstance(field, models.BinaryField):
+            continue
+        value = field.value_from_object(instance)
+        out[field.attname if field.is_relation else field.name] = (
+            value.isoformat() if hasattr(value, "isoformat") else value
+        )
+    return out

@@ -1,0 +1,197 @@
+"""Children's records: who they are, their legal status and plans over time, their family, what is on file,
+key events, and who holds their case (allocations).
+
+Names follow the sector's standards: legal statuses as SSDA903 `LS` (see handover.domain.facts), plan types as
+the CIN census, allocations as the SSD's `ssd_involvements` with SSDA903 `SW_REASON` change reasons.
+Nothing is deleted: records close with a reason.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from handover.domain.facts import ASYLUM_STATUSES, LEGAL_STATUSES, PLAN_TYPES
+from handover.organisation.models import Authority, Role, StaffMember, Team
+
+
+def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(v, v.replace("_", " ")) for v in values]
+
+
+class Family(models.Model):
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="families")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name_plural = "families"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Child(models.Model):
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="children")
+    identifier = models.CharField(max_length=40, unique=True, help_text="the authority's person ID")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    expected_date_of_birth = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=40, blank=True)
+    ethnicity = models.CharField(max_length=10, blank=True, help_text="CIN census ethnicity code")
+    disability = models.BooleanField(null=True)
+    asylum_status = models.CharField(max_length=40, choices=_choices(ASYLUM_STATUSES), default="none")
+    address = models.TextField(blank=True)
+    locality = models.CharField(max_length=100, blank=True)
+    school = models.CharField(max_length=200, blank=True)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    mother_looked_after = models.BooleanField(null=True)
+    restricted = models.BooleanField(default=False, help_text="visible only to the staff named on the record")
+    closed_on = models.DateField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "children"
+        indexes = [models.Index(fields=["last_name", "first_name"]), models.Index(fields=["date_of_birth"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(date_of_birth__isnull=False) | models.Q(expected_date_of_birth__isnull=False),
+                name="child_has_birth_or_expected_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.identifier})"
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class RestrictedAccess(models.Model):
+    """Staff named on a restricted record; nobody else sees it."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="restricted_access")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="restricted_children")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["child", "staff"], name="unique_restricted_access")]
+
+
+class LegalStatusEpisode(models.Model):
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="legal_statuses")
+    status = models.CharField(max_length=40, choices=_choices(LEGAL_STATUSES))
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start"]
+
+
+class PlanEpisode(models.Model):
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="plans")
+    plan = models.CharField(max_length=40, choices=_choices(PLAN_TYPES))
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start"]
+
+
+class InvolvedProfessional(models.Model):
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="professionals")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200)
+    organisation = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+
+class DocumentOnFile(models.Model):
+    """A document on the child's file, by the protocol's document type (chronology, genogram, C&F assessment...)."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="documents")
+    document_type = models.CharField(max_length=60)
+    title = models.CharField(max_length=200, blank=True)
+    dated = models.DateField()
+    recorded_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    content_type = models.CharField(max_length=100, blank=True)
+    history = HistoricalRecords(excluded_fields=["content"])
+
+    class Meta:
+        ordering = ["-dated"]
+        indexes = [models.Index(fields=["child", "document_type", "dated"])]
+
+
+class KeyEvent(models.Model):
+    """ICPC, CiN meeting, LAC reviews, PLO meeting, LGP decision and the like, with their dates."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="key_events")
+    event_type = models.CharField(max_length=60)
+    date = models.DateField()
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date"]
+
+
+class ChangeReason(models.TextChoices):
+    """SSDA903 SWEpisodes SW_REASON."""
+
+    MANAGE = "MANAGE", "Management decision"
+    FCONTA = "FCONTA", "Family request"
+    LEFTRL = "LEFTRL", "Worker left the role"
+    ORGRST = "ORGRST", "Organisational restructure"
+    TSPROC = "TSPROC", "Transfer by the standard process"
+    ABSENC = "ABSENC", "Worker absence"
+    CHCHAN = "CHCHAN", "Child's circumstances changed"
+    PCCHAN = "PCCHAN", "Placement changed"
+    SWDIED = "SWDIED", "Worker died"
+    OTHERS = "OTHERS", "Other"
+
+
+class AllocationKind(models.TextChoices):
+    PRIMARY = "primary", "Primary (case holder)"
+    SECONDARY = "secondary", "Secondary"
+
+
+class Allocation(models.Model):
+    """Who holds a child's case, over time (SSD `ssd_involvements`). Ended, never deleted."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="allocations")
+    kind = models.CharField(max_length=20, choices=AllocationKind.choices)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="allocations")
+    worker = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations")
+    role = models.CharField(max_length=40, choices=Role.choices, default=Role.SOCIAL_WORKER)
+    purpose = models.CharField(max_length=100, blank=True, help_text="for secondary allocations: e.g. family finding")
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    start_reason = models.CharField(max_length=6, choices=ChangeReason.choices, blank=True)
+    end_reason = models.CharField(max_length=6, choices=ChangeReason.choices, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start"]
+        indexes = [models.Index(fields=["child", "kind", "end"]), models.Index(fields=["worker", "end"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"],
+                condition=models.Q(kind="primary", end__isnull=True),
+                name="one_open_primary_allocation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
+                name="allocation_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child} — {self.team} ({self.kind})"

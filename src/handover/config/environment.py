@@ -1,0 +1,73 @@
+"""Handover's settings from the environment, declared once with their types and defaults.
+
+Production (HANDOVER_DEBUG unset or false) refuses to start without HANDOVER_SECRET_KEY and
+HANDOVER_ALLOWED_HOSTS; development keeps a random key in var/ (never in the repository).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+VAR_DIR = Path(os.environ.get("HANDOVER_VAR_DIR", BASE_DIR / "var"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Environment:
+    debug: bool
+    secret_key: str
+    allowed_hosts: tuple[str, ...]
+    database_url: str
+    protocol: str
+    authority_name: str | None
+    secure: bool
+
+    @classmethod
+    def read(cls) -> Environment:
+        debug = _bool("HANDOVER_DEBUG", False)
+        secret_key = os.environ.get("HANDOVER_SECRET_KEY", "")
+        hosts = tuple(h for h in os.environ.get("HANDOVER_ALLOWED_HOSTS", "").split(",") if h)
+        if not debug:
+            if len(secret_key) < 50:
+                raise ImproperlyConfigured(
+                    "HANDOVER_SECRET_KEY must be set to a random string of at least 50 characters in production "
+                    "(or set HANDOVER_DEBUG=true for local development)"
+                )
+            if not hosts:
+                raise ImproperlyConfigured("HANDOVER_ALLOWED_HOSTS must list the host names Handover serves")
+        elif not secret_key:
+            secret_key = _development_key()
+        return cls(
+            debug=debug,
+            secret_key=secret_key,
+            allowed_hosts=hosts or ("localhost", "127.0.0.1", "[::1]", "testserver"),
+            database_url=os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'handover.sqlite3'}"),
+            protocol=os.environ.get("HANDOVER_PROTOCOL", "dorset"),
+            authority_name=os.environ.get("HANDOVER_AUTHORITY_NAME"),
+            secure=_bool("HANDOVER_SECURE", not debug),
+        )
+
+
+def _development_key() -> str:
+    path = VAR_DIR / "development-secret-key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(64), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

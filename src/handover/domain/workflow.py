@@ -1,0 +1,318 @@
+"""The transfer state machine: states, transitions, who may take each, and what each needs first.
+
+Pure Python (no Django): the records layer asks `check(...)` before every transition and records what it says.
+A refused transition raises `TransitionRefused` naming the rule that refused it; nothing is ever ignored.
+
+The states are general to case transfer; what is authority-specific (which route a pathway takes, the
+escalation ladder) comes from the protocol file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from handover.domain.errors import HandoverError
+
+
+class State(StrEnum):
+    PROPOSED = "proposed"
+    LISTED = "listed"  # on the early warning sheet for the weekly transfer meeting
+    AT_PANEL = "at_panel"  # with the Legal Gateway Panel (or another panel)
+    AWAITING_AGREEMENT = "awaiting_agreement"  # managers agreeing by phone
+    AGREED = "agreed"
+    WORKER_IDENTIFIED = "worker_identified"
+    HANDOVER_HELD = "handover_held"
+    TRANSFERRED = "transferred"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    BLOCKED = "blocked"
+    ESCALATED = "escalated"
+
+
+FINAL_STATES = frozenset({State.TRANSFERRED, State.DECLINED, State.WITHDRAWN})
+OPEN_STATES = frozenset(State) - FINAL_STATES
+# States a transfer can be blocked from, and so return to when the block is resolved.
+BLOCKABLE = frozenset(
+    {State.LISTED, State.AT_PANEL, State.AWAITING_AGREEMENT, State.AGREED, State.WORKER_IDENTIFIED, State.HANDOVER_HELD}
+)
+
+
+class Side(StrEnum):
+    """Whose side of the transfer an actor must be on."""
+
+    SENDING = "sending"
+    RECEIVING = "receiving"
+    EITHER = "either"
+    LADDER = "ladder"  # the role at (or above) the transfer's current escalation level
+
+
+class Action(StrEnum):
+    LIST = "list"
+    REFER_TO_PANEL = "refer_to_panel"
+    REQUEST_AGREEMENT = "request_agreement"
+    AGREE = "agree"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+    IDENTIFY_WORKER = "identify_worker"
+    RECORD_HANDOVER = "record_handover"
+    COMPLETE = "complete"
+    BLOCK = "block"
+    ESCALATE = "escalate"
+    RESOLVE = "resolve"
+
+
+MANAGERS = frozenset({"team_manager", "practice_manager"})
+SENIOR = frozenset({"service_manager", "head_of_service", "service_director"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[State]
+    target: State | None  # None: back to the state the transfer was blocked from
+    roles: frozenset[str]
+    side: Side
+    needs_reason: bool = False
+    route_kind: str | None = None  # the pathway's route kind this transition belongs to
+    description: str = ""
+
+
+TRANSITIONS: dict[Action, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            Action.LIST,
+            frozenset({State.PROPOSED}),
+            State.LISTED,
+            MANAGERS | {"business_support"},
+            Side.SENDING,
+            route_kind="transfer_meeting",
+            description="put on the early warning sheet for the transfer meeting",
+        ),
+        Transition(
+            Action.REFER_TO_PANEL,
+            frozenset({State.PROPOSED}),
+            State.AT_PANEL,
+            MANAGERS,
+            Side.SENDING,
+            route_kind="panel",
+            description="present to the panel that decides",
+        ),
+        Transition(
+            Action.REQUEST_AGREEMENT,
+            frozenset({State.PROPOSED}),
+            State.AWAITING_AGREEMENT,
+            MANAGERS,
+            Side.SENDING,
+            route_kind="manager_agreement",
+            description="ask the receiving managers to agree",
+        ),
+        Transition(
+            Action.AGREE,
+            frozenset({State.PROPOSED, State.LISTED, State.AT_PANEL, State.AWAITING_AGREEMENT}),
+            State.AGREED,
+            MANAGERS,
+            Side.RECEIVING,
+            description="agree the transfer, the receiving team and the transfer date",
+        ),
+        Transition(
+            Action.DECLINE,
+            frozenset({State.PROPOSED, State.LISTED, State.AT_PANEL, State.AWAITING_AGREEMENT}),
+            State.DECLINED,
+            MANAGERS,
+            Side.RECEIVING,
+            needs_reason=True,
+            description="decline the transfer, with the reason",
+        ),
+        Transition(
+            Action.WITHDRAW,
+            frozenset(OPEN_STATES),
+            State.WITHDRAWN,
+            MANAGERS,
+            Side.SENDING,
+            needs_reason=True,
+            description="withdraw the proposal, with the reason",
+        ),
+        Transition(
+            Action.IDENTIFY_WORKER,
+            frozenset({State.AGREED}),
+            State.WORKER_IDENTIFIED,
+            MANAGERS,
+            Side.RECEIVING,
+            description="name the receiving worker",
+        ),
+        Transition(
+            Action.RECORD_HANDOVER,
+            frozenset({State.WORKER_IDENTIFIED}),
+            State.HANDOVER_HELD,
+            MANAGERS | {"social_worker", "personal_adviser"},
+            Side.EITHER,
+            description="record that the handover meeting was held",
+        ),
+        Transition(
+            Action.COMPLETE,
+            frozenset({State.HANDOVER_HELD}),
+            State.TRANSFERRED,
+            frozenset({"team_manager"}),
+            Side.RECEIVING,
+            description="transfer: end the old allocation and start the new one",
+        ),
+        Transition(
+            Action.BLOCK,
+            BLOCKABLE,
+            State.BLOCKED,
+            MANAGERS,
+            Side.EITHER,
+            needs_reason=True,
+            description="record that the transfer is blocked, with the reason",
+        ),
+        Transition(
+            Action.ESCALATE,
+            frozenset({State.BLOCKED, State.ESCALATED}),
+            State.ESCALATED,
+            MANAGERS | SENIOR,
+            Side.EITHER,
+            needs_reason=True,
+            description="escalate to the next level of the ladder",
+        ),
+        Transition(
+            Action.RESOLVE,
+            frozenset({State.BLOCKED, State.ESCALATED}),
+            None,
+            MANAGERS | SENIOR,
+            Side.LADDER,
+            needs_reason=True,
+            description="resolve the block and carry on where the transfer stopped",
+        ),
+    )
+}
+
+
+class TransitionRefused(HandoverError):
+    """A transition that may not be taken. `rule` names the rule that refused it."""
+
+    def __init__(self, rule: str, message: str):
+        self.rule = rule
+        super().__init__(f"{message} [{rule}]")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: their roles on each side of this transfer, and any senior roles they hold."""
+
+    sending_roles: frozenset[str] = frozenset()
+    receiving_roles: frozenset[str] = frozenset()
+    other_roles: frozenset[str] = frozenset()  # roles held in neither team (e.g. service manager)
+
+    @property
+    def all_roles(self) -> frozenset[str]:
+        return self.sending_roles | self.receiving_roles | self.other_roles
+
+
+def check(
+    action: Action | str,
+    *,
+    state: State | str,
+    actor: Actor,
+    route_kind: str,
+    reason: str = "",
+    ladder_role: str | None = None,
+    ladder_roles_above: Collection[str] = (),
+    blockers: Mapping[str, str] | None = None,
+) -> State | None:
+    """Return the target state if `actor` may take `action` now, else raise TransitionRefused.
+
+    `blockers` maps unmet preconditions (blocking readiness items, missing sign-offs) to their description;
+    any blocker refuses COMPLETE. `ladder_role` is the role the transfer is escalated to; it and the roles
+    above it on the ladder (`ladder_roles_above`) may resolve an escalated transfer.
+    """
+    try:
+        action = Action(action)
+    except ValueError:
+        raise TransitionRefused("workflow.unknown_action", f"there is no action {action!r}") from None
+    state = State(state)
+    transition = TRANSITIONS[action]
+    if state not in transition.sources:
+        allowed = ", ".join(sorted(s.value for s in transition.sources))
+        raise TransitionRefused(
+            f"workflow.{action.value}.from_state",
+            f"cannot {action.value.replace('_', ' ')} a transfer that is {state.value} (only from: {allowed})",
+        )
+    if transition.route_kind is not None and transition.route_kind != route_kind:
+        raise TransitionRefused(
+            f"workflow.{action.value}.route",
+            f"this transfer's route is {route_kind.replace('_', ' ')}, so it cannot {transition.description}",
+        )
+    if action is Action.AGREE and state is State.PROPOSED and route_kind != "direct":
+        raise TransitionRefused(
+            "workflow.agree.route",
+            f"a transfer whose route is {route_kind.replace('_', ' ')} is agreed there, not directly from proposed",
+        )
+    _check_actor(transition, actor, state, ladder_role, ladder_roles_above)
+    if transition.needs_reason and not reason.strip():
+        raise TransitionRefused(f"workflow.{action.value}.reason", f"a reason is required to {action.value}")
+    if action is Action.COMPLETE and blockers:
+        listed = "; ".join(blockers.values())
+        raise TransitionRefused("workflow.complete.readiness", f"the transfer is not ready: {listed}")
+    return transition.target
+
+
+def _check_actor(
+    transition: Transition,
+    actor: Actor,
+    state: State,
+    ladder_role: str | None,
+    ladder_roles_above: Collection[str],
+) -> None:
+    rule = f"workflow.{transition.action.value}.role"
+    wanted = ", ".join(sorted(r.replace("_", " ") for r in transition.roles))
+    if transition.side is Side.LADDER:
+        if state is State.BLOCKED:
+            # Before escalation, the managers of either team can resolve it between them.
+            if (actor.sending_roles | actor.receiving_roles) & MANAGERS:
+                return
+            raise TransitionRefused(rule, "only a team manager or practice manager of either team can resolve a block")
+        allowed = {ladder_role, *ladder_roles_above} - {None}
+        if actor.all_roles & allowed:
+            return
+        raise TransitionRefused(
+            rule,
+            f"this escalation sits with the {str(ladder_role).replace('_', ' ')}; only that level or above can resolve it",
+        )
+    if transition.action is Action.ESCALATE and actor.other_roles & SENIOR:
+        return
+    if transition.side is Side.SENDING:
+        held = actor.sending_roles
+        where = "the sending team"
+    elif transition.side is Side.RECEIVING:
+        held = actor.receiving_roles
+        where = "the receiving service"
+    else:
+        held = actor.sending_roles | actor.receiving_roles
+        where = "the sending or receiving team"
+    if not held & transition.roles:
+        raise TransitionRefused(rule, f"only a {wanted} in {where} can {transition.description}")
+
+
+def available_actions(
+    *, state: State | str, actor: Actor, route_kind: str, ladder_role: str | None = None, ladder_roles_above=()
+) -> list[Action]:
+    """The actions this actor could take now (reasons and readiness aside), for showing only those."""
+    out = []
+    for action in TRANSITIONS:
+        try:
+            check(
+                action,
+                state=state,
+                actor=actor,
+                route_kind=route_kind,
+                reason="(any)",
+                ladder_role=ladder_role,
+                ladder_roles_above=ladder_roles_above,
+            )
+        except TransitionRefused:
+            continue
+        out.append(action)
+    return out

@@ -1,0 +1,102 @@
+"""Who may see and do what: one place, used by pages and API alike.
+
+- Every role except administrator may read non-restricted children of its authority (each read is audited);
+  a restricted record is visible only to the staff named on it.
+- Writes to a transfer are decided by the workflow table (handover.domain.workflow) from the actor's roles on
+  each side of that transfer; this module works those roles out.
+- Auditors read everything they may see and write nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from handover.domain.workflow import Actor
+from handover.organisation.models import Membership, Role, StaffMember
+
+READ_ONLY_ROLES = frozenset({Role.AUDITOR})
+NO_CHILD_ACCESS_ROLES = frozenset({Role.ADMINISTRATOR})
+
+
+class AccessDenied(PermissionError):
+    """The signed-in person may not do this; the message says which rule."""
+
+
+def staff_for(user) -> StaffMember | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return getattr(user, "staff", None)
+
+
+def current_memberships(staff: StaffMember, on: dt.date | None = None) -> list[Membership]:
+    on = on or timezone.localdate()
+    cache = getattr(staff, "_memberships_cache", None)
+    if cache is not None and cache[0] == on:
+        return cache[1]
+    memberships = list(
+        staff.memberships.filter(Q(end__isnull=True) | Q(end__gte=on), start__lte=on).select_related(
+            "team__service", "service"
+        )
+    )
+    staff._memberships_cache = (on, memberships)
+    return memberships
+
+
+def roles_of(staff: StaffMember) -> set[str]:
+    return {m.role for m in current_memberships(staff)}
+
+
+def can_read_children(staff: StaffMember | None) -> bool:
+    if staff is None or not staff.active:
+        return False
+    roles = roles_of(staff)
+    return bool(roles - NO_CHILD_ACCESS_ROLES)
+
+
+def can_write(staff: StaffMember | None) -> bool:
+    if staff is None or not staff.active:
+        return False
+    return bool(roles_of(staff) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES)
+
+
+def visible_children(staff: StaffMember | None, queryset: QuerySet) -> QuerySet:
+    """Children this person may see: their authority's, restricted ones only where they are named."""
+    if not can_read_children(staff):
+        return queryset.none()
+    return queryset.filter(authority_id=staff.authority_id).filter(
+        Q(restricted=False) | Q(restricted_access__staff=staff)
+    ).distinct()
+
+
+def require_child_access(staff: StaffMember | None, child) -> None:
+    if not can_read_children(staff):
+        raise AccessDenied("your roles do not give access to children's records")
+    if child.authority_id != staff.authority_id:
+        raise AccessDenied("this child's record belongs to another authority")
+    if child.restricted and not child.restricted_access.filter(staff=staff).exists():
+        raise AccessDenied("this record is restricted to the staff named on it")
+
+
+def actor_for(staff: StaffMember, *, sending_team, receiving_service, receiving_team=None) -> Actor:
+    """The actor's roles on each side of a transfer (workflow.Actor)."""
+    sending: set[str] = set()
+    receiving: set[str] = set()
+    other: set[str] = set()
+    for m in current_memberships(staff):
+        if m.role in READ_ONLY_ROLES or m.role in NO_CHILD_ACCESS_ROLES:
+            continue
+        if m.team_id is not None:
+            if m.team_id == sending_team.pk:
+                sending.add(m.role)
+            in_receiving = (
+                m.team_id == receiving_team.pk if receiving_team is not None else m.team.service_id == receiving_service.pk
+            )
+            if in_receiving:
+                receiving.add(m.role)
+        else:
+            # Service- or authority-wide roles (service managers, heads of service, the director).
+            other.add(m.role)
+    return Actor(frozenset(sending), frozenset(receiving), frozenset(other))

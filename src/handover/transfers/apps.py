@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TransfersConfig(AppConfig):
+    name = "handover.transfers"
+    label = "transfers"
+    verbose_name = "Transfers"

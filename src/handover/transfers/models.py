@@ -1,0 +1,207 @@
+"""Transfers of case responsibility and everything that happens to them.
+
+Each transfer records the protocol version it ran under and the situation it was routed on, so changing the
+protocol file never rewrites history. State changes go only through `handover.transfers.services`; every one
+is a TransferEvent row written in the same transaction, and `version` guards against lost updates.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from handover.children.models import Allocation, AllocationKind, Child, Family
+from handover.domain.workflow import State
+from handover.organisation.models import Service, StaffMember, Team
+
+
+class Transfer(models.Model):
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="transfers")
+    kind = models.CharField(max_length=20, choices=AllocationKind.choices, default=AllocationKind.PRIMARY)
+    state = models.CharField(max_length=30, choices=[(s.value, s.value.replace("_", " ")) for s in State])
+    blocked_from = models.CharField(max_length=30, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+
+    protocol = models.CharField(max_length=200)
+    protocol_version = models.CharField(max_length=100)
+    event = models.CharField(max_length=60)
+    event_date = models.DateField()
+    situation = models.JSONField(help_text="the situation the transfer was routed on, as given")
+    rule = models.CharField(max_length=100, blank=True)
+    pathway = models.CharField(max_length=100, blank=True)
+    route_kind = models.CharField(max_length=30)
+    recommended_service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    override_reason = models.TextField(blank=True, help_text="why the receiving service differs from the recommendation")
+
+    from_allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="outgoing_transfers")
+    to_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incoming_transfers")
+    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="incoming_transfers")
+    receiving_worker = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="incoming_transfers"
+    )
+    to_allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    transfer_date = models.DateField(null=True, blank=True, help_text="agreed date of formal transfer")
+
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers")
+    sibling_group = models.UUIDField(null=True, blank=True, help_text="siblings proposed together share this")
+    separation_reason = models.TextField(blank=True, help_text="why this child moves apart from siblings")
+    exception = models.CharField(max_length=100, blank=True, help_text="permitted exception from the protocol")
+
+    proposed_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="proposed_transfers")
+    proposed_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        indexes = [
+            models.Index(fields=["state"]),
+            models.Index(fields=["from_team", "state"]),
+            models.Index(fields=["to_service", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk} of {self.child}: {self.from_team} → {self.to_team or self.to_service}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN)
+
+
+class TransferEvent(models.Model):
+    """One transition, as it happened: who, when, from which state to which, why."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30)
+    actor = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class Deadline(models.Model):
+    """A deadline computed by the protocol engine; recomputed (replaced) whenever the facts change."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="deadlines")
+    step = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    due = models.DateField(null=True, blank=True)
+    actual = models.DateField(null=True, blank=True)
+    transfer_by = models.BooleanField(default=False)
+    standing = models.BooleanField(default=False, help_text="a standing timescale rather than a timeline step")
+    cites = models.JSONField(default=list)
+    basis = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["due", "pk"]
+        constraints = [models.UniqueConstraint(fields=["transfer", "step"], name="unique_deadline_step")]
+
+
+class SignOffKind(models.TextChoices):
+    SUMMARY_AUTHORISED = "summary_authorised", "Transfer summary authorised by the transferring manager"
+    SENDING_AUDIT = "sending_audit", "File audited by the transferring team manager"
+    RECEIVING_AUDIT = "receiving_audit", "File audited by the receiving team manager, remedial actions agreed"
+
+
+class SignOff(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="sign_offs")
+    kind = models.CharField(max_length=30, choices=SignOffKind.choices)
+    by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["transfer", "kind"], name="unique_sign_off")]
+
+
+class ReadinessConfirmation(models.Model):
+    """A checklist item a person confirmed (e.g. 'the CIN plan is SMART'), for items that need a judgement."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="confirmations")
+    item = models.CharField(max_length=100)
+    by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["transfer", "item"], name="unique_confirmation")]
+
+
+class RemedialAction(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="remedial_actions")
+    description = models.TextField()
+    owner = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="remedial_actions")
+    due = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due"]
+
+
+class Escalation(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="escalations")
+    level = models.PositiveSmallIntegerField()
+    role = models.CharField(max_length=40)
+    opened_at = models.DateTimeField()
+    due = models.DateField(null=True, blank=True, help_text="when it moves to the next level if unresolved")
+    reason = models.TextField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+
+class CaseRequest(models.Model):
+    """A receiving team asking for a case (a pull); accepted, it becomes a transfer."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACCEPTED = "accepted"
+        REFUSED = "refused"
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="case_requests")
+    requesting_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="case_requests")
+    requested_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    reason = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="request")
+
+
+class BulkTransfer(models.Model):
+    """A whole caseload moved in one operation (a worker leaves, a team restructures), run in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    requested_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    from_worker = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    to_worker = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason_code = models.CharField(max_length=6, default="ORGRST")
+    reason = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list, blank=True, help_text="per child: identifier, outcome, message")
+    finished_at = models.DateTimeField(null=True, blank=True)

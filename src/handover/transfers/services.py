@@ -1,0 +1,563 @@
+"""Use cases for transfers: one function per action, atomic, audited in the same transaction.
+
+Every function takes keyword-only arguments and raises:
+- `ApplicationError` for bad input (with field-level messages),
+- `AccessDenied` when the actor's roles do not allow it,
+- `TransitionRefused` (from the workflow table) naming the rule that refused a transition,
+- `Conflict` when someone else changed the transfer first (optimistic version).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from handover.audit.models import Verb
+from handover.audit.services import audit_record, snapshot
+from handover.children.models import Allocation, AllocationKind, ChangeReason, Child, DocumentOnFile
+from handover.domain import deadlines as deadline_engine
+from handover.domain import readiness as readiness_engine
+from handover.domain import routing
+from handover.domain.errors import SituationError
+from handover.domain.readiness import Readiness
+from handover.domain.situation import situation_facts
+from handover.domain.workflow import MANAGERS, Action, State, TransitionRefused, check
+from handover.organisation.access import AccessDenied, actor_for, can_write, current_memberships
+from handover.organisation.models import CASE_HOLDING_ROLES, Membership, Role, Service, StaffMember, Team
+from handover.transfers.models import (
+    Deadline,
+    Escalation,
+    ReadinessConfirmation,
+    RemedialAction,
+    SignOff,
+    SignOffKind,
+    Transfer,
+    TransferEvent,
+)
+from handover.transfers.protocol import protocol_for
+from handover.transfers.situations import current_primary, record_situation
+
+
+class ApplicationError(Exception):
+    """Bad input: `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class Conflict(Exception):
+    """Someone else changed the transfer since the actor loaded it."""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    transfers: list[Transfer]
+    decision: routing.Decision
+
+
+# -- proposing ------------------------------------------------------------------------------------------------
+
+
+def transfer_recommend(*, child: Child, event: str, on: dt.date, answers: dict | None = None) -> tuple[dict, routing.Decision]:
+    """Route a child's situation: the recommendation a proposal starts from (nothing is written)."""
+    protocol = protocol_for(child.authority)
+    situation = record_situation(child, event=event, on=on, answers=answers)
+    try:
+        facts = situation_facts(protocol, situation)
+    except SituationError as exc:
+        raise ApplicationError({f"situation.{exc.field}": str(exc).split(": ", 1)[1]}) from exc
+    return situation, routing.route(protocol, facts)
+
+
+def transfer_propose(
+    *,
+    actor: StaffMember,
+    child: Child,
+    event: str,
+    on: dt.date,
+    answers: dict | None = None,
+    to_service: Service | None = None,
+    override_reason: str = "",
+    kind: str = AllocationKind.PRIMARY,
+    with_siblings: list[Child] | None = None,
+    separation_reasons: dict[int, str] | None = None,
+    exception: str = "",
+) -> Proposal:
+    """Propose moving a child (and siblings held by the same worker) to the service the protocol recommends.
+
+    A different receiving service needs `override_reason`. A sibling held by the same worker who is not
+    proposed too needs a separation reason (protocol sibling policy) or a permitted `exception`.
+    """
+    protocol = protocol_for(child.authority)
+    situation, decision = transfer_recommend(child=child, event=event, on=on, answers=answers)
+    errors: dict[str, str] = {}
+    if decision.outcome == "undetermined":
+        missing = ", ".join(decision.missing_facts)
+        raise ApplicationError({"answers": f"the protocol needs more facts to recommend a team: {missing}"})
+    candidates = set(decision.candidate_services)
+    chosen = to_service
+    if chosen is None:
+        if decision.outcome != "route":
+            errors["to_service"] = (
+                "choose the receiving service: " + decision.reason
+                if decision.outcome == "decide"
+                else "no rule covers this situation; choose the receiving service and give the reason"
+            )
+        else:
+            chosen = Service.objects.get(authority=child.authority, code=decision.receiving_service)
+    elif chosen.code not in candidates and not override_reason.strip():
+        recommended = ", ".join(sorted(candidates)) or "none"
+        errors["override_reason"] = f"the protocol recommends {recommended}; say why {chosen.code} instead"
+    if chosen is not None and chosen.authority_id != child.authority_id:
+        errors["to_service"] = "that service belongs to another authority"
+    if exception and exception not in {e.id for e in protocol.file.exceptions}:
+        errors["exception"] = f"{exception!r} is not a permitted exception in the {protocol.name} protocol"
+    if errors:
+        raise ApplicationError(errors)
+
+    from_allocation = current_primary(child)
+    if from_allocation is None:
+        raise ApplicationError({"child": "the child has no open primary allocation to transfer from"})
+    from_team = from_allocation.team
+    if chosen.pk == from_team.service_id:
+        raise ApplicationError({"to_service": "the child is already held by this service; reassign within it"})
+    _require_can_propose(actor, from_team, from_allocation)
+
+    siblings = _siblings_to_move(
+        child, from_allocation, protocol, with_siblings or [], separation_reasons or {}, exception
+    )
+    group = uuid.uuid4() if siblings else None
+    now = timezone.now()
+    created: list[Transfer] = []
+    with transaction.atomic():
+        for member in [child, *siblings]:
+            member_allocation = from_allocation if member is child else current_primary(member)
+            transfer = Transfer.objects.create(
+                child=member,
+                kind=kind,
+                state=State.PROPOSED,
+                protocol=protocol.name,
+                protocol_version=protocol.version,
+                event=event,
+                event_date=on,
+                situation=situation if member is child else record_situation(member, event=event, on=on, answers=answers),
+                rule=decision.rule.id if decision.rule else "",
+                pathway=decision.pathway.id if decision.pathway else "",
+                route_kind=protocol.routes[decision.pathway.route].kind.value if decision.pathway else "manager_agreement",
+                recommended_service=Service.objects.filter(
+                    authority=child.authority, code=decision.receiving_service
+                ).first(),
+                override_reason=override_reason.strip(),
+                from_allocation=member_allocation,
+                from_team=member_allocation.team,
+                to_service=chosen,
+                family=member.family,
+                sibling_group=group,
+                separation_reason="",
+                exception=exception,
+                proposed_by=actor,
+                proposed_at=now,
+            )
+            TransferEvent.objects.create(
+                transfer=transfer, action="propose", from_state="", to_state=State.PROPOSED, actor=actor, at=now,
+                reason=override_reason, data={"rule": transfer.rule, "recommended": decision.receiving_service},
+            )
+            _recompute_deadlines(transfer)
+            audit_record(actor=actor, verb=Verb.TRANSFER_PROPOSED, child=member, obj=transfer, after=snapshot(transfer))
+            created.append(transfer)
+        for sibling_id, reason in (separation_reasons or {}).items():
+            created[0].events.create(
+                action="separate_sibling", from_state=State.PROPOSED, to_state=State.PROPOSED, actor=actor, at=now,
+                reason=reason, data={"sibling": sibling_id},
+            )
+        created[0].separation_reason = "; ".join((separation_reasons or {}).values())
+        created[0].save(update_fields=["separation_reason"])
+    return Proposal(created, decision)
+
+
+def _require_can_propose(actor: StaffMember, from_team: Team, allocation: Allocation) -> None:
+    if not can_write(actor):
+        raise AccessDenied("your roles are read-only")
+    roles = {m.role for m in current_memberships(actor) if m.team_id == from_team.pk}
+    if roles & MANAGERS:
+        return
+    if roles & set(CASE_HOLDING_ROLES) and allocation.worker_id == actor.pk:
+        return
+    raise AccessDenied("only the allocated worker or a manager of the child's current team can propose a transfer")
+
+
+def _siblings_to_move(
+    child: Child,
+    allocation: Allocation,
+    protocol,
+    requested: list[Child],
+    separation_reasons: dict[int, str],
+    exception: str,
+) -> list[Child]:
+    """Siblings proposed together; siblings held by the same worker who stay behind need a recorded reason."""
+    same_worker = protocol.file.siblings is not None and protocol.file.siblings.same_worker
+    held_together = siblings_with_same_worker(child, allocation)
+    errors = {}
+    for sibling in requested:
+        if sibling not in held_together:
+            errors[f"with_siblings.{sibling.pk}"] = f"{sibling.name} is not a sibling held by the same worker"
+    if same_worker and not exception:
+        for sibling in held_together:
+            if sibling not in requested and not separation_reasons.get(sibling.pk, "").strip():
+                cites = ", ".join(protocol.file.siblings.cites)
+                errors[f"separation_reasons.{sibling.pk}"] = (
+                    f"{sibling.name} has the same worker; propose them together or say why they should be "
+                    f"separated ({cites})"
+                )
+    if errors:
+        raise ApplicationError(errors)
+    open_transfers = Transfer.objects.filter(child__in=requested, state__in=[s.value for s in State if s not in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN)])
+    if open_transfers.exists():
+        raise ApplicationError({"with_siblings": "a sibling already has an open transfer"})
+    return requested
+
+
+def siblings_with_same_worker(child: Child, allocation: Allocation | None = None) -> list[Child]:
+    """Siblings of `child` whose open primary allocation is with the same worker."""
+    allocation = allocation or current_primary(child)
+    if child.family_id is None or allocation is None or allocation.worker_id is None:
+        return []
+    return list(
+        Child.objects.filter(
+            family_id=child.family_id,
+            allocations__kind=AllocationKind.PRIMARY,
+            allocations__end__isnull=True,
+            allocations__worker_id=allocation.worker_id,
+        )
+        .exclude(pk=child.pk)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+# -- transitions ----------------------------------------------------------------------------------------------
+
+
+def transfer_act(
+    *,
+    actor: StaffMember,
+    transfer: Transfer,
+    action: str,
+    expected_version: int,
+    reason: str = "",
+    to_team: Team | None = None,
+    transfer_date: dt.date | None = None,
+    worker: StaffMember | None = None,
+    on: dt.date | None = None,
+) -> Transfer:
+    """Take one workflow action on a transfer, if the workflow table allows this actor to take it now."""
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        locked = Transfer.objects.select_for_update().select_related(
+            "child__authority", "from_team__service", "to_service", "to_team"
+        ).get(pk=transfer.pk)
+        if locked.version != expected_version:
+            raise Conflict(
+                f"transfer {locked.pk} was changed by someone else (now version {locked.version}, you had "
+                f"{expected_version}); reload it and try again"
+            )
+        if not can_write(actor):
+            raise AccessDenied("your roles are read-only")
+        protocol = protocol_for(locked.child.authority)
+        ladder = protocol.file.escalation
+        level = ladder[locked.escalation_level - 1] if locked.escalation_level else None
+        actor_roles = actor_for(
+            actor, sending_team=locked.from_team, receiving_service=locked.to_service, receiving_team=locked.to_team
+        )
+        blockers = _completion_blockers(locked, on) if action == Action.COMPLETE else None
+        target = check(
+            action,
+            state=locked.state,
+            actor=actor_roles,
+            route_kind=locked.route_kind,
+            reason=reason,
+            ladder_role=level.who.value if level else None,
+            ladder_roles_above=[lv.who.value for lv in ladder[locked.escalation_level :]],
+            blockers=blockers,
+        )
+        before = snapshot(locked)
+        previous_state = locked.state
+        data: dict[str, Any] = {}
+        action = Action(action)
+        if action is Action.AGREE:
+            _agree(locked, to_team, transfer_date, data)
+        elif action is Action.IDENTIFY_WORKER:
+            _identify_worker(locked, worker, data, on)
+        elif action is Action.BLOCK:
+            locked.blocked_from = locked.state
+        elif action is Action.ESCALATE:
+            _escalate(locked, ladder, reason, protocol, on)
+            data["level"] = locked.escalation_level
+        elif action is Action.RESOLVE:
+            target = State(locked.blocked_from)
+            Escalation.objects.filter(transfer=locked, resolved_at__isnull=True).update(
+                resolved_at=timezone.now(), resolution=reason
+            )
+            locked.blocked_from = ""
+            locked.escalation_level = 0
+        elif action is Action.COMPLETE:
+            _complete(locked, actor, on, data)
+        if target in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN):
+            locked.closed_at = timezone.now()
+            locked.closed_reason = reason
+        locked.state = target
+        locked.version += 1
+        locked.save()
+        TransferEvent.objects.create(
+            transfer=locked, action=action.value, from_state=previous_state, to_state=target, actor=actor,
+            at=timezone.now(), reason=reason, data=data,
+        )
+        _recompute_deadlines(locked, milestones_on=on)
+        audit_record(
+            actor=actor, verb=Verb.TRANSFER_ACTION, child=locked.child, obj=locked, before=before,
+            after=snapshot(locked), detail=f"{action.value}: {previous_state} -> {target}",
+        )
+    return locked
+
+
+def _agree(transfer: Transfer, to_team: Team | None, transfer_date: dt.date | None, data: dict) -> None:
+    errors = {}
+    if to_team is None:
+        errors["to_team"] = "name the receiving team"
+    elif to_team.service_id != transfer.to_service_id or not to_team.active:
+        errors["to_team"] = f"{to_team} is not an active team of {transfer.to_service}"
+    if transfer_date is None:
+        errors["transfer_date"] = "give the agreed date of formal transfer"
+    elif transfer_date < transfer.event_date:
+        errors["transfer_date"] = "the transfer date cannot be before the event that started the transfer"
+    if errors:
+        raise ApplicationError(errors)
+    transfer.to_team = to_team
+    transfer.transfer_date = transfer_date
+    data.update({"to_team": to_team.code, "transfer_date": transfer_date.isoformat()})
+
+
+def eligible_workers(team: Team, role: str = Role.SOCIAL_WORKER, on: dt.date | None = None):
+    """Active staff holding a case-holding role in `team` on `on`."""
+    on = on or timezone.localdate()
+    return StaffMember.objects.filter(
+        active=True,
+        memberships__team=team,
+        memberships__role__in=[r.value for r in CASE_HOLDING_ROLES],
+        memberships__start__lte=on,
+    ).exclude(memberships__team=team, memberships__end__lt=on).distinct()
+
+
+def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict, on: dt.date) -> None:
+    if worker is None:
+        raise ApplicationError({"worker": "name the receiving worker"})
+    if transfer.to_team is None or not eligible_workers(transfer.to_team, on=on).filter(pk=worker.pk).exists():
+        raise ApplicationError({"worker": f"{worker} is not an active case-holding worker in {transfer.to_team}"})
+    transfer.receiving_worker = worker
+    data["worker"] = worker.pk
+
+
+def _escalate(transfer: Transfer, ladder, reason: str, protocol, on: dt.date) -> None:
+    if transfer.escalation_level >= len(ladder):
+        raise TransitionRefused(
+            "protocol.escalation.final",
+            f"the transfer is already at the last level of the {protocol.name} escalation ladder",
+        )
+    level = ladder[transfer.escalation_level]
+    transfer.escalation_level += 1
+    Escalation.objects.create(
+        transfer=transfer,
+        level=level.level,
+        role=level.who.value,
+        opened_at=timezone.now(),
+        due=None if level.final else protocol.calendar.add(on, ladder[level.level].after),
+        reason=reason,
+    )
+
+
+def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, data: dict) -> None:
+    """End the old allocation and start the new one at the same moment (SSDA903 reason TSPROC)."""
+    old = transfer.from_allocation
+    if transfer.kind == AllocationKind.PRIMARY:
+        old = Allocation.objects.select_for_update().get(pk=old.pk)
+        if old.end is not None:
+            raise Conflict("the child's allocation was already ended by someone else")
+        before = snapshot(old)
+        old.end = on
+        old.end_reason = ChangeReason.TSPROC
+        old.save()
+        audit_record(actor=actor, verb=Verb.ALLOCATION_ENDED, child=transfer.child, obj=old, before=before, after=snapshot(old))
+    new = Allocation.objects.create(
+        child=transfer.child,
+        kind=transfer.kind,
+        team=transfer.to_team,
+        worker=transfer.receiving_worker,
+        role=_worker_role(transfer.receiving_worker, transfer.to_team),
+        start=on,
+        start_reason=ChangeReason.TSPROC,
+    )
+    audit_record(actor=actor, verb=Verb.ALLOCATION_STARTED, child=transfer.child, obj=new, after=snapshot(new))
+    transfer.to_allocation = new
+    data["allocation"] = new.pk
+
+
+def _worker_role(worker: StaffMember | None, team: Team) -> str:
+    if worker is None:
+        return Role.SOCIAL_WORKER
+    membership = Membership.objects.filter(staff=worker, team=team, role__in=[r.value for r in CASE_HOLDING_ROLES]).first()
+    return membership.role if membership else Role.SOCIAL_WORKER
+
+
+# -- sign-offs, confirmations, remedial actions -------------------------------------------------------------------
+
+_SIGN_OFF_SIDE = {
+    SignOffKind.SUMMARY_AUTHORISED: "sending",
+    SignOffKind.SENDING_AUDIT: "sending",
+    SignOffKind.RECEIVING_AUDIT: "receiving",
+}
+
+
+def transfer_sign_off(*, actor: StaffMember, transfer: Transfer, kind: str) -> SignOff:
+    """The transferring manager authorises the summary and audits the file; the receiving manager audits it."""
+    kind = SignOffKind(kind)
+    roles = actor_for(actor, sending_team=transfer.from_team, receiving_service=transfer.to_service, receiving_team=transfer.to_team)
+    held = roles.sending_roles if _SIGN_OFF_SIDE[kind] == "sending" else roles.receiving_roles
+    if not can_write(actor) or not held & MANAGERS:
+        raise AccessDenied(f"only a team manager or practice manager of the {_SIGN_OFF_SIDE[kind]} team can sign this off")
+    if not transfer.is_open:
+        raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
+    with transaction.atomic():
+        sign_off, created = SignOff.objects.get_or_create(
+            transfer=transfer, kind=kind, defaults={"by": actor, "at": timezone.now()}
+        )
+        if not created:
+            raise ApplicationError({"kind": f"already signed off by {sign_off.by} on {sign_off.at:%d %B %Y}"})
+        audit_record(actor=actor, verb=Verb.TRANSFER_SIGNED_OFF, child=transfer.child, obj=transfer, detail=kind.label)
+    return sign_off
+
+
+def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) -> ReadinessConfirmation:
+    """Confirm a checklist item that needs a person's judgement, by someone holding the role it names."""
+    protocol = protocol_for(transfer.child.authority)
+    spec = next((c.spec for c in protocol.readiness if c.spec.id == item), None)
+    if spec is None or spec.requires.confirmed_by is None:
+        raise ApplicationError({"item": f"{item!r} is not a checklist item that is confirmed by a person"})
+    wanted = spec.requires.confirmed_by.value
+    roles = actor_for(actor, sending_team=transfer.from_team, receiving_service=transfer.to_service, receiving_team=transfer.to_team)
+    held = roles.sending_roles | roles.receiving_roles
+    acceptable = {wanted} | (MANAGERS if wanted in MANAGERS or wanted == "social_worker" else set())
+    if not can_write(actor) or not held & acceptable:
+        raise AccessDenied(f"{spec.name} is confirmed by a {wanted.replace('_', ' ')} of either team")
+    with transaction.atomic():
+        confirmation, created = ReadinessConfirmation.objects.get_or_create(
+            transfer=transfer, item=item, defaults={"by": actor, "at": timezone.now()}
+        )
+        if not created:
+            raise ApplicationError({"item": "already confirmed"})
+        audit_record(actor=actor, verb=Verb.TRANSFER_SIGNED_OFF, child=transfer.child, obj=transfer, detail=f"confirmed {item}")
+    return confirmation
+
+
+def remedial_action_create(
+    *, actor: StaffMember, transfer: Transfer, description: str, owner: StaffMember, due: dt.date
+) -> RemedialAction:
+    roles = actor_for(actor, sending_team=transfer.from_team, receiving_service=transfer.to_service, receiving_team=transfer.to_team)
+    if not can_write(actor) or not (roles.sending_roles | roles.receiving_roles) & (MANAGERS | {"business_support"}):
+        raise AccessDenied("remedial actions are agreed by the managers of the two teams (or recorded by business support)")
+    errors = {}
+    if not description.strip():
+        errors["description"] = "say what needs doing"
+    if due < timezone.localdate():
+        errors["due"] = "the due date cannot be in the past"
+    if owner.authority_id != transfer.child.authority_id or not owner.active:
+        errors["owner"] = "the owner must be an active member of staff of this authority"
+    if errors:
+        raise ApplicationError(errors)
+    with transaction.atomic():
+        action = RemedialAction.objects.create(
+            transfer=transfer, description=description.strip(), owner=owner, due=due, created_by=actor,
+            created_at=timezone.now(),
+        )
+        audit_record(actor=actor, verb=Verb.REMEDIAL_ACTION, child=transfer.child, obj=action, after=snapshot(action))
+    return action
+
+
+# -- readiness and deadlines ------------------------------------------------------------------------------------------
+
+
+def transfer_facts(transfer: Transfer) -> dict:
+    protocol = protocol_for(transfer.child.authority)
+    facts = situation_facts(protocol, transfer.situation)
+    facts["transfer.from"] = transfer.from_team.service.code
+    facts["transfer.from_kind"] = transfer.from_team.service.kind
+    facts["transfer.to"] = transfer.to_service.code
+    facts["transfer.to_kind"] = transfer.to_service.kind
+    if transfer.pathway:
+        facts["transfer.pathway"] = transfer.pathway
+    return facts
+
+
+def transfer_readiness(transfer: Transfer, on: dt.date | None = None) -> Readiness:
+    """The protocol's checklist against the documents on the child's file and the confirmations recorded."""
+    on = on or timezone.localdate()
+    protocol = protocol_for(transfer.child.authority)
+    documents: dict[str, dt.date] = {}
+    for doc_type, dated in DocumentOnFile.objects.filter(child=transfer.child).values_list("document_type", "dated"):
+        if doc_type not in documents or dated > documents[doc_type]:
+            documents[doc_type] = dated
+    confirmations = {c.item: c.at.date() for c in transfer.confirmations.all()}
+    return readiness_engine.assess(protocol, transfer_facts(transfer), on=on, documents=documents, confirmations=confirmations)
+
+
+def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
+    blockers = {item.id: f"{item.name} ({item.detail})" for item in transfer_readiness(transfer, on).blocking}
+    signed = set(transfer.sign_offs.values_list("kind", flat=True))
+    for kind in SignOffKind:
+        if kind.value not in signed:
+            blockers[kind.value] = f"{kind.label} (not yet signed off)"
+    if transfer.to_team_id is None or transfer.receiving_worker_id is None:
+        blockers["receiving_worker"] = "the receiving team and worker are not identified"
+    return blockers
+
+
+_MILESTONE_ACTIONS = {
+    Action.AGREE.value: "transfer_meeting",
+    Action.IDENTIFY_WORKER.value: "receiving_worker_identified",
+    Action.RECORD_HANDOVER.value: "handover_meeting",
+    Action.COMPLETE.value: "formal_transfer",
+}
+
+
+def _recompute_deadlines(transfer: Transfer, milestones_on: dt.date | None = None) -> None:
+    """Replace the transfer's deadlines with the engine's, counting from what has actually happened."""
+    protocol = protocol_for(transfer.child.authority)
+    facts = situation_facts(protocol, transfer.situation)
+    milestones = {}
+    for event in transfer.events.all():
+        step = _MILESTONE_ACTIONS.get(event.action)
+        if step:
+            milestones[step] = timezone.localtime(event.at).date()
+    today = milestones_on or timezone.localdate()
+    rows: list[Deadline] = []
+    if transfer.pathway:
+        pathway = protocol.pathways[transfer.pathway]
+        for d in deadline_engine.timeline(protocol, facts, pathway, today=today, milestones=milestones):
+            rows.append(_deadline_row(transfer, d, standing=False))
+    for d in deadline_engine.standing_timescales(protocol, facts, today=today, milestones=milestones):
+        if d.status != "unknown":
+            rows.append(_deadline_row(transfer, d, standing=True))
+    transfer.deadlines.all().delete()
+    Deadline.objects.bulk_create(rows)
+
+
+def _deadline_row(transfer: Transfer, d, *, standing: bool) -> Deadline:
+    return Deadline(
+        transfer=transfer, step=d.id, name=d.name, due=d.due, actual=d.actual, transfer_by=d.transfer_by,
+        standing=standing, cites=list(d.cites), basis=d.basis[:200],
+    )
