@@ -44,7 +44,13 @@ def snapshot(instance: models.Model, fields: tuple[str, ...] | None = None) -> d
         if isinstance(field, models.BinaryField):
             continue
         value = field.value_from_object(instance)
-        out[field.attname if field.is_relation else field.name] = (
-            value.isoformat() if hasattr(value, "isoformat") else value
-        )
+        out[field.attname if field.is_relation else field.name] = _plain(value)
     return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)  # UUID, Decimal

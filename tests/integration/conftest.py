@@ -1,0 +1,60 @@
+"""A small synthetic Dorset world for service tests: teams from the protocol file, staff in each role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from handover.children.models import Allocation, AllocationKind, Child, Family
+from handover.organisation.models import Role, Service, Team
+from handover.organisation.services import authority_sync_from_protocol, staff_create
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def world(db):
+    authority = authority_sync_from_protocol(protocol_name="dorset")
+    teams = {t.code: t for t in Team.objects.filter(service__authority=authority)}
+    services = {s.code: s for s in Service.objects.filter(authority=authority)}
+
+    def person(username, *roles):
+        return staff_create(
+            authority=authority, username=username, name=username.replace("_", " ").title(), roles=list(roles),
+            email=f"{username}@example.invalid",
+        )
+
+    w = SimpleNamespace(authority=authority, teams=teams, services=services)
+    w.ast_sw = person("ava_assessment_sw", (Role.SOCIAL_WORKER, teams["assessment_east"]))
+    w.ast_sw2 = person("abe_assessment_sw", (Role.SOCIAL_WORKER, teams["assessment_east"]))
+    w.ast_tm = person("tom_assessment_tm", (Role.TEAM_MANAGER, teams["assessment_east"]))
+    w.ast_pm = person("pam_assessment_pm", (Role.PRACTICE_MANAGER, teams["assessment_east"]))
+    w.cin_tm = person("tia_cin_tm", (Role.TEAM_MANAGER, teams["cin_cp_east"]))
+    w.cin_pm = person("pia_cin_pm", (Role.PRACTICE_MANAGER, teams["cin_cp_east"]))
+    w.cin_sw = person("sam_cin_sw", (Role.SOCIAL_WORKER, teams["cin_cp_east"]))
+    w.cin_west_tm = person("wes_cin_west_tm", (Role.TEAM_MANAGER, teams["cin_cp_west"]))
+    w.lac_tm = person("lee_lac_tm", (Role.TEAM_MANAGER, teams["lac_team"]))
+    w.business_support = person("bea_business_support", (Role.BUSINESS_SUPPORT, teams["assessment_east"]))
+    w.service_manager = person("sid_service_manager", (Role.SERVICE_MANAGER, services["cin_cp"]))
+    w.director = person("dee_director", (Role.SERVICE_DIRECTOR, None))
+    w.auditor = person("aud_auditor", (Role.AUDITOR, None))
+    w.administrator = person("adm_administrator", (Role.ADMINISTRATOR, None))
+    w.family = Family.objects.create(authority=authority, name="Testfamily")
+
+    def child(identifier, first, *, team="assessment_east", worker=None, family=None, **fields):
+        c = Child.objects.create(
+            authority=authority, identifier=identifier, first_name=first, last_name="Testfamily",
+            date_of_birth=fields.pop("date_of_birth", dt.date(2016, 3, 1)), disability=False, family=family, **fields,
+        )
+        Allocation.objects.create(
+            child=c, kind=AllocationKind.PRIMARY, team=teams[team], worker=worker or w.ast_sw, start=dt.date(2026, 9, 1)
+        )
+        return c
+
+    w.child = child
+    return w
+
+
+CIN_PLAN = {"facts": {"assessment_outcome": "cin_plan"}, "siblings": {"in_care_proceedings": False}}
