@@ -22,7 +22,6 @@ from handover.domain.protocol.loader import bundled_protocols, load_protocol
 from handover.domain.protocol.model import Protocol
 from handover.domain.situation import situation_facts
 
-
 # Commands run by Django (the system of record): `handover manage ...` is manage.py; the others are shortcuts.
 DJANGO_COMMANDS = ("manage", "demo", "import", "serve")
 

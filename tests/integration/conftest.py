@@ -22,7 +22,10 @@ def world(db):
 
     def person(username, *roles):
         return staff_create(
-            authority=authority, username=username, name=username.replace("_", " ").title(), roles=list(roles),
+            authority=authority,
+            username=username,
+            name=username.replace("_", " ").title(),
+            roles=list(roles),
             email=f"{username}@example.invalid",
         )
 
@@ -45,11 +48,21 @@ def world(db):
 
     def child(identifier, first, *, team="assessment_east", worker=None, family=None, **fields):
         c = Child.objects.create(
-            authority=authority, identifier=identifier, first_name=first, last_name="Testfamily",
-            date_of_birth=fields.pop("date_of_birth", dt.date(2016, 3, 1)), disability=False, family=family, **fields,
+            authority=authority,
+            identifier=identifier,
+            first_name=first,
+            last_name="Testfamily",
+            date_of_birth=fields.pop("date_of_birth", dt.date(2016, 3, 1)),
+            disability=False,
+            family=family,
+            **fields,
         )
         Allocation.objects.create(
-            child=c, kind=AllocationKind.PRIMARY, team=teams[team], worker=worker or w.ast_sw, start=dt.date(2026, 9, 1)
+            child=c,
+            kind=AllocationKind.PRIMARY,
+            team=teams[team],
+            worker=worker or w.ast_sw,
+            start=dt.date(2026, 9, 1),
         )
         return c
 

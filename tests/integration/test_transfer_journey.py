@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.integration.conftest import CIN_PLAN, TODAY
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import Allocation, DocumentOnFile
@@ -12,21 +13,26 @@ from handover.domain.workflow import TransitionRefused
 from handover.organisation.access import AccessDenied
 from handover.transfers import services
 from handover.transfers.models import SignOffKind, Transfer
-from tests.integration.conftest import CIN_PLAN, TODAY
 
 pytestmark = pytest.mark.django_db
 
 
 def propose(world, child, actor=None, **kwargs):
     return services.transfer_propose(
-        actor=actor or world.ast_sw, child=child, event="assessment_concluded", on=TODAY, answers=CIN_PLAN, **kwargs
+        actor=actor or world.ast_sw,
+        child=child,
+        event="assessment_concluded",
+        on=TODAY,
+        answers=CIN_PLAN,
+        **kwargs,
     ).transfers[0]
 
 
 def act(actor, transfer, action, **kwargs):
     transfer.refresh_from_db()
-    return services.transfer_act(actor=actor, transfer=transfer, action=action, expected_version=transfer.version,
-                                 on=TODAY, **kwargs)
+    return services.transfer_act(
+        actor=actor, transfer=transfer, action=action, expected_version=transfer.version, on=TODAY, **kwargs
+    )
 
 
 def make_ready(world, transfer):
@@ -34,7 +40,9 @@ def make_ready(world, transfer):
         DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
     for item in ("file_checked_and_authorised", "files_audited_by_both_managers"):
         services.transfer_confirm_item(actor=world.ast_tm, transfer=transfer, item=item)
-    services.transfer_confirm_item(actor=world.ast_sw, transfer=transfer, item="personal_information_complete")
+    services.transfer_confirm_item(
+        actor=world.ast_sw, transfer=transfer, item="personal_information_complete"
+    )
     services.transfer_sign_off(actor=world.ast_tm, transfer=transfer, kind=SignOffKind.SUMMARY_AUTHORISED)
     services.transfer_sign_off(actor=world.ast_pm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
     services.transfer_sign_off(actor=world.cin_tm, transfer=transfer, kind=SignOffKind.RECEIVING_AUDIT)
@@ -51,13 +59,21 @@ def test_full_journey_ends_one_allocation_and_starts_the_next(world):
     assert steps["transfer_meeting"] == dt.date(2026, 12, 2)  # Tuesday: too late for Wednesday's meeting
 
     act(world.business_support, transfer, "list")
-    act(world.cin_tm, transfer, "agree", to_team=world.teams["cin_cp_east"], transfer_date=dt.date(2026, 12, 9))
+    act(
+        world.cin_tm,
+        transfer,
+        "agree",
+        to_team=world.teams["cin_cp_east"],
+        transfer_date=dt.date(2026, 12, 9),
+    )
     act(world.cin_tm, transfer, "identify_worker", worker=world.cin_sw)
     act(world.cin_sw, transfer, "record_handover")
     with pytest.raises(TransitionRefused) as refused:
         act(world.cin_tm, transfer, "complete")
     assert refused.value.rule == "workflow.complete.readiness"
-    assert "Transfer summary authorised" in str(refused.value) and "Chronology up to date" in str(refused.value)
+    assert "Transfer summary authorised" in str(refused.value) and "Chronology up to date" in str(
+        refused.value
+    )
 
     make_ready(world, transfer)
     done = act(world.cin_tm, transfer, "complete")
@@ -67,10 +83,20 @@ def test_full_journey_ends_one_allocation_and_starts_the_next(world):
     assert old.end == TODAY and old.end_reason == "TSPROC"
     assert new.start == TODAY and new.team.code == "cin_cp_east" and new.worker == world.cin_sw
     assert [e.action for e in done.events.all()] == [
-        "propose", "list", "agree", "identify_worker", "record_handover", "complete"
+        "propose",
+        "list",
+        "agree",
+        "identify_worker",
+        "record_handover",
+        "complete",
     ]
     verbs = set(AuditEvent.objects.filter(child=child).values_list("verb", flat=True))
-    assert {Verb.TRANSFER_PROPOSED, Verb.TRANSFER_ACTION, Verb.ALLOCATION_ENDED, Verb.ALLOCATION_STARTED} <= verbs
+    assert {
+        Verb.TRANSFER_PROPOSED,
+        Verb.TRANSFER_ACTION,
+        Verb.ALLOCATION_ENDED,
+        Verb.ALLOCATION_STARTED,
+    } <= verbs
 
 
 def test_declined_with_reason_and_refused_without(world):
@@ -106,8 +132,14 @@ def test_stale_version_is_a_conflict(world):
     transfer = propose(world, world.child("C5", "Ed"))
     services.transfer_act(actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=TODAY)
     with pytest.raises(services.Conflict, match="changed by someone else"):
-        services.transfer_act(actor=world.ast_pm, transfer=transfer, action="withdraw", expected_version=1,
-                              reason="duplicate", on=TODAY)
+        services.transfer_act(
+            actor=world.ast_pm,
+            transfer=transfer,
+            action="withdraw",
+            expected_version=1,
+            reason="duplicate",
+            on=TODAY,
+        )
 
 
 def test_block_escalate_resolve_follows_the_protocol_ladder(world):
@@ -134,7 +166,9 @@ def test_override_needs_a_reason(world):
     with pytest.raises(services.ApplicationError) as bad:
         propose(world, child, to_service=lac)
     assert "the protocol recommends cin_cp; say why lac instead" in bad.value.errors["override_reason"]
-    transfer = propose(world, child, to_service=lac, override_reason="Child accommodated last night under s20")
+    transfer = propose(
+        world, child, to_service=lac, override_reason="Child accommodated last night under s20"
+    )
     assert transfer.to_service == lac and transfer.recommended_service.code == "cin_cp"
 
 
@@ -156,7 +190,11 @@ def test_siblings_with_one_worker_move_together_or_with_a_reason(world):
         propose(world, older)
     assert f"separation_reasons.{younger.pk}" in bad.value.errors
     proposal = services.transfer_propose(
-        actor=world.ast_sw, child=older, event="assessment_concluded", on=TODAY, answers=CIN_PLAN,
+        actor=world.ast_sw,
+        child=older,
+        event="assessment_concluded",
+        on=TODAY,
+        answers=CIN_PLAN,
         with_siblings=[younger],
     )
     assert [t.child for t in proposal.transfers] == [older, younger]
@@ -167,7 +205,11 @@ def test_sibling_separated_with_a_recorded_reason(world):
     older = world.child("C11", "Kit", family=world.family)
     younger = world.child("C12", "Lu", family=world.family)
     transfer = services.transfer_propose(
-        actor=world.ast_sw, child=older, event="assessment_concluded", on=TODAY, answers=CIN_PLAN,
+        actor=world.ast_sw,
+        child=older,
+        event="assessment_concluded",
+        on=TODAY,
+        answers=CIN_PLAN,
         separation_reasons={younger.pk: "Younger sibling's assessment continues"},
     ).transfers[0]
     assert transfer.separation_reason == "Younger sibling's assessment continues"

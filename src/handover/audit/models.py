@@ -31,7 +31,9 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     verb = models.CharField(max_length=40, choices=Verb.choices)
-    child = models.ForeignKey("children.Child", on_delete=models.PROTECT, null=True, related_name="audit_events")
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.PROTECT, null=True, related_name="audit_events"
+    )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=60, blank=True)
     before = models.JSONField(null=True, blank=True)

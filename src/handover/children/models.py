@@ -44,7 +44,9 @@ class Child(models.Model):
     address = models.TextField(blank=True)
     locality = models.CharField(max_length=100, blank=True)
     school = models.CharField(max_length=200, blank=True)
-    family = models.ForeignKey(Family, on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    family = models.ForeignKey(
+        Family, on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
     mother_looked_after = models.BooleanField(null=True)
     restricted = models.BooleanField(default=False, help_text="visible only to the staff named on the record")
     closed_on = models.DateField(null=True, blank=True)
@@ -56,7 +58,8 @@ class Child(models.Model):
         indexes = [models.Index(fields=["last_name", "first_name"]), models.Index(fields=["date_of_birth"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(date_of_birth__isnull=False) | models.Q(expected_date_of_birth__isnull=False),
+                condition=models.Q(date_of_birth__isnull=False)
+                | models.Q(expected_date_of_birth__isnull=False),
                 name="child_has_birth_or_expected_date",
             )
         ]
@@ -169,9 +172,13 @@ class Allocation(models.Model):
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="allocations")
     kind = models.CharField(max_length=20, choices=AllocationKind.choices)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="allocations")
-    worker = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations")
+    worker = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
     role = models.CharField(max_length=40, choices=Role.choices, default=Role.SOCIAL_WORKER)
-    purpose = models.CharField(max_length=100, blank=True, help_text="for secondary allocations: e.g. family finding")
+    purpose = models.CharField(
+        max_length=100, blank=True, help_text="for secondary allocations: e.g. family finding"
+    )
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
     start_reason = models.CharField(max_length=6, choices=ChangeReason.choices, blank=True)

@@ -35,7 +35,14 @@ FINAL_STATES = frozenset({State.TRANSFERRED, State.DECLINED, State.WITHDRAWN})
 OPEN_STATES = frozenset(State) - FINAL_STATES
 # States a transfer can be blocked from, and so return to when the block is resolved.
 BLOCKABLE = frozenset(
-    {State.LISTED, State.AT_PANEL, State.AWAITING_AGREEMENT, State.AGREED, State.WORKER_IDENTIFIED, State.HANDOVER_HELD}
+    {
+        State.LISTED,
+        State.AT_PANEL,
+        State.AWAITING_AGREEMENT,
+        State.AGREED,
+        State.WORKER_IDENTIFIED,
+        State.HANDOVER_HELD,
+    }
 )
 
 
@@ -273,7 +280,9 @@ def _check_actor(
             # Before escalation, the managers of either team can resolve it between them.
             if (actor.sending_roles | actor.receiving_roles) & MANAGERS:
                 return
-            raise TransitionRefused(rule, "only a team manager or practice manager of either team can resolve a block")
+            raise TransitionRefused(
+                rule, "only a team manager or practice manager of either team can resolve a block"
+            )
         allowed = {ladder_role, *ladder_roles_above} - {None}
         if actor.all_roles & allowed:
             return
@@ -297,7 +306,12 @@ def _check_actor(
 
 
 def available_actions(
-    *, state: State | str, actor: Actor, route_kind: str, ladder_role: str | None = None, ladder_roles_above=()
+    *,
+    state: State | str,
+    actor: Actor,
+    route_kind: str,
+    ladder_role: str | None = None,
+    ladder_roles_above=(),
 ) -> list[Action]:
     """The actions this actor could take now (reasons and readiness aside), for showing only those."""
     out = []

@@ -66,9 +66,11 @@ def visible_children(staff: StaffMember | None, queryset: QuerySet) -> QuerySet:
     """Children this person may see: their authority's, restricted ones only where they are named."""
     if not can_read_children(staff):
         return queryset.none()
-    return queryset.filter(authority_id=staff.authority_id).filter(
-        Q(restricted=False) | Q(restricted_access__staff=staff)
-    ).distinct()
+    return (
+        queryset.filter(authority_id=staff.authority_id)
+        .filter(Q(restricted=False) | Q(restricted_access__staff=staff))
+        .distinct()
+    )
 
 
 def require_child_access(staff: StaffMember | None, child) -> None:
@@ -92,7 +94,9 @@ def actor_for(staff: StaffMember, *, sending_team, receiving_service, receiving_
             if m.team_id == sending_team.pk:
                 sending.add(m.role)
             in_receiving = (
-                m.team_id == receiving_team.pk if receiving_team is not None else m.team.service_id == receiving_service.pk
+                m.team_id == receiving_team.pk
+                if receiving_team is not None
+                else m.team.service_id == receiving_service.pk
             )
             if in_receiving:
                 receiving.add(m.role)

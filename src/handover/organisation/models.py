@@ -33,7 +33,9 @@ SENIOR_ROLES = (Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE, Role.SERVICE_DIRECTO
 class Authority(models.Model):
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
-    protocol = models.CharField(max_length=200, help_text="bundled protocol name or path to the protocol file")
+    protocol = models.CharField(
+        max_length=200, help_text="bundled protocol name or path to the protocol file"
+    )
 
     class Meta:
         verbose_name_plural = "authorities"
@@ -98,7 +100,9 @@ class Membership(models.Model):
 
     staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=40, choices=Role.choices)
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships")
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
     service = models.ForeignKey(
         Service, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
     )

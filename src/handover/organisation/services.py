@@ -25,7 +25,11 @@ def authority_sync_from_protocol(*, protocol_name: str, name: str | None = None)
         service, _ = Service.objects.update_or_create(
             authority=authority,
             code=service_spec.id,
-            defaults={"name": service_spec.name, "kind": service_spec.kind.value, "external": service_spec.external},
+            defaults={
+                "name": service_spec.name,
+                "kind": service_spec.kind.value,
+                "external": service_spec.external,
+            },
         )
         for team_spec in service_spec.teams:
             team, _ = Team.objects.update_or_create(

@@ -34,22 +34,34 @@ class Transfer(models.Model):
     recommended_service = models.ForeignKey(
         Service, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    override_reason = models.TextField(blank=True, help_text="why the receiving service differs from the recommendation")
+    override_reason = models.TextField(
+        blank=True, help_text="why the receiving service differs from the recommendation"
+    )
 
-    from_allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    from_allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="outgoing_transfers")
     to_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incoming_transfers")
-    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="incoming_transfers")
+    to_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="incoming_transfers"
+    )
     receiving_worker = models.ForeignKey(
         StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="incoming_transfers"
     )
-    to_allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     transfer_date = models.DateField(null=True, blank=True, help_text="agreed date of formal transfer")
 
-    family = models.ForeignKey(Family, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers")
+    family = models.ForeignKey(
+        Family, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers"
+    )
     sibling_group = models.UUIDField(null=True, blank=True, help_text="siblings proposed together share this")
     separation_reason = models.TextField(blank=True, help_text="why this child moves apart from siblings")
-    exception = models.CharField(max_length=100, blank=True, help_text="permitted exception from the protocol")
+    exception = models.CharField(
+        max_length=100, blank=True, help_text="permitted exception from the protocol"
+    )
 
     proposed_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="proposed_transfers")
     proposed_at = models.DateTimeField()
@@ -98,7 +110,9 @@ class Deadline(models.Model):
     due = models.DateField(null=True, blank=True)
     actual = models.DateField(null=True, blank=True)
     transfer_by = models.BooleanField(default=False)
-    standing = models.BooleanField(default=False, help_text="a standing timescale rather than a timeline step")
+    standing = models.BooleanField(
+        default=False, help_text="a standing timescale rather than a timeline step"
+    )
     cites = models.JSONField(default=list)
     basis = models.CharField(max_length=200, blank=True)
 
@@ -177,10 +191,14 @@ class CaseRequest(models.Model):
     requested_at = models.DateTimeField()
     reason = models.TextField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-    decided_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
-    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="request")
+    transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="request"
+    )
 
 
 class BulkTransfer(models.Model):
@@ -195,9 +213,13 @@ class BulkTransfer(models.Model):
     requested_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
     from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
-    from_worker = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    from_worker = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
-    to_worker = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_worker = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     reason_code = models.CharField(max_length=6, default="ORGRST")
     reason = models.TextField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)

@@ -27,5 +27,9 @@ def check_protocol(app_configs=None, **kwargs):
     try:
         protocol_named(settings.HANDOVER_PROTOCOL)
     except ProtocolError as exc:
-        return [checks.Error(f"protocol {settings.HANDOVER_PROTOCOL!r} is invalid", hint=str(exc), id="handover.E001")]
+        return [
+            checks.Error(
+                f"protocol {settings.HANDOVER_PROTOCOL!r} is invalid", hint=str(exc), id="handover.E001"
+            )
+        ]
     return []

@@ -64,7 +64,9 @@ class Proposal:
 # -- proposing ------------------------------------------------------------------------------------------------
 
 
-def transfer_recommend(*, child: Child, event: str, on: dt.date, answers: dict | None = None) -> tuple[dict, routing.Decision]:
+def transfer_recommend(
+    *, child: Child, event: str, on: dt.date, answers: dict | None = None
+) -> tuple[dict, routing.Decision]:
     """Route a child's situation: the recommendation a proposal starts from (nothing is written)."""
     protocol = protocol_for(child.authority)
     situation = record_situation(child, event=event, on=on, answers=answers)
@@ -126,7 +128,9 @@ def transfer_propose(
         raise ApplicationError({"child": "the child has no open primary allocation to transfer from"})
     from_team = from_allocation.team
     if chosen.pk == from_team.service_id:
-        raise ApplicationError({"to_service": "the child is already held by this service; reassign within it"})
+        raise ApplicationError(
+            {"to_service": "the child is already held by this service; reassign within it"}
+        )
     _require_can_propose(actor, from_team, from_allocation)
 
     siblings = _siblings_to_move(
@@ -146,10 +150,14 @@ def transfer_propose(
                 protocol_version=protocol.version,
                 event=event,
                 event_date=on,
-                situation=situation if member is child else record_situation(member, event=event, on=on, answers=answers),
+                situation=situation
+                if member is child
+                else record_situation(member, event=event, on=on, answers=answers),
                 rule=decision.rule.id if decision.rule else "",
                 pathway=decision.pathway.id if decision.pathway else "",
-                route_kind=protocol.routes[decision.pathway.route].kind.value if decision.pathway else "manager_agreement",
+                route_kind=protocol.routes[decision.pathway.route].kind.value
+                if decision.pathway
+                else "manager_agreement",
                 recommended_service=Service.objects.filter(
                     authority=child.authority, code=decision.receiving_service
                 ).first(),
@@ -165,16 +173,29 @@ def transfer_propose(
                 proposed_at=now,
             )
             TransferEvent.objects.create(
-                transfer=transfer, action="propose", from_state="", to_state=State.PROPOSED, actor=actor, at=now,
-                reason=override_reason, data={"rule": transfer.rule, "recommended": decision.receiving_service},
+                transfer=transfer,
+                action="propose",
+                from_state="",
+                to_state=State.PROPOSED,
+                actor=actor,
+                at=now,
+                reason=override_reason,
+                data={"rule": transfer.rule, "recommended": decision.receiving_service},
             )
             _recompute_deadlines(transfer)
-            audit_record(actor=actor, verb=Verb.TRANSFER_PROPOSED, child=member, obj=transfer, after=snapshot(transfer))
+            audit_record(
+                actor=actor, verb=Verb.TRANSFER_PROPOSED, child=member, obj=transfer, after=snapshot(transfer)
+            )
             created.append(transfer)
         for sibling_id, reason in (separation_reasons or {}).items():
             created[0].events.create(
-                action="separate_sibling", from_state=State.PROPOSED, to_state=State.PROPOSED, actor=actor, at=now,
-                reason=reason, data={"sibling": sibling_id},
+                action="separate_sibling",
+                from_state=State.PROPOSED,
+                to_state=State.PROPOSED,
+                actor=actor,
+                at=now,
+                reason=reason,
+                data={"sibling": sibling_id},
             )
         created[0].separation_reason = "; ".join((separation_reasons or {}).values())
         created[0].save(update_fields=["separation_reason"])
@@ -189,7 +210,9 @@ def _require_can_propose(actor: StaffMember, from_team: Team, allocation: Alloca
         return
     if roles & set(CASE_HOLDING_ROLES) and allocation.worker_id == actor.pk:
         return
-    raise AccessDenied("only the allocated worker or a manager of the child's current team can propose a transfer")
+    raise AccessDenied(
+        "only the allocated worker or a manager of the child's current team can propose a transfer"
+    )
 
 
 def _siblings_to_move(
@@ -217,7 +240,10 @@ def _siblings_to_move(
                 )
     if errors:
         raise ApplicationError(errors)
-    open_transfers = Transfer.objects.filter(child__in=requested, state__in=[s.value for s in State if s not in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN)])
+    open_transfers = Transfer.objects.filter(
+        child__in=requested,
+        state__in=[s.value for s in State if s not in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN)],
+    )
     if open_transfers.exists():
         raise ApplicationError({"with_siblings": "a sibling already has an open transfer"})
     return requested
@@ -259,9 +285,11 @@ def transfer_act(
     """Take one workflow action on a transfer, if the workflow table allows this actor to take it now."""
     on = on or timezone.localdate()
     with transaction.atomic():
-        locked = Transfer.objects.select_for_update().select_related(
-            "child__authority", "from_team__service", "to_service", "to_team"
-        ).get(pk=transfer.pk)
+        locked = (
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("child__authority", "from_team__service", "to_service", "to_team")
+            .get(pk=transfer.pk)
+        )
         if locked.version != expected_version:
             raise Conflict(
                 f"transfer {locked.pk} was changed by someone else (now version {locked.version}, you had "
@@ -273,7 +301,10 @@ def transfer_act(
         ladder = protocol.file.escalation
         level = ladder[locked.escalation_level - 1] if locked.escalation_level else None
         actor_roles = actor_for(
-            actor, sending_team=locked.from_team, receiving_service=locked.to_service, receiving_team=locked.to_team
+            actor,
+            sending_team=locked.from_team,
+            receiving_service=locked.to_service,
+            receiving_team=locked.to_team,
         )
         blockers = _completion_blockers(locked, on) if action == Action.COMPLETE else None
         target = check(
@@ -315,13 +346,24 @@ def transfer_act(
         locked.version += 1
         locked.save()
         TransferEvent.objects.create(
-            transfer=locked, action=action.value, from_state=previous_state, to_state=target, actor=actor,
-            at=timezone.now(), reason=reason, data=data,
+            transfer=locked,
+            action=action.value,
+            from_state=previous_state,
+            to_state=target,
+            actor=actor,
+            at=timezone.now(),
+            reason=reason,
+            data=data,
         )
         _recompute_deadlines(locked, milestones_on=on)
         audit_record(
-            actor=actor, verb=Verb.TRANSFER_ACTION, child=locked.child, obj=locked, before=before,
-            after=snapshot(locked), detail=f"{action.value}: {previous_state} -> {target}",
+            actor=actor,
+            verb=Verb.TRANSFER_ACTION,
+            child=locked.child,
+            obj=locked,
+            before=before,
+            after=snapshot(locked),
+            detail=f"{action.value}: {previous_state} -> {target}",
         )
     return locked
 
@@ -346,19 +388,28 @@ def _agree(transfer: Transfer, to_team: Team | None, transfer_date: dt.date | No
 def eligible_workers(team: Team, role: str = Role.SOCIAL_WORKER, on: dt.date | None = None):
     """Active staff holding a case-holding role in `team` on `on`."""
     on = on or timezone.localdate()
-    return StaffMember.objects.filter(
-        active=True,
-        memberships__team=team,
-        memberships__role__in=[r.value for r in CASE_HOLDING_ROLES],
-        memberships__start__lte=on,
-    ).exclude(memberships__team=team, memberships__end__lt=on).distinct()
+    return (
+        StaffMember.objects.filter(
+            active=True,
+            memberships__team=team,
+            memberships__role__in=[r.value for r in CASE_HOLDING_ROLES],
+            memberships__start__lte=on,
+        )
+        .exclude(memberships__team=team, memberships__end__lt=on)
+        .distinct()
+    )
 
 
 def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict, on: dt.date) -> None:
     if worker is None:
         raise ApplicationError({"worker": "name the receiving worker"})
-    if transfer.to_team is None or not eligible_workers(transfer.to_team, on=on).filter(pk=worker.pk).exists():
-        raise ApplicationError({"worker": f"{worker} is not an active case-holding worker in {transfer.to_team}"})
+    if (
+        transfer.to_team is None
+        or not eligible_workers(transfer.to_team, on=on).filter(pk=worker.pk).exists()
+    ):
+        raise ApplicationError(
+            {"worker": f"{worker} is not an active case-holding worker in {transfer.to_team}"}
+        )
     transfer.receiving_worker = worker
     data["worker"] = worker.pk
 
@@ -392,7 +443,14 @@ def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, data: dict) -
         old.end = on
         old.end_reason = ChangeReason.TSPROC
         old.save()
-        audit_record(actor=actor, verb=Verb.ALLOCATION_ENDED, child=transfer.child, obj=old, before=before, after=snapshot(old))
+        audit_record(
+            actor=actor,
+            verb=Verb.ALLOCATION_ENDED,
+            child=transfer.child,
+            obj=old,
+            before=before,
+            after=snapshot(old),
+        )
     new = Allocation.objects.create(
         child=transfer.child,
         kind=transfer.kind,
@@ -402,7 +460,9 @@ def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, data: dict) -
         start=on,
         start_reason=ChangeReason.TSPROC,
     )
-    audit_record(actor=actor, verb=Verb.ALLOCATION_STARTED, child=transfer.child, obj=new, after=snapshot(new))
+    audit_record(
+        actor=actor, verb=Verb.ALLOCATION_STARTED, child=transfer.child, obj=new, after=snapshot(new)
+    )
     transfer.to_allocation = new
     data["allocation"] = new.pk
 
@@ -410,7 +470,9 @@ def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, data: dict) -
 def _worker_role(worker: StaffMember | None, team: Team) -> str:
     if worker is None:
         return Role.SOCIAL_WORKER
-    membership = Membership.objects.filter(staff=worker, team=team, role__in=[r.value for r in CASE_HOLDING_ROLES]).first()
+    membership = Membership.objects.filter(
+        staff=worker, team=team, role__in=[r.value for r in CASE_HOLDING_ROLES]
+    ).first()
     return membership.role if membership else Role.SOCIAL_WORKER
 
 
@@ -426,10 +488,17 @@ _SIGN_OFF_SIDE = {
 def transfer_sign_off(*, actor: StaffMember, transfer: Transfer, kind: str) -> SignOff:
     """The transferring manager authorises the summary and audits the file; the receiving manager audits it."""
     kind = SignOffKind(kind)
-    roles = actor_for(actor, sending_team=transfer.from_team, receiving_service=transfer.to_service, receiving_team=transfer.to_team)
+    roles = actor_for(
+        actor,
+        sending_team=transfer.from_team,
+        receiving_service=transfer.to_service,
+        receiving_team=transfer.to_team,
+    )
     held = roles.sending_roles if _SIGN_OFF_SIDE[kind] == "sending" else roles.receiving_roles
     if not can_write(actor) or not held & MANAGERS:
-        raise AccessDenied(f"only a team manager or practice manager of the {_SIGN_OFF_SIDE[kind]} team can sign this off")
+        raise AccessDenied(
+            f"only a team manager or practice manager of the {_SIGN_OFF_SIDE[kind]} team can sign this off"
+        )
     if not transfer.is_open:
         raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
     with transaction.atomic():
@@ -438,7 +507,9 @@ def transfer_sign_off(*, actor: StaffMember, transfer: Transfer, kind: str) -> S
         )
         if not created:
             raise ApplicationError({"kind": f"already signed off by {sign_off.by} on {sign_off.at:%d %B %Y}"})
-        audit_record(actor=actor, verb=Verb.TRANSFER_SIGNED_OFF, child=transfer.child, obj=transfer, detail=kind.label)
+        audit_record(
+            actor=actor, verb=Verb.TRANSFER_SIGNED_OFF, child=transfer.child, obj=transfer, detail=kind.label
+        )
     return sign_off
 
 
@@ -449,7 +520,12 @@ def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) 
     if spec is None or spec.requires.confirmed_by is None:
         raise ApplicationError({"item": f"{item!r} is not a checklist item that is confirmed by a person"})
     wanted = spec.requires.confirmed_by.value
-    roles = actor_for(actor, sending_team=transfer.from_team, receiving_service=transfer.to_service, receiving_team=transfer.to_team)
+    roles = actor_for(
+        actor,
+        sending_team=transfer.from_team,
+        receiving_service=transfer.to_service,
+        receiving_team=transfer.to_team,
+    )
     held = roles.sending_roles | roles.receiving_roles
     acceptable = {wanted} | (MANAGERS if wanted in MANAGERS or wanted == "social_worker" else set())
     if not can_write(actor) or not held & acceptable:
@@ -460,16 +536,31 @@ def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) 
         )
         if not created:
             raise ApplicationError({"item": "already confirmed"})
-        audit_record(actor=actor, verb=Verb.TRANSFER_SIGNED_OFF, child=transfer.child, obj=transfer, detail=f"confirmed {item}")
+        audit_record(
+            actor=actor,
+            verb=Verb.TRANSFER_SIGNED_OFF,
+            child=transfer.child,
+            obj=transfer,
+            detail=f"confirmed {item}",
+        )
     return confirmation
 
 
 def remedial_action_create(
     *, actor: StaffMember, transfer: Transfer, description: str, owner: StaffMember, due: dt.date
 ) -> RemedialAction:
-    roles = actor_for(actor, sending_team=transfer.from_team, receiving_service=transfer.to_service, receiving_team=transfer.to_team)
-    if not can_write(actor) or not (roles.sending_roles | roles.receiving_roles) & (MANAGERS | {"business_support"}):
-        raise AccessDenied("remedial actions are agreed by the managers of the two teams (or recorded by business support)")
+    roles = actor_for(
+        actor,
+        sending_team=transfer.from_team,
+        receiving_service=transfer.to_service,
+        receiving_team=transfer.to_team,
+    )
+    if not can_write(actor) or not (roles.sending_roles | roles.receiving_roles) & (
+        MANAGERS | {"business_support"}
+    ):
+        raise AccessDenied(
+            "remedial actions are agreed by the managers of the two teams (or recorded by business support)"
+        )
     errors = {}
     if not description.strip():
         errors["description"] = "say what needs doing"
@@ -481,10 +572,16 @@ def remedial_action_create(
         raise ApplicationError(errors)
     with transaction.atomic():
         action = RemedialAction.objects.create(
-            transfer=transfer, description=description.strip(), owner=owner, due=due, created_by=actor,
+            transfer=transfer,
+            description=description.strip(),
+            owner=owner,
+            due=due,
+            created_by=actor,
             created_at=timezone.now(),
         )
-        audit_record(actor=actor, verb=Verb.REMEDIAL_ACTION, child=transfer.child, obj=action, after=snapshot(action))
+        audit_record(
+            actor=actor, verb=Verb.REMEDIAL_ACTION, child=transfer.child, obj=action, after=snapshot(action)
+        )
     return action
 
 
@@ -508,11 +605,15 @@ def transfer_readiness(transfer: Transfer, on: dt.date | None = None) -> Readine
     on = on or timezone.localdate()
     protocol = protocol_for(transfer.child.authority)
     documents: dict[str, dt.date] = {}
-    for doc_type, dated in DocumentOnFile.objects.filter(child=transfer.child).values_list("document_type", "dated"):
+    for doc_type, dated in DocumentOnFile.objects.filter(child=transfer.child).values_list(
+        "document_type", "dated"
+    ):
         if doc_type not in documents or dated > documents[doc_type]:
             documents[doc_type] = dated
     confirmations = {c.item: c.at.date() for c in transfer.confirmations.all()}
-    return readiness_engine.assess(protocol, transfer_facts(transfer), on=on, documents=documents, confirmations=confirmations)
+    return readiness_engine.assess(
+        protocol, transfer_facts(transfer), on=on, documents=documents, confirmations=confirmations
+    )
 
 
 def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
@@ -558,6 +659,13 @@ def _recompute_deadlines(transfer: Transfer, milestones_on: dt.date | None = Non
 
 def _deadline_row(transfer: Transfer, d, *, standing: bool) -> Deadline:
     return Deadline(
-        transfer=transfer, step=d.id, name=d.name, due=d.due, actual=d.actual, transfer_by=d.transfer_by,
-        standing=standing, cites=list(d.cites), basis=d.basis[:200],
+        transfer=transfer,
+        step=d.id,
+        name=d.name,
+        due=d.due,
+        actual=d.actual,
+        transfer_by=d.transfer_by,
+        standing=standing,
+        cites=list(d.cites),
+        basis=d.basis[:200],
     )

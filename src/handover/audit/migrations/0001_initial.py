@@ -6,32 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('children', '0001_initial'),
+        ("children", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('verb', models.CharField(choices=[('child_viewed', "Viewed a child's record"), ('child_listed', 'Listed children'), ('child_created', "Created a child's record"), ('child_changed', "Changed a child's record"), ('child_closed', "Closed a child's record"), ('allocation_started', 'Started an allocation'), ('allocation_ended', 'Ended an allocation'), ('transfer_proposed', 'Proposed a transfer'), ('transfer_action', 'Took a transfer action'), ('transfer_signed_off', 'Signed off a transfer'), ('transfer_viewed', 'Viewed a transfer'), ('remedial_action', 'Recorded a remedial action'), ('case_requested', 'Asked for a case'), ('bulk_transfer', 'Ran a bulk transfer'), ('import', 'Imported records')], max_length=40)),
-                ('object_type', models.CharField(blank=True, max_length=60)),
-                ('object_id', models.CharField(blank=True, max_length=60)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('child', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='children.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True)),
+                (
+                    "verb",
+                    models.CharField(
+                        choices=[
+                            ("child_viewed", "Viewed a child's record"),
+                            ("child_listed", "Listed children"),
+                            ("child_created", "Created a child's record"),
+                            ("child_changed", "Changed a child's record"),
+                            ("child_closed", "Closed a child's record"),
+                            ("allocation_started", "Started an allocation"),
+                            ("allocation_ended", "Ended an allocation"),
+                            ("transfer_proposed", "Proposed a transfer"),
+                            ("transfer_action", "Took a transfer action"),
+                            ("transfer_signed_off", "Signed off a transfer"),
+                            ("transfer_viewed", "Viewed a transfer"),
+                            ("remedial_action", "Recorded a remedial action"),
+                            ("case_requested", "Asked for a case"),
+                            ("bulk_transfer", "Ran a bulk transfer"),
+                            ("import", "Imported records"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("object_type", models.CharField(blank=True, max_length=60)),
+                ("object_id", models.CharField(blank=True, max_length=60)),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_events",
+                        to="children.child",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
-                'indexes': [models.Index(fields=['child', 'at'], name='audit_audit_child_i_766b4d_idx'), models.Index(fields=['actor', 'at'], name='audit_audit_actor_i_6c9c9e_idx')],
+                "ordering": ["-at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["child", "at"], name="audit_audit_child_i_766b4d_idx"),
+                    models.Index(fields=["actor", "at"], name="audit_audit_actor_i_6c9c9e_idx"),
+                ],
             },
         ),
     ]

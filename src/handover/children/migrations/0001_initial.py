@@ -7,346 +7,979 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisation', '0001_initial'),
+        ("organisation", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Family',
+            name="Family",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='families', to='organisation.authority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="families",
+                        to="organisation.authority",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'families',
+                "verbose_name_plural": "families",
             },
         ),
         migrations.CreateModel(
-            name='Child',
+            name="Child",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('identifier', models.CharField(help_text="the authority's person ID", max_length=40, unique=True)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('expected_date_of_birth', models.DateField(blank=True, null=True)),
-                ('gender', models.CharField(blank=True, max_length=40)),
-                ('ethnicity', models.CharField(blank=True, help_text='CIN census ethnicity code', max_length=10)),
-                ('disability', models.BooleanField(null=True)),
-                ('asylum_status', models.CharField(choices=[('none', 'none'), ('unaccompanied_seeking_asylum', 'unaccompanied seeking asylum'), ('leave_to_remain', 'leave to remain'), ('appeal_rights_exhausted', 'appeal rights exhausted'), ('fresh_claim', 'fresh claim')], default='none', max_length=40)),
-                ('address', models.TextField(blank=True)),
-                ('locality', models.CharField(blank=True, max_length=100)),
-                ('school', models.CharField(blank=True, max_length=200)),
-                ('mother_looked_after', models.BooleanField(null=True)),
-                ('restricted', models.BooleanField(default=False, help_text='visible only to the staff named on the record')),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('closure_reason', models.CharField(blank=True, max_length=200)),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='children', to='organisation.authority')),
-                ('family', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='children.family')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "identifier",
+                    models.CharField(help_text="the authority's person ID", max_length=40, unique=True),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("expected_date_of_birth", models.DateField(blank=True, null=True)),
+                ("gender", models.CharField(blank=True, max_length=40)),
+                (
+                    "ethnicity",
+                    models.CharField(blank=True, help_text="CIN census ethnicity code", max_length=10),
+                ),
+                ("disability", models.BooleanField(null=True)),
+                (
+                    "asylum_status",
+                    models.CharField(
+                        choices=[
+                            ("none", "none"),
+                            ("unaccompanied_seeking_asylum", "unaccompanied seeking asylum"),
+                            ("leave_to_remain", "leave to remain"),
+                            ("appeal_rights_exhausted", "appeal rights exhausted"),
+                            ("fresh_claim", "fresh claim"),
+                        ],
+                        default="none",
+                        max_length=40,
+                    ),
+                ),
+                ("address", models.TextField(blank=True)),
+                ("locality", models.CharField(blank=True, max_length=100)),
+                ("school", models.CharField(blank=True, max_length=200)),
+                ("mother_looked_after", models.BooleanField(null=True)),
+                (
+                    "restricted",
+                    models.BooleanField(
+                        default=False, help_text="visible only to the staff named on the record"
+                    ),
+                ),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                ("closure_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="organisation.authority",
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="children.family",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'children',
+                "verbose_name_plural": "children",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAllocation',
+            name="HistoricalAllocation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('primary', 'Primary (case holder)'), ('secondary', 'Secondary')], max_length=20)),
-                ('role', models.CharField(choices=[('social_worker', 'Social worker'), ('personal_adviser', 'Personal adviser'), ('family_support_practitioner', 'Family support practitioner'), ('practice_manager', 'Practice manager'), ('team_manager', 'Team manager'), ('service_manager', 'Service manager'), ('head_of_service', 'Head of service'), ('service_director', 'Service director'), ('business_support', 'Business support'), ('administrator', 'Administrator'), ('auditor', 'Auditor (read only)')], default='social_worker', max_length=40)),
-                ('purpose', models.CharField(blank=True, help_text='for secondary allocations: e.g. family finding', max_length=100)),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, null=True)),
-                ('start_reason', models.CharField(blank=True, choices=[('MANAGE', 'Management decision'), ('FCONTA', 'Family request'), ('LEFTRL', 'Worker left the role'), ('ORGRST', 'Organisational restructure'), ('TSPROC', 'Transfer by the standard process'), ('ABSENC', 'Worker absence'), ('CHCHAN', "Child's circumstances changed"), ('PCCHAN', 'Placement changed'), ('SWDIED', 'Worker died'), ('OTHERS', 'Other')], max_length=6)),
-                ('end_reason', models.CharField(blank=True, choices=[('MANAGE', 'Management decision'), ('FCONTA', 'Family request'), ('LEFTRL', 'Worker left the role'), ('ORGRST', 'Organisational restructure'), ('TSPROC', 'Transfer by the standard process'), ('ABSENC', 'Worker absence'), ('CHCHAN', "Child's circumstances changed"), ('PCCHAN', 'Placement changed'), ('SWDIED', 'Worker died'), ('OTHERS', 'Other')], max_length=6)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('child', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.child')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.team')),
-                ('worker', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.staffmember')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("primary", "Primary (case holder)"), ("secondary", "Secondary")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("social_worker", "Social worker"),
+                            ("personal_adviser", "Personal adviser"),
+                            ("family_support_practitioner", "Family support practitioner"),
+                            ("practice_manager", "Practice manager"),
+                            ("team_manager", "Team manager"),
+                            ("service_manager", "Service manager"),
+                            ("head_of_service", "Head of service"),
+                            ("service_director", "Service director"),
+                            ("business_support", "Business support"),
+                            ("administrator", "Administrator"),
+                            ("auditor", "Auditor (read only)"),
+                        ],
+                        default="social_worker",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        blank=True, help_text="for secondary allocations: e.g. family finding", max_length=100
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField(blank=True, null=True)),
+                (
+                    "start_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("MANAGE", "Management decision"),
+                            ("FCONTA", "Family request"),
+                            ("LEFTRL", "Worker left the role"),
+                            ("ORGRST", "Organisational restructure"),
+                            ("TSPROC", "Transfer by the standard process"),
+                            ("ABSENC", "Worker absence"),
+                            ("CHCHAN", "Child's circumstances changed"),
+                            ("PCCHAN", "Placement changed"),
+                            ("SWDIED", "Worker died"),
+                            ("OTHERS", "Other"),
+                        ],
+                        max_length=6,
+                    ),
+                ),
+                (
+                    "end_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("MANAGE", "Management decision"),
+                            ("FCONTA", "Family request"),
+                            ("LEFTRL", "Worker left the role"),
+                            ("ORGRST", "Organisational restructure"),
+                            ("TSPROC", "Transfer by the standard process"),
+                            ("ABSENC", "Worker absence"),
+                            ("CHCHAN", "Child's circumstances changed"),
+                            ("PCCHAN", "Placement changed"),
+                            ("SWDIED", "Worker died"),
+                            ("OTHERS", "Other"),
+                        ],
+                        max_length=6,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.team",
+                    ),
+                ),
+                (
+                    "worker",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical allocation',
-                'verbose_name_plural': 'historical allocations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical allocation",
+                "verbose_name_plural": "historical allocations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalChild',
+            name="HistoricalChild",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('identifier', models.CharField(db_index=True, help_text="the authority's person ID", max_length=40)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('expected_date_of_birth', models.DateField(blank=True, null=True)),
-                ('gender', models.CharField(blank=True, max_length=40)),
-                ('ethnicity', models.CharField(blank=True, help_text='CIN census ethnicity code', max_length=10)),
-                ('disability', models.BooleanField(null=True)),
-                ('asylum_status', models.CharField(choices=[('none', 'none'), ('unaccompanied_seeking_asylum', 'unaccompanied seeking asylum'), ('leave_to_remain', 'leave to remain'), ('appeal_rights_exhausted', 'appeal rights exhausted'), ('fresh_claim', 'fresh claim')], default='none', max_length=40)),
-                ('address', models.TextField(blank=True)),
-                ('locality', models.CharField(blank=True, max_length=100)),
-                ('school', models.CharField(blank=True, max_length=200)),
-                ('mother_looked_after', models.BooleanField(null=True)),
-                ('restricted', models.BooleanField(default=False, help_text='visible only to the staff named on the record')),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('closure_reason', models.CharField(blank=True, max_length=200)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('authority', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.authority')),
-                ('family', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.family')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "identifier",
+                    models.CharField(db_index=True, help_text="the authority's person ID", max_length=40),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("expected_date_of_birth", models.DateField(blank=True, null=True)),
+                ("gender", models.CharField(blank=True, max_length=40)),
+                (
+                    "ethnicity",
+                    models.CharField(blank=True, help_text="CIN census ethnicity code", max_length=10),
+                ),
+                ("disability", models.BooleanField(null=True)),
+                (
+                    "asylum_status",
+                    models.CharField(
+                        choices=[
+                            ("none", "none"),
+                            ("unaccompanied_seeking_asylum", "unaccompanied seeking asylum"),
+                            ("leave_to_remain", "leave to remain"),
+                            ("appeal_rights_exhausted", "appeal rights exhausted"),
+                            ("fresh_claim", "fresh claim"),
+                        ],
+                        default="none",
+                        max_length=40,
+                    ),
+                ),
+                ("address", models.TextField(blank=True)),
+                ("locality", models.CharField(blank=True, max_length=100)),
+                ("school", models.CharField(blank=True, max_length=200)),
+                ("mother_looked_after", models.BooleanField(null=True)),
+                (
+                    "restricted",
+                    models.BooleanField(
+                        default=False, help_text="visible only to the staff named on the record"
+                    ),
+                ),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                ("closure_reason", models.CharField(blank=True, max_length=200)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.authority",
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.family",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical child',
-                'verbose_name_plural': 'historical children',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical child",
+                "verbose_name_plural": "historical children",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalDocumentOnFile',
+            name="HistoricalDocumentOnFile",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('document_type', models.CharField(max_length=60)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('dated', models.DateField()),
-                ('recorded_at', models.DateTimeField(blank=True, editable=False)),
-                ('content_type', models.CharField(blank=True, max_length=100)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('child', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.child')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.staffmember')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("document_type", models.CharField(max_length=60)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("dated", models.DateField()),
+                ("recorded_at", models.DateTimeField(blank=True, editable=False)),
+                ("content_type", models.CharField(blank=True, max_length=100)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical document on file',
-                'verbose_name_plural': 'historical document on files',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical document on file",
+                "verbose_name_plural": "historical document on files",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalInvolvedProfessional',
+            name="HistoricalInvolvedProfessional",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('role', models.CharField(max_length=200)),
-                ('organisation', models.CharField(blank=True, max_length=200)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('address', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('child', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.child')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("role", models.CharField(max_length=200)),
+                ("organisation", models.CharField(blank=True, max_length=200)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("address", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical involved professional',
-                'verbose_name_plural': 'historical involved professionals',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical involved professional",
+                "verbose_name_plural": "historical involved professionals",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalKeyEvent',
+            name="HistoricalKeyEvent",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('event_type', models.CharField(max_length=60)),
-                ('date', models.DateField()),
-                ('notes', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('child', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.child')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("event_type", models.CharField(max_length=60)),
+                ("date", models.DateField()),
+                ("notes", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical key event',
-                'verbose_name_plural': 'historical key events',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical key event",
+                "verbose_name_plural": "historical key events",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalLegalStatusEpisode',
+            name="HistoricalLegalStatusEpisode",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('status', models.CharField(choices=[('none', 'none'), ('s20', 's20'), ('interim_care_order', 'interim care order'), ('care_order', 'care order'), ('placement_order', 'placement order'), ('supervision_order', 'supervision order'), ('special_guardianship_order', 'special guardianship order'), ('child_arrangements_order', 'child arrangements order'), ('police_protection', 'police protection'), ('remand', 'remand')], max_length=40)),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('child', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.child')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("none", "none"),
+                            ("s20", "s20"),
+                            ("interim_care_order", "interim care order"),
+                            ("care_order", "care order"),
+                            ("placement_order", "placement order"),
+                            ("supervision_order", "supervision order"),
+                            ("special_guardianship_order", "special guardianship order"),
+                            ("child_arrangements_order", "child arrangements order"),
+                            ("police_protection", "police protection"),
+                            ("remand", "remand"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical legal status episode',
-                'verbose_name_plural': 'historical legal status episodes',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical legal status episode",
+                "verbose_name_plural": "historical legal status episodes",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPlanEpisode',
+            name="HistoricalPlanEpisode",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('plan', models.CharField(choices=[('none', 'none'), ('early_help', 'early help'), ('cin', 'cin'), ('cp', 'cp'), ('cla', 'cla'), ('care_leaver', 'care leaver')], max_length=40)),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('child', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.child')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "plan",
+                    models.CharField(
+                        choices=[
+                            ("none", "none"),
+                            ("early_help", "early help"),
+                            ("cin", "cin"),
+                            ("cp", "cp"),
+                            ("cla", "cla"),
+                            ("care_leaver", "care leaver"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical plan episode',
-                'verbose_name_plural': 'historical plan episodes',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical plan episode",
+                "verbose_name_plural": "historical plan episodes",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='InvolvedProfessional',
+            name="InvolvedProfessional",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('role', models.CharField(max_length=200)),
-                ('organisation', models.CharField(blank=True, max_length=200)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('address', models.TextField(blank=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='professionals', to='children.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("role", models.CharField(max_length=200)),
+                ("organisation", models.CharField(blank=True, max_length=200)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("address", models.TextField(blank=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="professionals",
+                        to="children.child",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='KeyEvent',
+            name="KeyEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_type', models.CharField(max_length=60)),
-                ('date', models.DateField()),
-                ('notes', models.TextField(blank=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='key_events', to='children.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_type", models.CharField(max_length=60)),
+                ("date", models.DateField()),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="key_events",
+                        to="children.child",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date'],
+                "ordering": ["-date"],
             },
         ),
         migrations.CreateModel(
-            name='LegalStatusEpisode',
+            name="LegalStatusEpisode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('none', 'none'), ('s20', 's20'), ('interim_care_order', 'interim care order'), ('care_order', 'care order'), ('placement_order', 'placement order'), ('supervision_order', 'supervision order'), ('special_guardianship_order', 'special guardianship order'), ('child_arrangements_order', 'child arrangements order'), ('police_protection', 'police protection'), ('remand', 'remand')], max_length=40)),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='legal_statuses', to='children.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("none", "none"),
+                            ("s20", "s20"),
+                            ("interim_care_order", "interim care order"),
+                            ("care_order", "care order"),
+                            ("placement_order", "placement order"),
+                            ("supervision_order", "supervision order"),
+                            ("special_guardianship_order", "special guardianship order"),
+                            ("child_arrangements_order", "child arrangements order"),
+                            ("police_protection", "police protection"),
+                            ("remand", "remand"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="legal_statuses",
+                        to="children.child",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start'],
+                "ordering": ["-start"],
             },
         ),
         migrations.CreateModel(
-            name='PlanEpisode',
+            name="PlanEpisode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('plan', models.CharField(choices=[('none', 'none'), ('early_help', 'early help'), ('cin', 'cin'), ('cp', 'cp'), ('cla', 'cla'), ('care_leaver', 'care leaver')], max_length=40)),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plans', to='children.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "plan",
+                    models.CharField(
+                        choices=[
+                            ("none", "none"),
+                            ("early_help", "early help"),
+                            ("cin", "cin"),
+                            ("cp", "cp"),
+                            ("cla", "cla"),
+                            ("care_leaver", "care leaver"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="plans", to="children.child"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start'],
+                "ordering": ["-start"],
             },
         ),
         migrations.CreateModel(
-            name='RestrictedAccess',
+            name="RestrictedAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='restricted_access', to='children.child')),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='restricted_children', to='organisation.staffmember')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="restricted_access",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="restricted_children",
+                        to="organisation.staffmember",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Allocation',
+            name="Allocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('primary', 'Primary (case holder)'), ('secondary', 'Secondary')], max_length=20)),
-                ('role', models.CharField(choices=[('social_worker', 'Social worker'), ('personal_adviser', 'Personal adviser'), ('family_support_practitioner', 'Family support practitioner'), ('practice_manager', 'Practice manager'), ('team_manager', 'Team manager'), ('service_manager', 'Service manager'), ('head_of_service', 'Head of service'), ('service_director', 'Service director'), ('business_support', 'Business support'), ('administrator', 'Administrator'), ('auditor', 'Auditor (read only)')], default='social_worker', max_length=40)),
-                ('purpose', models.CharField(blank=True, help_text='for secondary allocations: e.g. family finding', max_length=100)),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, null=True)),
-                ('start_reason', models.CharField(blank=True, choices=[('MANAGE', 'Management decision'), ('FCONTA', 'Family request'), ('LEFTRL', 'Worker left the role'), ('ORGRST', 'Organisational restructure'), ('TSPROC', 'Transfer by the standard process'), ('ABSENC', 'Worker absence'), ('CHCHAN', "Child's circumstances changed"), ('PCCHAN', 'Placement changed'), ('SWDIED', 'Worker died'), ('OTHERS', 'Other')], max_length=6)),
-                ('end_reason', models.CharField(blank=True, choices=[('MANAGE', 'Management decision'), ('FCONTA', 'Family request'), ('LEFTRL', 'Worker left the role'), ('ORGRST', 'Organisational restructure'), ('TSPROC', 'Transfer by the standard process'), ('ABSENC', 'Worker absence'), ('CHCHAN', "Child's circumstances changed"), ('PCCHAN', 'Placement changed'), ('SWDIED', 'Worker died'), ('OTHERS', 'Other')], max_length=6)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='organisation.team')),
-                ('worker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='organisation.staffmember')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='children.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("primary", "Primary (case holder)"), ("secondary", "Secondary")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("social_worker", "Social worker"),
+                            ("personal_adviser", "Personal adviser"),
+                            ("family_support_practitioner", "Family support practitioner"),
+                            ("practice_manager", "Practice manager"),
+                            ("team_manager", "Team manager"),
+                            ("service_manager", "Service manager"),
+                            ("head_of_service", "Head of service"),
+                            ("service_director", "Service director"),
+                            ("business_support", "Business support"),
+                            ("administrator", "Administrator"),
+                            ("auditor", "Auditor (read only)"),
+                        ],
+                        default="social_worker",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        blank=True, help_text="for secondary allocations: e.g. family finding", max_length=100
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField(blank=True, null=True)),
+                (
+                    "start_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("MANAGE", "Management decision"),
+                            ("FCONTA", "Family request"),
+                            ("LEFTRL", "Worker left the role"),
+                            ("ORGRST", "Organisational restructure"),
+                            ("TSPROC", "Transfer by the standard process"),
+                            ("ABSENC", "Worker absence"),
+                            ("CHCHAN", "Child's circumstances changed"),
+                            ("PCCHAN", "Placement changed"),
+                            ("SWDIED", "Worker died"),
+                            ("OTHERS", "Other"),
+                        ],
+                        max_length=6,
+                    ),
+                ),
+                (
+                    "end_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("MANAGE", "Management decision"),
+                            ("FCONTA", "Family request"),
+                            ("LEFTRL", "Worker left the role"),
+                            ("ORGRST", "Organisational restructure"),
+                            ("TSPROC", "Transfer by the standard process"),
+                            ("ABSENC", "Worker absence"),
+                            ("CHCHAN", "Child's circumstances changed"),
+                            ("PCCHAN", "Placement changed"),
+                            ("SWDIED", "Worker died"),
+                            ("OTHERS", "Other"),
+                        ],
+                        max_length=6,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="organisation.team",
+                    ),
+                ),
+                (
+                    "worker",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="children.child",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start'],
-                'indexes': [models.Index(fields=['child', 'kind', 'end'], name='children_al_child_i_1450c5_idx'), models.Index(fields=['worker', 'end'], name='children_al_worker__98fe52_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('end__isnull', True), ('kind', 'primary')), fields=('child',), name='one_open_primary_allocation'), models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='allocation_ends_after_start')],
+                "ordering": ["-start"],
+                "indexes": [
+                    models.Index(fields=["child", "kind", "end"], name="children_al_child_i_1450c5_idx"),
+                    models.Index(fields=["worker", "end"], name="children_al_worker__98fe52_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("end__isnull", True), ("kind", "primary")),
+                        fields=("child",),
+                        name="one_open_primary_allocation",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"
+                        ),
+                        name="allocation_ends_after_start",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DocumentOnFile',
+            name="DocumentOnFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document_type', models.CharField(max_length=60)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('dated', models.DateField()),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('content', models.BinaryField(blank=True, null=True)),
-                ('content_type', models.CharField(blank=True, max_length=100)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='children.child')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='organisation.staffmember')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("document_type", models.CharField(max_length=60)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("dated", models.DateField()),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("content", models.BinaryField(blank=True, null=True)),
+                ("content_type", models.CharField(blank=True, max_length=100)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="organisation.staffmember",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-dated'],
-                'indexes': [models.Index(fields=['child', 'document_type', 'dated'], name='children_do_child_i_ebbc75_idx')],
+                "ordering": ["-dated"],
+                "indexes": [
+                    models.Index(
+                        fields=["child", "document_type", "dated"], name="children_do_child_i_ebbc75_idx"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['last_name', 'first_name'], name='children_ch_last_na_7fe854_idx'),
+            model_name="child",
+            index=models.Index(fields=["last_name", "first_name"], name="children_ch_last_na_7fe854_idx"),
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['date_of_birth'], name='children_ch_date_of_8a51a3_idx'),
+            model_name="child",
+            index=models.Index(fields=["date_of_birth"], name="children_ch_date_of_8a51a3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='child',
-            constraint=models.CheckConstraint(condition=models.Q(('date_of_birth__isnull', False), ('expected_date_of_birth__isnull', False), _connector='OR'), name='child_has_birth_or_expected_date'),
+            model_name="child",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("date_of_birth__isnull", False),
+                    ("expected_date_of_birth__isnull", False),
+                    _connector="OR",
+                ),
+                name="child_has_birth_or_expected_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='restrictedaccess',
-            constraint=models.UniqueConstraint(fields=('child', 'staff'), name='unique_restricted_access'),
+            model_name="restrictedaccess",
+            constraint=models.UniqueConstraint(fields=("child", "staff"), name="unique_restricted_access"),
         ),
     ]

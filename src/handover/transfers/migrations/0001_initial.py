@@ -7,275 +7,861 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('children', '0001_initial'),
-        ('organisation', '0001_initial'),
+        ("children", "0001_initial"),
+        ("organisation", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BulkTransfer',
+            name="BulkTransfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_at', models.DateTimeField()),
-                ('reason_code', models.CharField(default='ORGRST', max_length=6)),
-                ('reason', models.TextField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('results', models.JSONField(blank=True, default=list, help_text='per child: identifier, outcome, message')),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('from_team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.team')),
-                ('from_worker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
-                ('to_team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.team')),
-                ('to_worker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested_at", models.DateTimeField()),
+                ("reason_code", models.CharField(default="ORGRST", max_length=6)),
+                ("reason", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                (
+                    "results",
+                    models.JSONField(
+                        blank=True, default=list, help_text="per child: identifier, outcome, message"
+                    ),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "from_team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="organisation.team"
+                    ),
+                ),
+                (
+                    "from_worker",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "to_team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="organisation.team"
+                    ),
+                ),
+                (
+                    "to_worker",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalTransfer',
+            name="HistoricalTransfer",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('primary', 'Primary (case holder)'), ('secondary', 'Secondary')], default='primary', max_length=20)),
-                ('state', models.CharField(choices=[('proposed', 'proposed'), ('listed', 'listed'), ('at_panel', 'at panel'), ('awaiting_agreement', 'awaiting agreement'), ('agreed', 'agreed'), ('worker_identified', 'worker identified'), ('handover_held', 'handover held'), ('transferred', 'transferred'), ('declined', 'declined'), ('withdrawn', 'withdrawn'), ('blocked', 'blocked'), ('escalated', 'escalated')], max_length=30)),
-                ('blocked_from', models.CharField(blank=True, max_length=30)),
-                ('escalation_level', models.PositiveSmallIntegerField(default=0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('protocol', models.CharField(max_length=200)),
-                ('protocol_version', models.CharField(max_length=100)),
-                ('event', models.CharField(max_length=60)),
-                ('event_date', models.DateField()),
-                ('situation', models.JSONField(help_text='the situation the transfer was routed on, as given')),
-                ('rule', models.CharField(blank=True, max_length=100)),
-                ('pathway', models.CharField(blank=True, max_length=100)),
-                ('route_kind', models.CharField(max_length=30)),
-                ('override_reason', models.TextField(blank=True, help_text='why the receiving service differs from the recommendation')),
-                ('transfer_date', models.DateField(blank=True, help_text='agreed date of formal transfer', null=True)),
-                ('sibling_group', models.UUIDField(blank=True, help_text='siblings proposed together share this', null=True)),
-                ('separation_reason', models.TextField(blank=True, help_text='why this child moves apart from siblings')),
-                ('exception', models.CharField(blank=True, help_text='permitted exception from the protocol', max_length=100)),
-                ('proposed_at', models.DateTimeField()),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_reason', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('child', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.child')),
-                ('family', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.family')),
-                ('from_allocation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.allocation')),
-                ('from_team', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.team')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.staffmember')),
-                ('receiving_worker', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.staffmember')),
-                ('recommended_service', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.service')),
-                ('to_allocation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='children.allocation')),
-                ('to_service', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.service')),
-                ('to_team', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.team')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("primary", "Primary (case holder)"), ("secondary", "Secondary")],
+                        default="primary",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "proposed"),
+                            ("listed", "listed"),
+                            ("at_panel", "at panel"),
+                            ("awaiting_agreement", "awaiting agreement"),
+                            ("agreed", "agreed"),
+                            ("worker_identified", "worker identified"),
+                            ("handover_held", "handover held"),
+                            ("transferred", "transferred"),
+                            ("declined", "declined"),
+                            ("withdrawn", "withdrawn"),
+                            ("blocked", "blocked"),
+                            ("escalated", "escalated"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("blocked_from", models.CharField(blank=True, max_length=30)),
+                ("escalation_level", models.PositiveSmallIntegerField(default=0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("protocol", models.CharField(max_length=200)),
+                ("protocol_version", models.CharField(max_length=100)),
+                ("event", models.CharField(max_length=60)),
+                ("event_date", models.DateField()),
+                (
+                    "situation",
+                    models.JSONField(help_text="the situation the transfer was routed on, as given"),
+                ),
+                ("rule", models.CharField(blank=True, max_length=100)),
+                ("pathway", models.CharField(blank=True, max_length=100)),
+                ("route_kind", models.CharField(max_length=30)),
+                (
+                    "override_reason",
+                    models.TextField(
+                        blank=True, help_text="why the receiving service differs from the recommendation"
+                    ),
+                ),
+                (
+                    "transfer_date",
+                    models.DateField(blank=True, help_text="agreed date of formal transfer", null=True),
+                ),
+                (
+                    "sibling_group",
+                    models.UUIDField(
+                        blank=True, help_text="siblings proposed together share this", null=True
+                    ),
+                ),
+                (
+                    "separation_reason",
+                    models.TextField(blank=True, help_text="why this child moves apart from siblings"),
+                ),
+                (
+                    "exception",
+                    models.CharField(
+                        blank=True, help_text="permitted exception from the protocol", max_length=100
+                    ),
+                ),
+                ("proposed_at", models.DateTimeField()),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_reason", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.family",
+                    ),
+                ),
+                (
+                    "from_allocation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.allocation",
+                    ),
+                ),
+                (
+                    "from_team",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.team",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "receiving_worker",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "recommended_service",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.service",
+                    ),
+                ),
+                (
+                    "to_allocation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="children.allocation",
+                    ),
+                ),
+                (
+                    "to_service",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.service",
+                    ),
+                ),
+                (
+                    "to_team",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical transfer',
-                'verbose_name_plural': 'historical transfers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical transfer",
+                "verbose_name_plural": "historical transfers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('primary', 'Primary (case holder)'), ('secondary', 'Secondary')], default='primary', max_length=20)),
-                ('state', models.CharField(choices=[('proposed', 'proposed'), ('listed', 'listed'), ('at_panel', 'at panel'), ('awaiting_agreement', 'awaiting agreement'), ('agreed', 'agreed'), ('worker_identified', 'worker identified'), ('handover_held', 'handover held'), ('transferred', 'transferred'), ('declined', 'declined'), ('withdrawn', 'withdrawn'), ('blocked', 'blocked'), ('escalated', 'escalated')], max_length=30)),
-                ('blocked_from', models.CharField(blank=True, max_length=30)),
-                ('escalation_level', models.PositiveSmallIntegerField(default=0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('protocol', models.CharField(max_length=200)),
-                ('protocol_version', models.CharField(max_length=100)),
-                ('event', models.CharField(max_length=60)),
-                ('event_date', models.DateField()),
-                ('situation', models.JSONField(help_text='the situation the transfer was routed on, as given')),
-                ('rule', models.CharField(blank=True, max_length=100)),
-                ('pathway', models.CharField(blank=True, max_length=100)),
-                ('route_kind', models.CharField(max_length=30)),
-                ('override_reason', models.TextField(blank=True, help_text='why the receiving service differs from the recommendation')),
-                ('transfer_date', models.DateField(blank=True, help_text='agreed date of formal transfer', null=True)),
-                ('sibling_group', models.UUIDField(blank=True, help_text='siblings proposed together share this', null=True)),
-                ('separation_reason', models.TextField(blank=True, help_text='why this child moves apart from siblings')),
-                ('exception', models.CharField(blank=True, help_text='permitted exception from the protocol', max_length=100)),
-                ('proposed_at', models.DateTimeField()),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_reason', models.TextField(blank=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='children.child')),
-                ('family', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='children.family')),
-                ('from_allocation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='children.allocation')),
-                ('from_team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outgoing_transfers', to='organisation.team')),
-                ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposed_transfers', to='organisation.staffmember')),
-                ('receiving_worker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incoming_transfers', to='organisation.staffmember')),
-                ('recommended_service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.service')),
-                ('to_allocation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='children.allocation')),
-                ('to_service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incoming_transfers', to='organisation.service')),
-                ('to_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incoming_transfers', to='organisation.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("primary", "Primary (case holder)"), ("secondary", "Secondary")],
+                        default="primary",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "proposed"),
+                            ("listed", "listed"),
+                            ("at_panel", "at panel"),
+                            ("awaiting_agreement", "awaiting agreement"),
+                            ("agreed", "agreed"),
+                            ("worker_identified", "worker identified"),
+                            ("handover_held", "handover held"),
+                            ("transferred", "transferred"),
+                            ("declined", "declined"),
+                            ("withdrawn", "withdrawn"),
+                            ("blocked", "blocked"),
+                            ("escalated", "escalated"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("blocked_from", models.CharField(blank=True, max_length=30)),
+                ("escalation_level", models.PositiveSmallIntegerField(default=0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("protocol", models.CharField(max_length=200)),
+                ("protocol_version", models.CharField(max_length=100)),
+                ("event", models.CharField(max_length=60)),
+                ("event_date", models.DateField()),
+                (
+                    "situation",
+                    models.JSONField(help_text="the situation the transfer was routed on, as given"),
+                ),
+                ("rule", models.CharField(blank=True, max_length=100)),
+                ("pathway", models.CharField(blank=True, max_length=100)),
+                ("route_kind", models.CharField(max_length=30)),
+                (
+                    "override_reason",
+                    models.TextField(
+                        blank=True, help_text="why the receiving service differs from the recommendation"
+                    ),
+                ),
+                (
+                    "transfer_date",
+                    models.DateField(blank=True, help_text="agreed date of formal transfer", null=True),
+                ),
+                (
+                    "sibling_group",
+                    models.UUIDField(
+                        blank=True, help_text="siblings proposed together share this", null=True
+                    ),
+                ),
+                (
+                    "separation_reason",
+                    models.TextField(blank=True, help_text="why this child moves apart from siblings"),
+                ),
+                (
+                    "exception",
+                    models.CharField(
+                        blank=True, help_text="permitted exception from the protocol", max_length=100
+                    ),
+                ),
+                ("proposed_at", models.DateTimeField()),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_reason", models.TextField(blank=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers",
+                        to="children.family",
+                    ),
+                ),
+                (
+                    "from_allocation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="children.allocation",
+                    ),
+                ),
+                (
+                    "from_team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outgoing_transfers",
+                        to="organisation.team",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposed_transfers",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "receiving_worker",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incoming_transfers",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "recommended_service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.service",
+                    ),
+                ),
+                (
+                    "to_allocation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="children.allocation",
+                    ),
+                ),
+                (
+                    "to_service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incoming_transfers",
+                        to="organisation.service",
+                    ),
+                ),
+                (
+                    "to_team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incoming_transfers",
+                        to="organisation.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-proposed_at'],
+                "ordering": ["-proposed_at"],
             },
         ),
         migrations.CreateModel(
-            name='SignOff',
+            name="SignOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('summary_authorised', 'Transfer summary authorised by the transferring manager'), ('sending_audit', 'File audited by the transferring team manager'), ('receiving_audit', 'File audited by the receiving team manager, remedial actions agreed')], max_length=30)),
-                ('at', models.DateTimeField()),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sign_offs', to='transfers.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("summary_authorised", "Transfer summary authorised by the transferring manager"),
+                            ("sending_audit", "File audited by the transferring team manager"),
+                            (
+                                "receiving_audit",
+                                "File audited by the receiving team manager, remedial actions agreed",
+                            ),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sign_offs",
+                        to="transfers.transfer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RemedialAction',
+            name="RemedialAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.TextField()),
-                ('due', models.DateField()),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='remedial_actions', to='organisation.staffmember')),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='remedial_actions', to='transfers.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.TextField()),
+                ("due", models.DateField()),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remedial_actions",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remedial_actions",
+                        to="transfers.transfer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due'],
+                "ordering": ["due"],
             },
         ),
         migrations.CreateModel(
-            name='ReadinessConfirmation',
+            name="ReadinessConfirmation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(max_length=100)),
-                ('at', models.DateTimeField()),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='confirmations', to='transfers.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("item", models.CharField(max_length=100)),
+                ("at", models.DateTimeField()),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="confirmations",
+                        to="transfers.transfer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalRemedialAction',
+            name="HistoricalRemedialAction",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('description', models.TextField()),
-                ('due', models.DateField()),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.staffmember')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.staffmember')),
-                ('transfer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='transfers.transfer')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("description", models.TextField()),
+                ("due", models.DateField()),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="transfers.transfer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical remedial action',
-                'verbose_name_plural': 'historical remedial actions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical remedial action",
+                "verbose_name_plural": "historical remedial actions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Escalation',
+            name="Escalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField()),
-                ('role', models.CharField(max_length=40)),
-                ('opened_at', models.DateTimeField()),
-                ('due', models.DateField(blank=True, help_text='when it moves to the next level if unresolved', null=True)),
-                ('reason', models.TextField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution', models.TextField(blank=True)),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations', to='transfers.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("level", models.PositiveSmallIntegerField()),
+                ("role", models.CharField(max_length=40)),
+                ("opened_at", models.DateTimeField()),
+                (
+                    "due",
+                    models.DateField(
+                        blank=True, help_text="when it moves to the next level if unresolved", null=True
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution", models.TextField(blank=True)),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalations",
+                        to="transfers.transfer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at'],
+                "ordering": ["-opened_at"],
             },
         ),
         migrations.CreateModel(
-            name='Deadline',
+            name="Deadline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step', models.CharField(max_length=100)),
-                ('name', models.CharField(max_length=200)),
-                ('due', models.DateField(blank=True, null=True)),
-                ('actual', models.DateField(blank=True, null=True)),
-                ('transfer_by', models.BooleanField(default=False)),
-                ('standing', models.BooleanField(default=False, help_text='a standing timescale rather than a timeline step')),
-                ('cites', models.JSONField(default=list)),
-                ('basis', models.CharField(blank=True, max_length=200)),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deadlines', to='transfers.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step", models.CharField(max_length=100)),
+                ("name", models.CharField(max_length=200)),
+                ("due", models.DateField(blank=True, null=True)),
+                ("actual", models.DateField(blank=True, null=True)),
+                ("transfer_by", models.BooleanField(default=False)),
+                (
+                    "standing",
+                    models.BooleanField(
+                        default=False, help_text="a standing timescale rather than a timeline step"
+                    ),
+                ),
+                ("cites", models.JSONField(default=list)),
+                ("basis", models.CharField(blank=True, max_length=200)),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deadlines",
+                        to="transfers.transfer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due', 'pk'],
+                "ordering": ["due", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='CaseRequest',
+            name="CaseRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_at', models.DateTimeField()),
-                ('reason', models.TextField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('accepted', 'Accepted'), ('refused', 'Refused')], default='open', max_length=20)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_reason', models.TextField(blank=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='case_requests', to='children.child')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
-                ('requesting_team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='case_requests', to='organisation.team')),
-                ('transfer', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='request', to='transfers.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested_at", models.DateTimeField()),
+                ("reason", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("accepted", "Accepted"), ("refused", "Refused")],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_reason", models.TextField(blank=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="case_requests",
+                        to="children.child",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "requesting_team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="case_requests",
+                        to="organisation.team",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="request",
+                        to="transfers.transfer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TransferEvent',
+            name="TransferEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=40)),
-                ('from_state', models.CharField(blank=True, max_length=30)),
-                ('to_state', models.CharField(max_length=30)),
-                ('at', models.DateTimeField()),
-                ('reason', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.staffmember')),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='transfers.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=40)),
+                ("from_state", models.CharField(blank=True, max_length=30)),
+                ("to_state", models.CharField(max_length=30)),
+                ("at", models.DateTimeField()),
+                ("reason", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.staffmember",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="transfers.transfer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['state'], name='transfers_t_state_6120d9_idx'),
+            model_name="transfer",
+            index=models.Index(fields=["state"], name="transfers_t_state_6120d9_idx"),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['from_team', 'state'], name='transfers_t_from_te_db6f51_idx'),
+            model_name="transfer",
+            index=models.Index(fields=["from_team", "state"], name="transfers_t_from_te_db6f51_idx"),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['to_service', 'state'], name='transfers_t_to_serv_0af3e5_idx'),
+            model_name="transfer",
+            index=models.Index(fields=["to_service", "state"], name="transfers_t_to_serv_0af3e5_idx"),
         ),
         migrations.AddConstraint(
-            model_name='signoff',
-            constraint=models.UniqueConstraint(fields=('transfer', 'kind'), name='unique_sign_off'),
+            model_name="signoff",
+            constraint=models.UniqueConstraint(fields=("transfer", "kind"), name="unique_sign_off"),
         ),
         migrations.AddConstraint(
-            model_name='readinessconfirmation',
-            constraint=models.UniqueConstraint(fields=('transfer', 'item'), name='unique_confirmation'),
+            model_name="readinessconfirmation",
+            constraint=models.UniqueConstraint(fields=("transfer", "item"), name="unique_confirmation"),
         ),
         migrations.AddConstraint(
-            model_name='deadline',
-            constraint=models.UniqueConstraint(fields=('transfer', 'step'), name='unique_deadline_step'),
+            model_name="deadline",
+            constraint=models.UniqueConstraint(fields=("transfer", "step"), name="unique_deadline_step"),
         ),
     ]
