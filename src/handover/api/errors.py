@@ -1,5 +1,34 @@
+"""One place that turns the domain's errors into HTTP answers with field-level messages."""
+
+from __future__ import annotations
+
+from rest_framework import status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from handover.domain.errors import SituationError
+from handover.domain.workflow import TransitionRefused
+from handover.organisation.access import AccessDenied
+from handover.transfers.services import ApplicationError, Conflict
 
 
 def exception_handler(exc, context):
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, ApplicationError):
+        return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, SituationError):
+        return Response({"errors": {f"situation.{exc.field}": str(exc)}}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, AccessDenied):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, Conflict):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, TransitionRefused):
+        code = status.HTTP_400_BAD_REQUEST
+        if exc.rule.endswith(".role"):
+            code = status.HTTP_403_FORBIDDEN
+        elif exc.rule.endswith((".from_state", ".route", ".final")):
+            code = status.HTTP_409_CONFLICT
+        return Response({"detail": str(exc), "rule": exc.rule}, status=code)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        response.data = {"errors": response.data}
+    return response

@@ -1,0 +1,272 @@
+"""Request and response shapes. Input serializers validate; services do the work."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from handover.children.models import (
+    Allocation,
+    Child,
+    DocumentOnFile,
+    KeyEvent,
+    LegalStatusEpisode,
+    PlanEpisode,
+)
+from handover.domain.workflow import Action
+from handover.organisation.models import Membership, StaffMember, Team
+from handover.transfers.models import Deadline, RemedialAction, SignOff, SignOffKind, Transfer, TransferEvent
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    service = serializers.CharField(source="service.code")
+    service_name = serializers.CharField(source="service.name")
+    kind = serializers.CharField(source="service.kind")
+
+    class Meta:
+        model = Team
+        fields = ["id", "code", "name", "locality", "active", "service", "service_name", "kind"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    team = serializers.CharField(source="team.code", default=None)
+    service = serializers.CharField(source="service.code", default=None)
+
+    class Meta:
+        model = Membership
+        fields = ["role", "team", "service", "start", "end"]
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    memberships = MembershipSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = StaffMember
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "job_title",
+            "social_work_england_number",
+            "agency",
+            "active",
+            "memberships",
+        ]
+
+
+class AllocationSerializer(serializers.ModelSerializer):
+    team = serializers.CharField(source="team.code")
+    worker_name = serializers.CharField(source="worker.name", default=None)
+
+    class Meta:
+        model = Allocation
+        fields = [
+            "id",
+            "kind",
+            "team",
+            "worker",
+            "worker_name",
+            "role",
+            "purpose",
+            "start",
+            "end",
+            "start_reason",
+            "end_reason",
+        ]
+
+
+class LegalStatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LegalStatusEpisode
+        fields = ["status", "start", "end"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanEpisode
+        fields = ["plan", "start", "end"]
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DocumentOnFile
+        fields = ["id", "document_type", "title", "dated", "recorded_at"]
+
+
+class KeyEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KeyEvent
+        fields = ["event_type", "date", "notes"]
+
+
+class ChildSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Child
+        fields = [
+            "id",
+            "identifier",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "expected_date_of_birth",
+            "gender",
+            "ethnicity",
+            "disability",
+            "asylum_status",
+            "locality",
+            "school",
+            "restricted",
+            "closed_on",
+        ]
+        read_only_fields = ["restricted", "closed_on"]
+
+    def validate(self, attrs):
+        dob = attrs.get("date_of_birth", getattr(self.instance, "date_of_birth", None))
+        expected = attrs.get("expected_date_of_birth", getattr(self.instance, "expected_date_of_birth", None))
+        if dob is None and expected is None:
+            raise serializers.ValidationError(
+                {"date_of_birth": "give the date of birth, or the expected date of birth for an unborn child"}
+            )
+        return attrs
+
+
+class ChildDetailSerializer(ChildSerializer):
+    allocations = AllocationSerializer(many=True, read_only=True)
+    legal_statuses = LegalStatusSerializer(many=True, read_only=True)
+    plans = PlanSerializer(many=True, read_only=True)
+    documents = DocumentSerializer(many=True, read_only=True)
+    key_events = KeyEventSerializer(many=True, read_only=True)
+
+    class Meta(ChildSerializer.Meta):
+        fields = [
+            *ChildSerializer.Meta.fields,
+            "address",
+            "allocations",
+            "legal_statuses",
+            "plans",
+            "documents",
+            "key_events",
+        ]
+
+
+class DeadlineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Deadline
+        fields = ["step", "name", "due", "actual", "transfer_by", "standing", "cites", "basis"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.CharField(source="actor.name")
+
+    class Meta:
+        model = TransferEvent
+        fields = ["action", "from_state", "to_state", "actor", "actor_name", "at", "reason", "data"]
+
+
+class SignOffSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SignOff
+        fields = ["kind", "by", "at"]
+
+
+class RemedialActionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RemedialAction
+        fields = ["id", "description", "owner", "due", "done_at", "created_by", "created_at"]
+        read_only_fields = ["done_at", "created_by", "created_at"]
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    child_name = serializers.CharField(source="child.name")
+    from_team = serializers.CharField(source="from_team.code")
+    to_service = serializers.CharField(source="to_service.code")
+    to_team = serializers.CharField(source="to_team.code", default=None)
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id",
+            "child",
+            "child_name",
+            "kind",
+            "state",
+            "version",
+            "event",
+            "event_date",
+            "rule",
+            "pathway",
+            "route_kind",
+            "from_team",
+            "to_service",
+            "to_team",
+            "receiving_worker",
+            "transfer_date",
+            "protocol",
+            "protocol_version",
+            "override_reason",
+            "escalation_level",
+            "proposed_by",
+            "proposed_at",
+            "closed_at",
+            "closed_reason",
+            "sibling_group",
+        ]
+
+
+class TransferDetailSerializer(TransferSerializer):
+    deadlines = DeadlineSerializer(many=True, read_only=True)
+    events = EventSerializer(many=True, read_only=True)
+    sign_offs = SignOffSerializer(many=True, read_only=True)
+    remedial_actions = RemedialActionSerializer(many=True, read_only=True)
+
+    class Meta(TransferSerializer.Meta):
+        fields = [
+            *TransferSerializer.Meta.fields,
+            "situation",
+            "deadlines",
+            "events",
+            "sign_offs",
+            "remedial_actions",
+        ]
+
+
+class SituationInput(serializers.Serializer):
+    child = serializers.PrimaryKeyRelatedField(queryset=Child.objects.all())
+    event = serializers.CharField()
+    date = serializers.DateField()
+    answers = serializers.DictField(required=False, default=dict)
+
+
+class ProposeInput(SituationInput):
+    to_service = serializers.CharField(required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    with_siblings = serializers.PrimaryKeyRelatedField(
+        queryset=Child.objects.all(), many=True, required=False, default=list
+    )
+    separation_reasons = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
+    exception = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ActionInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[a.value for a in Action])
+    version = serializers.IntegerField(min_value=1, help_text="the transfer's version you are acting on")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    to_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    transfer_date = serializers.DateField(required=False, allow_null=True)
+    worker = serializers.PrimaryKeyRelatedField(
+        queryset=StaffMember.objects.all(), required=False, allow_null=True
+    )
+
+
+class SignOffInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SignOffKind.choices)
+
+
+class ConfirmationInput(serializers.Serializer):
+    item = serializers.CharField()
+
+
+class RemedialActionInput(serializers.Serializer):
+    description = serializers.CharField()
+    owner = serializers.PrimaryKeyRelatedField(queryset=StaffMember.objects.all())
+    due = serializers.DateField()

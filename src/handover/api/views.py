@@ -1,0 +1,340 @@
+"""REST endpoints: validate input, call a service or selector, render. Permissions come from the access layer."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import transaction
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from handover.api import serializers as s
+from handover.audit.models import Verb
+from handover.audit.services import audit_record, snapshot
+from handover.children.models import Child
+from handover.domain.explain import decision_data, readiness_data
+from handover.domain.workflow import available_actions
+from handover.organisation.access import (
+    AccessDenied,
+    actor_for,
+    can_read_children,
+    can_write,
+    require_child_access,
+    staff_for,
+    visible_children,
+)
+from handover.organisation.models import Service, StaffMember, Team
+from handover.transfers import services
+from handover.transfers.models import Transfer
+from handover.transfers.protocol import protocol_for
+
+
+class IsStaff(permissions.BasePermission):
+    """Signed in as an active member of staff; writes need a role that is not read-only."""
+
+    message = "sign in as an active member of staff"
+
+    def has_permission(self, request, view):
+        staff = staff_for(request.user)
+        if staff is None or not staff.active:
+            return False
+        if request.method not in permissions.SAFE_METHODS and not can_write(staff):
+            self.message = "your roles are read-only"
+            return False
+        return True
+
+
+class StaffView:
+    permission_classes = [IsStaff]
+
+    @property
+    def staff(self) -> StaffMember:
+        return staff_for(self.request.user)
+
+
+class TeamFilter(django_filters.FilterSet):
+    service = django_filters.CharFilter(field_name="service__code")
+    kind = django_filters.CharFilter(field_name="service__kind")
+
+    class Meta:
+        model = Team
+        fields = ["service", "kind", "active", "locality"]
+
+
+class TeamViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.TeamSerializer
+    filterset_class = TeamFilter
+
+    def get_queryset(self):
+        return Team.objects.filter(service__authority=self.staff.authority).select_related("service")
+
+
+class StaffFilter(django_filters.FilterSet):
+    team = django_filters.NumberFilter(field_name="memberships__team", distinct=True)
+    role = django_filters.CharFilter(field_name="memberships__role", distinct=True)
+
+    class Meta:
+        model = StaffMember
+        fields = ["team", "role", "active"]
+
+
+class StaffViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.StaffSerializer
+    filterset_class = StaffFilter
+
+    def get_queryset(self):
+        return StaffMember.objects.filter(authority=self.staff.authority).prefetch_related(
+            "memberships__team", "memberships__service"
+        )
+
+
+class ChildFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", help_text="name or identifier")
+    date_of_birth = django_filters.DateFilter()
+    team = django_filters.NumberFilter(method="by_team", help_text="open primary allocation in this team")
+
+    class Meta:
+        model = Child
+        fields = ["q", "date_of_birth", "team", "identifier"]
+
+    def search(self, queryset, name, value):
+        query = Q(identifier__iexact=value)
+        for word in value.split():
+            query |= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        return queryset.filter(query)
+
+    def by_team(self, queryset, name, value):
+        return queryset.filter(allocations__team_id=value, allocations__end__isnull=True).distinct()
+
+
+class ChildViewSet(
+    StaffView, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Children's records. Every read is audited; nothing is deleted."""
+
+    filterset_class = ChildFilter
+
+    def get_serializer_class(self):
+        return s.ChildDetailSerializer if self.action == "retrieve" else s.ChildSerializer
+
+    def get_queryset(self):
+        queryset = Child.objects.order_by("last_name", "first_name", "pk")
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(
+                "allocations__team",
+                "allocations__worker",
+                "legal_statuses",
+                "plans",
+                "documents",
+                "key_events",
+            )
+        return visible_children(self.staff, queryset)
+
+    def get_object(self):
+        child = Child.objects.filter(pk=self.kwargs["pk"]).first()
+        if child is None:
+            raise NotFound("no such child")
+        try:
+            require_child_access(self.staff, child)
+        except AccessDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        return self.get_queryset().get(pk=child.pk)
+
+    def list(self, request, *args, **kwargs):
+        if not can_read_children(self.staff):
+            raise PermissionDenied("your roles do not give access to children's records")
+        response = super().list(request, *args, **kwargs)
+        ids = [row["id"] for row in response.data["results"]]
+        audit_record(
+            actor=request.user,
+            verb=Verb.CHILD_LISTED,
+            after={"children": ids},
+            detail=request.get_full_path()[:300],
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        child = self.get_object()
+        audit_record(actor=request.user, verb=Verb.CHILD_VIEWED, child=child, obj=child)
+        return Response(self.get_serializer(child).data)
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        child = serializer.save(authority=self.staff.authority)
+        audit_record(
+            actor=self.request.user, verb=Verb.CHILD_CREATED, child=child, obj=child, after=snapshot(child)
+        )
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        before = snapshot(serializer.instance)
+        child = serializer.save()
+        audit_record(
+            actor=self.request.user,
+            verb=Verb.CHILD_CHANGED,
+            child=child,
+            obj=child,
+            before=before,
+            after=snapshot(child),
+        )
+
+
+class TransferFilter(django_filters.FilterSet):
+    state = django_filters.CharFilter()
+    from_team = django_filters.NumberFilter()
+    to_service = django_filters.CharFilter(field_name="to_service__code")
+
+    class Meta:
+        model = Transfer
+        fields = ["state", "from_team", "to_service", "child"]
+
+
+class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
+    """Transfers: propose (POST), read, and take workflow actions."""
+
+    filterset_class = TransferFilter
+
+    def get_serializer_class(self):
+        return s.TransferDetailSerializer if self.action == "retrieve" else s.TransferSerializer
+
+    def get_queryset(self):
+        children = visible_children(self.staff, Child.objects.all())
+        return (
+            Transfer.objects.filter(child__in=children)
+            .select_related("child", "from_team__service", "to_service", "to_team")
+            .order_by("-proposed_at", "-pk")
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        transfer = self.get_object()
+        audit_record(actor=request.user, verb=Verb.TRANSFER_VIEWED, child=transfer.child, obj=transfer)
+        data = self.get_serializer(transfer).data
+        data["readiness"] = readiness_data(
+            protocol_for(transfer.child.authority), services.transfer_readiness(transfer)
+        )
+        roles = actor_for(
+            self.staff,
+            sending_team=transfer.from_team,
+            receiving_service=transfer.to_service,
+            receiving_team=transfer.to_team,
+        )
+        data["available_actions"] = (
+            [
+                a.value
+                for a in available_actions(state=transfer.state, actor=roles, route_kind=transfer.route_kind)
+            ]
+            if can_write(self.staff)
+            else []
+        )
+        return Response(data)
+
+    def _child(self, child: Child) -> Child:
+        try:
+            require_child_access(self.staff, child)
+        except AccessDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        return child
+
+    @extend_schema(request=s.SituationInput, responses={200: dict})
+    @action(detail=False, methods=["post"])
+    def recommend(self, request):
+        """What the protocol recommends for a child in a situation (nothing is written)."""
+        data = s.SituationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        child = self._child(data.validated_data["child"])
+        _, decision = services.transfer_recommend(
+            child=child,
+            event=data.validated_data["event"],
+            on=data.validated_data["date"],
+            answers=data.validated_data["answers"],
+        )
+        return Response(decision_data(protocol_for(child.authority), decision))
+
+    @extend_schema(request=s.ProposeInput, responses={201: s.TransferSerializer(many=True)})
+    def create(self, request):
+        """Propose a transfer (and the siblings named with it)."""
+        data = s.ProposeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        child = self._child(v["child"])
+        to_service = None
+        if v["to_service"]:
+            to_service = Service.objects.filter(authority=child.authority, code=v["to_service"]).first()
+            if to_service is None:
+                return Response({"errors": {"to_service": f"no service {v['to_service']!r}"}}, status=400)
+        reasons = {}
+        for key, reason in v["separation_reasons"].items():
+            if not str(key).isdigit():
+                return Response({"errors": {"separation_reasons": f"{key!r} is not a child id"}}, status=400)
+            reasons[int(key)] = reason
+        proposal = services.transfer_propose(
+            actor=self.staff,
+            child=child,
+            event=v["event"],
+            on=v["date"],
+            answers=v["answers"],
+            to_service=to_service,
+            override_reason=v["override_reason"],
+            with_siblings=[self._child(c) for c in v["with_siblings"]],
+            separation_reasons=reasons,
+            exception=v["exception"],
+        )
+        return Response(
+            s.TransferSerializer(proposal.transfers, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=s.ActionInput, responses={200: s.TransferSerializer})
+    @action(detail=True, methods=["post"])
+    def actions(self, request, pk=None):
+        """Take a workflow action. Send the version you loaded; a stale version gets 409."""
+        transfer = self.get_object()
+        data = s.ActionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        updated = services.transfer_act(
+            actor=self.staff,
+            transfer=transfer,
+            action=v["action"],
+            expected_version=v["version"],
+            reason=v["reason"],
+            to_team=v.get("to_team"),
+            transfer_date=v.get("transfer_date"),
+            worker=v.get("worker"),
+        )
+        return Response(s.TransferSerializer(updated).data)
+
+    @extend_schema(request=s.SignOffInput, responses={201: s.SignOffSerializer})
+    @action(detail=True, methods=["post"], url_path="sign-offs")
+    def sign_offs(self, request, pk=None):
+        data = s.SignOffInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        sign_off = services.transfer_sign_off(
+            actor=self.staff, transfer=self.get_object(), kind=data.validated_data["kind"]
+        )
+        return Response(s.SignOffSerializer(sign_off).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ConfirmationInput, responses={201: dict})
+    @action(detail=True, methods=["post"])
+    def confirmations(self, request, pk=None):
+        data = s.ConfirmationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        confirmation = services.transfer_confirm_item(
+            actor=self.staff, transfer=self.get_object(), item=data.validated_data["item"]
+        )
+        return Response(
+            {"item": confirmation.item, "by": confirmation.by_id, "at": confirmation.at},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=s.RemedialActionInput, responses={201: s.RemedialActionSerializer})
+    @action(detail=True, methods=["post"], url_path="remedial-actions")
+    def remedial_actions(self, request, pk=None):
+        data = s.RemedialActionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = services.remedial_action_create(
+            actor=self.staff, transfer=self.get_object(), **data.validated_data
+        )
+        return Response(s.RemedialActionSerializer(created).data, status=status.HTTP_201_CREATED)
