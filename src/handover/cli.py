@@ -38,7 +38,7 @@ def _django(argv: list[str]) -> int:
     elif command == "serve":
         execute_from_command_line(["handover", "runserver", *rest])
     else:
-        execute_from_command_line(["handover", command, *rest])
+        execute_from_command_line(["handover", "import_csv" if command == "import" else command, *rest])
     return 0
 
 

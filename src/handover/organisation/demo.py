@@ -1,0 +1,418 @@
+"""A synthetic authority with realistic volumes, for trying Handover and for benchmarks. Synthetic people only.
+
+Mid-size (default): about 3,000 open children and 250 staff. Large: about 20,000 open children and 250,000
+historic transfers. Rows are bulk-inserted (no per-row history), which is why this is not a service function
+for real records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from handover.children.models import (
+    Allocation,
+    AllocationKind,
+    ChangeReason,
+    Child,
+    DocumentOnFile,
+    Family,
+    LegalStatusEpisode,
+    PlanEpisode,
+)
+from handover.domain.workflow import State
+from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
+from handover.organisation.services import authority_sync_from_protocol
+from handover.transfers.models import Transfer, TransferEvent
+from handover.transfers.protocol import protocol_named
+
+FIRST_NAMES = [
+    "Ada",
+    "Alfie",
+    "Amara",
+    "Arlo",
+    "Aria",
+    "Bea",
+    "Bilal",
+    "Cara",
+    "Cole",
+    "Dara",
+    "Dev",
+    "Eden",
+    "Elsie",
+    "Ezra",
+    "Fern",
+    "Finn",
+    "Gia",
+    "Hal",
+    "Hana",
+    "Idris",
+    "Isla",
+    "Jai",
+    "Jude",
+    "Kai",
+    "Kira",
+    "Lara",
+    "Leo",
+    "Lola",
+    "Milo",
+    "Mina",
+    "Nell",
+    "Noor",
+    "Oren",
+    "Orla",
+    "Pip",
+    "Priya",
+    "Quin",
+    "Rafe",
+    "Rosa",
+    "Sami",
+    "Sana",
+    "Theo",
+    "Tia",
+    "Uma",
+    "Vik",
+    "Wren",
+    "Xan",
+    "Yara",
+    "Zac",
+    "Zora",
+]
+LAST_NAMES = [
+    "Abbot",
+    "Ashdown",
+    "Birch",
+    "Brackley",
+    "Carrow",
+    "Dunmore",
+    "Elsworth",
+    "Fairley",
+    "Gorringe",
+    "Hallam",
+    "Ivesley",
+    "Jessop",
+    "Kettering",
+    "Larkin",
+    "Marlow",
+    "Netherby",
+    "Ormsby",
+    "Pennick",
+    "Quarrie",
+    "Rainford",
+    "Selbourne",
+    "Thackray",
+    "Underhill",
+    "Varley",
+    "Wetherall",
+    "Yelland",
+    "Zouch",
+]
+
+# Typical plan and legal status of a child held by each kind of service (for realistic synthetic records).
+PROFILE = {
+    "front_door": ("none", "none"),
+    "early_help": ("early_help", "none"),
+    "assessment": ("none", "none"),
+    "cin_cp": ("cin", "none"),
+    "court": ("cp", "interim_care_order"),
+    "lac": ("cla", "care_order"),
+    "leaving_care": ("care_leaver", "none"),
+    "disability": ("cin", "none"),
+    "private_fostering": ("cin", "none"),
+    "fostering": ("cla", "s20"),
+    "separated_children": ("cla", "s20"),
+    "adoption_agency": ("cla", "placement_order"),
+}
+CASELOAD_SHARE = {"cin_cp": 30, "lac": 20, "assessment": 15, "court": 10, "leaving_care": 10, "disability": 6}
+
+SIZES = {"small": (300, 60, 500), "mid": (3_000, 250, 5_000), "large": (20_000, 250, 250_000)}
+
+
+@dataclass
+class DemoResult:
+    authority: Authority
+    children: int
+    staff: int
+    historic_transfers: int
+    open_transfers: int
+    password: str
+
+
+def build_demo(
+    *,
+    protocol_name: str = "dorset",
+    size: str = "mid",
+    seed: int = 1,
+    password: str | None = None,
+    today: dt.date | None = None,
+    progress=lambda message: None,
+) -> DemoResult:
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {', '.join(SIZES)}")
+    rng = random.Random(seed)
+    today = today or timezone.localdate()
+    password = password or secrets.token_urlsafe(12)
+    children_target, staff_target, historic_target = SIZES[size]
+    with transaction.atomic():
+        authority = authority_sync_from_protocol(protocol_name=protocol_name)
+        if authority.children.exists():
+            raise ValueError(f"{authority.name} already has children's records; use a fresh database")
+        teams = list(Team.objects.filter(service__authority=authority).select_related("service"))
+        progress(f"{authority.name}: {len(teams)} teams from the {protocol_name} protocol")
+        staff_by_team = _staff(authority, teams, staff_target, password, rng)
+        progress(f"{sum(len(v) for v in staff_by_team.values())} staff")
+        holding = [t for t in teams if not t.service.external and t.service.kind != "front_door"]
+        weights = [CASELOAD_SHARE.get(t.service.kind, 3) / _teams_of(holding, t) for t in holding]
+        n_children = _children(authority, holding, weights, staff_by_team, children_target, today, rng)
+        progress(f"{n_children} open children with allocations, plans, legal statuses and documents")
+        historic = _historic_transfers(
+            authority, holding, staff_by_team, historic_target, today, rng, progress
+        )
+        open_transfers = _open_transfers(authority, protocol_name, staff_by_team, today, rng)
+        progress(f"{historic} historic transfers, {open_transfers} open transfers")
+    return DemoResult(
+        authority,
+        n_children,
+        StaffMember.objects.filter(authority=authority).count(),
+        historic,
+        open_transfers,
+        password,
+    )
+
+
+def _teams_of(teams: list[Team], team: Team) -> int:
+    return sum(1 for t in teams if t.service_id == team.service_id)
+
+
+def _staff(authority, teams, target, password, rng) -> dict[int, dict[str, list[StaffMember]]]:
+    hashed = make_password(password)
+    User = get_user_model()
+    plan: list[tuple[str, str, Team | Service | None]] = []
+    for team in teams:
+        if team.service.external:
+            plan.append((f"tm.{team.code}", Role.TEAM_MANAGER, team))
+            continue
+        plan += [
+            (f"tm.{team.code}", Role.TEAM_MANAGER, team),
+            (f"pm.{team.code}", Role.PRACTICE_MANAGER, team),
+            (f"bs.{team.code}", Role.BUSINESS_SUPPORT, team),
+        ]
+    services = {t.service for t in teams if not t.service.external}
+    plan += [(f"sm.{s.code}", Role.SERVICE_MANAGER, s) for s in services]
+    plan += [
+        ("head.of.service", Role.HEAD_OF_SERVICE, None),
+        ("director", Role.SERVICE_DIRECTOR, None),
+        ("auditor", Role.AUDITOR, None),
+        ("administrator", Role.ADMINISTRATOR, None),
+    ]
+    holding = [t for t in teams if not t.service.external and t.service.kind != "front_door"]
+    front = [t for t in teams if t.service.kind == "front_door"]
+    workers = max(target - len(plan), len(holding) * 2)
+    for i in range(workers):
+        team = (holding + front)[i % len(holding + front)]
+        role = Role.PERSONAL_ADVISER if team.service.kind == "leaving_care" and i % 2 else Role.SOCIAL_WORKER
+        plan.append((f"{role.value.split('_')[0]}.{team.code}.{i}", role, team))
+    users = User.objects.bulk_create([User(username=u, password=hashed) for u, _, _ in plan])
+    staff = StaffMember.objects.bulk_create(
+        [
+            StaffMember(
+                user=user,
+                authority=authority,
+                name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                email=f"{user.username}@example.invalid",
+                job_title=role.label,
+                social_work_england_number=f"SW{100000 + i}" if role in (Role.SOCIAL_WORKER,) else "",
+            )
+            for i, (user, (_, role, _)) in enumerate(zip(users, plan, strict=True))
+        ]
+    )
+    start = dt.date(2020, 4, 1)
+    Membership.objects.bulk_create(
+        [
+            Membership(
+                staff=member,
+                role=role,
+                team=where if isinstance(where, Team) else None,
+                service=where if isinstance(where, Service) else None,
+                start=start,
+            )
+            for member, (_, role, where) in zip(staff, plan, strict=True)
+        ]
+    )
+    by_team: dict[int, dict[str, list[StaffMember]]] = {}
+    for member, (_, role, where) in zip(staff, plan, strict=True):
+        if isinstance(where, Team):
+            by_team.setdefault(where.pk, {}).setdefault(role.value, []).append(member)
+    return by_team
+
+
+def _children(authority, holding, weights, staff_by_team, target, today, rng) -> int:
+    families = Family.objects.bulk_create(
+        [Family(authority=authority, name=f"{rng.choice(LAST_NAMES)} family") for _ in range(target // 4)]
+    )
+    children, plans = [], []
+    for i in range(target):
+        team = rng.choices(holding, weights)[0]
+        kind = team.service.kind
+        age_days = (
+            rng.randint(17 * 365 + 200, 20 * 365) if kind == "leaving_care" else rng.randint(30, 17 * 365)
+        )
+        in_family = rng.random() < 0.4
+        child = Child(
+            authority=authority,
+            identifier=f"DEMO{100000 + i}",
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            date_of_birth=today - dt.timedelta(days=age_days),
+            gender=rng.choice(["female", "male"]),
+            ethnicity=rng.choice(["WBRI", "WOTH", "MWBC", "ASIA", "BAFR", "OOTH"]),
+            disability=kind == "disability" or rng.random() < 0.05,
+            locality=team.locality,
+            asylum_status="unaccompanied_seeking_asylum" if kind == "separated_children" else "none",
+            family=rng.choice(families) if in_family and families else None,
+        )
+        children.append(child)
+        plans.append(team)
+    Child.objects.bulk_create(children, batch_size=2000)
+    allocations, statuses, plan_rows, documents = [], [], [], []
+    for child, team in zip(children, plans, strict=True):
+        start = today - dt.timedelta(days=rng.randint(5, 400))
+        workers = staff_by_team[team.pk].get("social_worker") or staff_by_team[team.pk].get(
+            "personal_adviser"
+        )
+        allocations.append(
+            Allocation(
+                child=child,
+                kind=AllocationKind.PRIMARY,
+                team=team,
+                worker=rng.choice(workers),
+                start=start,
+                start_reason=ChangeReason.TSPROC,
+            )
+        )
+        plan, legal = PROFILE.get(team.service.kind, ("none", "none"))
+        if plan != "none":
+            plan_rows.append(PlanEpisode(child=child, plan=plan, start=start))
+        if legal != "none":
+            statuses.append(LegalStatusEpisode(child=child, status=legal, start=start))
+        for doc in rng.sample(
+            [
+                "chronology",
+                "genogram",
+                "child_and_family_assessment",
+                "child_plan",
+                "transfer_summary",
+                "cse_screening",
+                "birth_certificate",
+            ],
+            k=rng.randint(1, 5),
+        ):
+            documents.append(
+                DocumentOnFile(
+                    child=child, document_type=doc, dated=start + dt.timedelta(days=rng.randint(0, 60))
+                )
+            )
+    Allocation.objects.bulk_create(allocations, batch_size=2000)
+    PlanEpisode.objects.bulk_create(plan_rows, batch_size=2000)
+    LegalStatusEpisode.objects.bulk_create(statuses, batch_size=2000)
+    DocumentOnFile.objects.bulk_create(documents, batch_size=2000)
+    return len(children)
+
+
+def _historic_transfers(authority, holding, staff_by_team, target, today, rng, progress) -> int:
+    """Closed transfers over the past years: the demand and delay history managers look at."""
+    children = list(Child.objects.filter(authority=authority).values_list("pk", flat=True))
+    proposers = [m for roles in staff_by_team.values() for m in roles.get("team_manager", [])]
+    made = 0
+    batch = 20_000
+    while made < target:
+        rows, events = [], []
+        for _ in range(min(batch, target - made)):
+            from_team, to_team = rng.sample(holding, 2)
+            proposed = timezone.now() - dt.timedelta(days=rng.randint(20, 6 * 365))
+            took = dt.timedelta(days=rng.randint(3, 40))
+            rows.append(
+                Transfer(
+                    child_id=rng.choice(children),
+                    state=State.TRANSFERRED,
+                    protocol=authority.protocol,
+                    protocol_version="demo",
+                    event="referral",
+                    event_date=proposed.date(),
+                    situation={},
+                    route_kind="transfer_meeting",
+                    from_team=from_team,
+                    to_service=to_team.service,
+                    to_team=to_team,
+                    transfer_date=(proposed + took).date(),
+                    proposed_by=rng.choice(proposers),
+                    proposed_at=proposed,
+                    closed_at=proposed + took,
+                    version=7,
+                )
+            )
+        Transfer.objects.bulk_create(rows, batch_size=5000)
+        for t in rows:
+            events.append(
+                TransferEvent(
+                    transfer=t,
+                    action="complete",
+                    from_state="handover_held",
+                    to_state="transferred",
+                    actor_id=t.proposed_by_id,
+                    at=t.closed_at,
+                )
+            )
+        TransferEvent.objects.bulk_create(events, batch_size=5000)
+        made += len(rows)
+        progress(f"  {made} historic transfers")
+    return made
+
+
+def _open_transfers(authority, protocol_name, staff_by_team, today, rng) -> int:
+    """A handful of live transfers through the real service, so their deadlines and audit rows are real."""
+    from handover.transfers import services
+
+    protocol = protocol_named(protocol_name)
+    made = 0
+    assessment = Allocation.objects.filter(
+        child__authority=authority, end__isnull=True, team__service__kind="assessment"
+    ).select_related("child", "team", "worker")[:40]
+    for allocation in assessment:
+        answers = _answers_for(protocol, rng)
+        try:
+            services.transfer_propose(
+                actor=allocation.worker,
+                child=allocation.child,
+                event=answers.pop("_event"),
+                on=today,
+                answers=answers,
+                separation_reasons=_separations(allocation.child),
+            )
+        except (services.ApplicationError, services.AccessDenied):
+            continue
+        made += 1
+    return made
+
+
+def _answers_for(protocol, rng) -> dict:
+    if "assessment_concluded" in protocol.events and "assessment_outcome" in protocol.facts:
+        return {
+            "_event": "assessment_concluded",
+            "facts": {"assessment_outcome": "cin_plan"},
+            "siblings": {"in_care_proceedings": False},
+        }
+    return {"_event": "cin_meeting_held", "child": {"plan": "cin"}}
+
+
+def _separations(child) -> dict[int, str]:
+    from handover.transfers.services import siblings_with_same_worker
+
+    return {s.pk: "Demo data: sibling's assessment continues" for s in siblings_with_same_worker(child)}
