@@ -1,0 +1,100 @@
+"""Use cases for allocations outside a protocol transfer: a manager reassigning within the team."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from handover.audit.models import Verb
+from handover.audit.services import audit_record, snapshot
+from handover.children.models import Allocation, AllocationKind, ChangeReason, Child
+from handover.domain.workflow import MANAGERS
+from handover.organisation.access import AccessDenied, can_write, current_memberships
+from handover.organisation.models import StaffMember, Team
+
+
+class AllocationError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def require_team_manager(actor: StaffMember, team: Team) -> None:
+    roles = {m.role for m in current_memberships(actor) if m.team_id == team.pk}
+    if not can_write(actor) or not roles & MANAGERS:
+        raise AccessDenied(f"only a team manager or practice manager of {team} can do this")
+
+
+def allocation_move(
+    *,
+    actor: StaffMember | None,
+    allocation: Allocation,
+    to_team: Team,
+    worker: StaffMember | None,
+    reason_code: str,
+    on: dt.date,
+) -> Allocation:
+    """End `allocation` and start the next one at the same moment (SSD involvements must not overlap)."""
+    from handover.transfers.services import eligible_workers  # one definition of who can hold a case
+
+    if reason_code not in ChangeReason.values:
+        raise AllocationError({"reason_code": f"one of {', '.join(ChangeReason.values)}"})
+    if worker is not None and worker.pk == allocation.worker_id and to_team.pk == allocation.team_id:
+        raise AllocationError({"worker": "the child is already allocated to this worker"})
+    if worker is not None and not eligible_workers(to_team, on=on).filter(pk=worker.pk).exists():
+        raise AllocationError({"worker": f"{worker} is not an active case-holding worker in {to_team}"})
+    with transaction.atomic():
+        current = Allocation.objects.select_for_update().get(pk=allocation.pk)
+        if current.end is not None:
+            raise AllocationError({"allocation": "this allocation has already ended"})
+        before = snapshot(current)
+        current.end = on
+        current.end_reason = reason_code
+        current.save()
+        audit_record(
+            actor=actor,
+            verb=Verb.ALLOCATION_ENDED,
+            child=current.child,
+            obj=current,
+            before=before,
+            after=snapshot(current),
+        )
+        new = Allocation.objects.create(
+            child=current.child,
+            kind=current.kind,
+            team=to_team,
+            worker=worker,
+            role=current.role,
+            purpose=current.purpose,
+            start=on,
+            start_reason=reason_code,
+        )
+        audit_record(actor=actor, verb=Verb.ALLOCATION_STARTED, child=new.child, obj=new, after=snapshot(new))
+    return new
+
+
+def allocation_reassign(
+    *,
+    actor: StaffMember,
+    child: Child,
+    worker: StaffMember,
+    reason_code: str = "MANAGE",
+    on: dt.date | None = None,
+) -> Allocation:
+    """A manager moves a child to another worker in the same team, directly (no transfer)."""
+    current = (
+        child.allocations.filter(kind=AllocationKind.PRIMARY, end__isnull=True).select_related("team").first()
+    )
+    if current is None:
+        raise AllocationError({"child": "the child has no open primary allocation"})
+    require_team_manager(actor, current.team)
+    return allocation_move(
+        actor=actor,
+        allocation=current,
+        to_team=current.team,
+        worker=worker,
+        reason_code=reason_code,
+        on=on or timezone.localdate(),
+    )

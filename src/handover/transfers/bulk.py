@@ -1,0 +1,130 @@
+"""Bulk transfer of a caseload (a worker leaves, a team restructures), run in the background with progress.
+
+`bulk_transfer_request` records the request and queues `run_bulk_transfer` (django-tasks; `handover manage
+db_worker` runs the queue). Each family moves together in its own transaction, so one failure does not undo
+the others; every child gets a result line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from handover.audit.models import Verb
+from handover.audit.services import audit_record
+from handover.children.models import Allocation, AllocationKind, ChangeReason
+from handover.children.services import AllocationError, allocation_move, require_team_manager
+from handover.domain.workflow import OPEN_STATES
+from handover.organisation.access import AccessDenied, roles_of
+from handover.organisation.models import SENIOR_ROLES, StaffMember, Team
+from handover.transfers.models import BulkTransfer, Transfer
+from handover.transfers.services import ApplicationError, eligible_workers
+
+
+def bulk_transfer_request(
+    *,
+    actor: StaffMember,
+    from_team: Team,
+    to_team: Team,
+    reason: str,
+    reason_code: str = ChangeReason.ORGRST,
+    from_worker: StaffMember | None = None,
+    to_worker: StaffMember | None = None,
+) -> BulkTransfer:
+    require_team_manager(actor, from_team)
+    if to_team.service_id != from_team.service_id and not roles_of(actor) & {r.value for r in SENIOR_ROLES}:
+        raise AccessDenied("moving a caseload to another service needs a service manager or above")
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "say why the caseload is moving"
+    if reason_code not in (
+        ChangeReason.ORGRST,
+        ChangeReason.LEFTRL,
+        ChangeReason.ABSENC,
+        ChangeReason.MANAGE,
+    ):
+        errors["reason_code"] = "ORGRST, LEFTRL, ABSENC or MANAGE"
+    if from_team.pk == to_team.pk and (to_worker is None or to_worker == from_worker):
+        errors["to_worker"] = "name the worker taking the caseload within the same team"
+    if to_worker is not None and not eligible_workers(to_team).filter(pk=to_worker.pk).exists():
+        errors["to_worker"] = f"{to_worker} is not an active case-holding worker in {to_team}"
+    if not to_team.active:
+        errors["to_team"] = f"{to_team} is not active"
+    if errors:
+        raise ApplicationError(errors)
+    with transaction.atomic():
+        job = BulkTransfer.objects.create(
+            requested_by=actor,
+            requested_at=timezone.now(),
+            from_team=from_team,
+            from_worker=from_worker,
+            to_team=to_team,
+            to_worker=to_worker,
+            reason_code=reason_code,
+            reason=reason.strip(),
+        )
+        audit_record(
+            actor=actor, verb=Verb.BULK_TRANSFER, obj=job, detail=f"{from_team} -> {to_team}: {reason}"
+        )
+        transaction.on_commit(lambda: run_bulk_transfer.enqueue(job.pk))
+    return job
+
+
+@task()
+def run_bulk_transfer(job_id: int) -> None:
+    job = BulkTransfer.objects.select_related("from_team", "to_team", "requested_by").get(pk=job_id)
+    allocations = Allocation.objects.filter(team=job.from_team, kind=AllocationKind.PRIMARY, end__isnull=True)
+    if job.from_worker_id:
+        allocations = allocations.filter(worker_id=job.from_worker_id)
+    allocations = list(allocations.select_related("child").order_by("child__family_id", "child_id"))
+    job.status, job.total, job.done, job.results = BulkTransfer.Status.RUNNING, len(allocations), 0, []
+    job.save(update_fields=["status", "total", "done", "results"])
+    on = timezone.localdate()
+    open_states = [s.value for s in OPEN_STATES]
+    families = groupby(allocations, key=lambda a: a.child.family_id or f"child-{a.child_id}")
+    for _, group in families:
+        group = list(group)
+        results = _move_family(job, group, on, open_states)
+        job.results.extend(results)
+        job.done += len(group)
+        job.save(update_fields=["results", "done"])
+    job.status = BulkTransfer.Status.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+
+
+def _move_family(
+    job: BulkTransfer, group: list[Allocation], on: dt.date, open_states: list[str]
+) -> list[dict]:
+    """Siblings move together or not at all."""
+    blocked = Transfer.objects.filter(child__in=[a.child for a in group], state__in=open_states).first()
+    if blocked is not None:
+        message = f"{blocked.child.name} has open transfer {blocked.pk}; finish or withdraw it first"
+        return [_result(a, "skipped", message) for a in group]
+    try:
+        with transaction.atomic():
+            for allocation in group:
+                allocation_move(
+                    actor=job.requested_by,
+                    allocation=allocation,
+                    to_team=job.to_team,
+                    worker=job.to_worker,
+                    reason_code=job.reason_code,
+                    on=on,
+                )
+    except (AllocationError, ApplicationError) as exc:
+        return [_result(a, "failed", str(exc)) for a in group]
+    return [_result(a, "moved", f"to {job.to_team}") for a in group]
+
+
+def _result(allocation: Allocation, outcome: str, message: str) -> dict:
+    return {
+        "child": allocation.child_id,
+        "identifier": allocation.child.identifier,
+        "outcome": outcome,
+        "message": message,
+    }
