@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
+from handover.audit.models import AuditEvent
 from handover.children.models import (
     Allocation,
     Child,
@@ -14,7 +16,16 @@ from handover.children.models import (
 )
 from handover.domain.workflow import Action
 from handover.organisation.models import Membership, StaffMember, Team
-from handover.transfers.models import Deadline, RemedialAction, SignOff, SignOffKind, Transfer, TransferEvent
+from handover.transfers.models import (
+    BulkTransfer,
+    CaseRequest,
+    Deadline,
+    RemedialAction,
+    SignOff,
+    SignOffKind,
+    Transfer,
+    TransferEvent,
+)
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -150,9 +161,18 @@ class ChildDetailSerializer(ChildSerializer):
 
 
 class DeadlineSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+
     class Meta:
         model = Deadline
-        fields = ["step", "name", "due", "actual", "transfer_by", "standing", "cites", "basis"]
+        fields = ["step", "name", "due", "actual", "status", "transfer_by", "standing", "cites", "basis"]
+
+    def get_status(self, deadline) -> str:
+        if deadline.actual:
+            return "done_late" if deadline.due and deadline.actual > deadline.due else "done"
+        if deadline.due is None:
+            return "unknown"
+        return "overdue" if deadline.due < timezone.localdate() else "due"
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -270,3 +290,86 @@ class RemedialActionInput(serializers.Serializer):
     description = serializers.CharField()
     owner = serializers.PrimaryKeyRelatedField(queryset=StaffMember.objects.all())
     due = serializers.DateField()
+
+
+class FactsInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    answers = serializers.DictField()
+
+
+class ReassignInput(serializers.Serializer):
+    worker = serializers.PrimaryKeyRelatedField(queryset=StaffMember.objects.all())
+    reason_code = serializers.CharField(required=False, default="MANAGE")
+
+
+class CaseRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseRequest
+        fields = [
+            "id",
+            "child",
+            "requesting_team",
+            "requested_by",
+            "requested_at",
+            "reason",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "transfer",
+        ]
+        read_only_fields = [
+            "requested_by",
+            "requested_at",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "transfer",
+        ]
+
+
+class CaseRequestDecisionInput(serializers.Serializer):
+    accept = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    event = serializers.CharField(required=False, allow_blank=True, default="")
+    date = serializers.DateField(required=False, allow_null=True, default=None)
+    answers = serializers.DictField(required=False, default=dict)
+
+
+class BulkTransferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BulkTransfer
+        fields = [
+            "id",
+            "from_team",
+            "from_worker",
+            "to_team",
+            "to_worker",
+            "reason_code",
+            "reason",
+            "status",
+            "total",
+            "done",
+            "results",
+            "requested_by",
+            "requested_at",
+            "finished_at",
+        ]
+        read_only_fields = [
+            "status",
+            "total",
+            "done",
+            "results",
+            "requested_by",
+            "requested_at",
+            "finished_at",
+        ]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["at", "actor", "verb", "child", "object_type", "object_id", "before", "after", "detail"]

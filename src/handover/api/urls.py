@@ -10,6 +10,9 @@ router.register("teams", views.TeamViewSet, basename="team")
 router.register("staff", views.StaffViewSet, basename="staff")
 router.register("children", views.ChildViewSet, basename="child")
 router.register("transfers", views.TransferViewSet, basename="transfer")
+router.register("case-requests", views.CaseRequestViewSet, basename="case-request")
+router.register("bulk-transfers", views.BulkTransferViewSet, basename="bulk-transfer")
+router.register("audit", views.AuditViewSet, basename="audit")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -12,9 +12,10 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from handover.api import serializers as s
-from handover.audit.models import Verb
+from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record, snapshot
 from handover.children.models import Child
+from handover.children.services import AllocationError, allocation_reassign
 from handover.domain.explain import decision_data, readiness_data
 from handover.domain.workflow import available_actions
 from handover.organisation.access import (
@@ -23,12 +24,15 @@ from handover.organisation.access import (
     can_read_children,
     can_write,
     require_child_access,
+    roles_of,
     staff_for,
     visible_children,
 )
-from handover.organisation.models import Service, StaffMember, Team
+from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, Service, StaffMember, Team
 from handover.transfers import services
-from handover.transfers.models import Transfer
+from handover.transfers.bulk import bulk_transfer_request
+from handover.transfers.case_requests import case_request_create, case_request_decide
+from handover.transfers.models import BulkTransfer, CaseRequest, Transfer
 from handover.transfers.protocol import protocol_for
 
 
@@ -160,6 +164,30 @@ class ChildViewSet(
         child = self.get_object()
         audit_record(actor=request.user, verb=Verb.CHILD_VIEWED, child=child, obj=child)
         return Response(self.get_serializer(child).data)
+
+    @extend_schema(request=s.ReassignInput, responses={200: s.AllocationSerializer})
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        """A manager moves the child to another worker in the same team."""
+        data = s.ReassignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            allocation = allocation_reassign(actor=self.staff, child=self.get_object(), **data.validated_data)
+        except AllocationError as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(s.AllocationSerializer(allocation).data)
+
+    @extend_schema(responses={200: s.AuditEventSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def audit(self, request, pk=None):
+        """Who viewed or changed this record: for auditors, managers and senior managers."""
+        child = self.get_object()
+        allowed = {Role.AUDITOR, *MANAGER_ROLES, *SENIOR_ROLES}
+        if not roles_of(self.staff) & {r.value for r in allowed}:
+            raise PermissionDenied("the record's audit trail is for managers and auditors")
+        events = AuditEvent.objects.filter(child=child).select_related("actor")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
 
     @transaction.atomic
     def perform_create(self, serializer):
@@ -306,6 +334,43 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         )
         return Response(s.TransferSerializer(updated).data)
 
+    @extend_schema(request=s.FactsInput, responses={200: s.TransferSerializer})
+    @action(detail=True, methods=["post"])
+    def facts(self, request, pk=None):
+        """Correct or add facts; the deadlines are recomputed."""
+        data = s.FactsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = services.transfer_update_facts(
+            actor=self.staff,
+            transfer=self.get_object(),
+            answers=data.validated_data["answers"],
+            expected_version=data.validated_data["version"],
+        )
+        return Response(s.TransferSerializer(updated).data)
+
+    @extend_schema(responses={200: s.TeamSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="eligible-teams")
+    def eligible_teams(self, request, pk=None):
+        """Teams that can receive this transfer: active teams of the receiving service, never the sender."""
+        teams = services.eligible_receiving_teams(self.get_object()).select_related("service")
+        return Response(s.TeamSerializer(teams, many=True).data)
+
+    @extend_schema(responses={200: s.StaffSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="eligible-workers")
+    def eligible_workers(self, request, pk=None):
+        """Active case-holding staff of the agreed receiving team, never the current worker."""
+        transfer = self.get_object()
+        if transfer.to_team is None:
+            return Response({"errors": {"to_team": "agree the receiving team first"}}, status=400)
+        workers = services.eligible_workers(transfer.to_team)
+        if transfer.from_allocation and transfer.from_allocation.worker_id:
+            workers = workers.exclude(pk=transfer.from_allocation.worker_id)
+        return Response(
+            s.StaffSerializer(
+                workers.prefetch_related("memberships__team", "memberships__service"), many=True
+            ).data
+        )
+
     @extend_schema(request=s.SignOffInput, responses={201: s.SignOffSerializer})
     @action(detail=True, methods=["post"], url_path="sign-offs")
     def sign_offs(self, request, pk=None):
@@ -338,3 +403,72 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             actor=self.staff, transfer=self.get_object(), **data.validated_data
         )
         return Response(s.RemedialActionSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """A receiving team asks for a case; the holding team's manager accepts (a transfer) or refuses."""
+
+    serializer_class = s.CaseRequestSerializer
+
+    def get_queryset(self):
+        children = visible_children(self.staff, Child.objects.all())
+        return CaseRequest.objects.filter(child__in=children).order_by("-requested_at")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        child = serializer.validated_data["child"]
+        require_child_access(self.staff, child)
+        created = case_request_create(
+            actor=self.staff,
+            child=child,
+            requesting_team=serializer.validated_data["requesting_team"],
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(s.CaseRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CaseRequestDecisionInput, responses={200: s.CaseRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        data = s.CaseRequestDecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        decided = case_request_decide(
+            actor=self.staff,
+            request=self.get_object(),
+            accept=v["accept"],
+            reason=v["reason"],
+            event=v["event"],
+            on=v["date"],
+            answers=v["answers"],
+        )
+        return Response(s.CaseRequestSerializer(decided).data)
+
+
+class BulkTransferViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Move a whole caseload in the background; poll the job for progress and per-child results."""
+
+    serializer_class = s.BulkTransferSerializer
+
+    def get_queryset(self):
+        return BulkTransfer.objects.filter(from_team__service__authority=self.staff.authority).order_by("-pk")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = bulk_transfer_request(actor=self.staff, **serializer.validated_data)
+        return Response(s.BulkTransferSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AuditViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
+    """The whole audit trail, for auditors."""
+
+    serializer_class = s.AuditEventSerializer
+    filterset_fields = ["verb", "child", "actor"]
+
+    def get_queryset(self):
+        if Role.AUDITOR not in roles_of(self.staff):
+            raise PermissionDenied("the audit trail is for auditors")
+        return AuditEvent.objects.filter(
+            Q(child__authority=self.staff.authority) | Q(child__isnull=True)
+        ).select_related("actor")

@@ -123,6 +123,8 @@ def transfer_propose(
     if errors:
         raise ApplicationError(errors)
 
+    if decision.pathway is not None and decision.pathway.secondary:
+        kind = AllocationKind.SECONDARY  # e.g. a personal adviser alongside the social worker
     from_allocation = current_primary(child)
     if from_allocation is None:
         raise ApplicationError({"child": "the child has no open primary allocation to transfer from"})
@@ -474,6 +476,55 @@ def _worker_role(worker: StaffMember | None, team: Team) -> str:
         staff=worker, team=team, role__in=[r.value for r in CASE_HOLDING_ROLES]
     ).first()
     return membership.role if membership else Role.SOCIAL_WORKER
+
+
+def transfer_update_facts(
+    *, actor: StaffMember, transfer: Transfer, answers: dict, expected_version: int
+) -> Transfer:
+    """Correct or add facts of the situation; the deadlines are recomputed from them."""
+    roles = actor_for(
+        actor,
+        sending_team=transfer.from_team,
+        receiving_service=transfer.to_service,
+        receiving_team=transfer.to_team,
+    )
+    if not can_write(actor) or not (roles.sending_roles | roles.receiving_roles):
+        raise AccessDenied("only staff of the sending or receiving team can change the transfer's facts")
+    with transaction.atomic():
+        locked = Transfer.objects.select_for_update(of=("self",)).get(pk=transfer.pk)
+        if locked.version != expected_version:
+            raise Conflict(f"transfer {locked.pk} was changed by someone else; reload it and try again")
+        if not locked.is_open:
+            raise ApplicationError({"transfer": f"the transfer is {locked.state}"})
+        situation = dict(locked.situation)
+        for section, values in answers.items():
+            if not isinstance(values, dict):
+                raise ApplicationError({f"answers.{section}": "must be an object of facts"})
+            situation[section] = {**situation.get(section, {}), **values}
+        try:
+            situation_facts(protocol_for(locked.child.authority), situation)
+        except SituationError as exc:
+            raise ApplicationError({f"answers.{exc.field}": str(exc).split(": ", 1)[1]}) from exc
+        before = snapshot(locked)
+        locked.situation = situation
+        locked.version += 1
+        locked.save()
+        _recompute_deadlines(locked)
+        audit_record(
+            actor=actor,
+            verb=Verb.TRANSFER_ACTION,
+            child=locked.child,
+            obj=locked,
+            before=before,
+            after=snapshot(locked),
+            detail="facts updated",
+        )
+    return locked
+
+
+def eligible_receiving_teams(transfer: Transfer):
+    """Active teams of the receiving service, never the sending team."""
+    return Team.objects.filter(service=transfer.to_service, active=True).exclude(pk=transfer.from_team_id)
 
 
 # -- sign-offs, confirmations, remedial actions -------------------------------------------------------------------
