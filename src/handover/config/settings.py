@@ -106,6 +106,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ChangeReasonEnum": "handover.children.models.ChangeReason",
+        "AllocationKindEnum": "handover.children.models.AllocationKind",
+        "SignOffKindEnum": "handover.transfers.models.SignOffKind",
+    },
 }
 
 # Safeguarding data: sessions end with the browser and after 8 hours; cookies secure outside development.
