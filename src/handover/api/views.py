@@ -20,7 +20,7 @@ from handover.domain.explain import decision_data, readiness_data
 from handover.domain.workflow import available_actions
 from handover.organisation.access import (
     AccessDenied,
-    actor_for,
+    actor_on_transfer,
     can_read_children,
     can_write,
     require_child_access,
@@ -256,12 +256,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         data["readiness"] = readiness_data(
             protocol_for(transfer.child.authority), services.transfer_readiness(transfer)
         )
-        roles = actor_for(
-            self.staff,
-            sending_team=transfer.from_team,
-            receiving_service=transfer.to_service,
-            receiving_team=transfer.to_team,
-        )
+        roles = actor_on_transfer(self.staff, transfer)
         data["available_actions"] = (
             [
                 a.value

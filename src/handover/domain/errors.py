@@ -35,4 +35,5 @@ class SituationError(HandoverError):
 
     def __init__(self, field: str, message: str):
         self.field = field
+        self.problem = message
         super().__init__(f"{field}: {message}")

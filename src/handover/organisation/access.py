@@ -104,3 +104,13 @@ def actor_for(staff: StaffMember, *, sending_team, receiving_service, receiving_
             # Service- or authority-wide roles (service managers, heads of service, the director).
             other.add(m.role)
     return Actor(frozenset(sending), frozenset(receiving), frozenset(other))
+
+
+def actor_on_transfer(staff: StaffMember, transfer) -> Actor:
+    """The actor's roles on each side of this transfer."""
+    return actor_for(
+        staff,
+        sending_team=transfer.from_team,
+        receiving_service=transfer.to_service,
+        receiving_team=transfer.to_team,
+    )

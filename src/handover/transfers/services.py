@@ -27,7 +27,7 @@ from handover.domain.errors import SituationError
 from handover.domain.readiness import Readiness
 from handover.domain.situation import situation_facts
 from handover.domain.workflow import MANAGERS, Action, State, TransitionRefused, check
-from handover.organisation.access import AccessDenied, actor_for, can_write, current_memberships
+from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
 from handover.organisation.models import CASE_HOLDING_ROLES, Membership, Role, Service, StaffMember, Team
 from handover.transfers.models import (
     Deadline,
@@ -73,7 +73,7 @@ def transfer_recommend(
     try:
         facts = situation_facts(protocol, situation)
     except SituationError as exc:
-        raise ApplicationError({f"situation.{exc.field}": str(exc).split(": ", 1)[1]}) from exc
+        raise ApplicationError({f"situation.{exc.field}": exc.problem}) from exc
     return situation, routing.route(protocol, facts)
 
 
@@ -302,12 +302,7 @@ def transfer_act(
         protocol = protocol_for(locked.child.authority)
         ladder = protocol.file.escalation
         level = ladder[locked.escalation_level - 1] if locked.escalation_level else None
-        actor_roles = actor_for(
-            actor,
-            sending_team=locked.from_team,
-            receiving_service=locked.to_service,
-            receiving_team=locked.to_team,
-        )
+        actor_roles = actor_on_transfer(actor, locked)
         blockers = _completion_blockers(locked, on) if action == Action.COMPLETE else None
         target = check(
             action,
@@ -482,12 +477,7 @@ def transfer_update_facts(
     *, actor: StaffMember, transfer: Transfer, answers: dict, expected_version: int
 ) -> Transfer:
     """Correct or add facts of the situation; the deadlines are recomputed from them."""
-    roles = actor_for(
-        actor,
-        sending_team=transfer.from_team,
-        receiving_service=transfer.to_service,
-        receiving_team=transfer.to_team,
-    )
+    roles = actor_on_transfer(actor, transfer)
     if not can_write(actor) or not (roles.sending_roles | roles.receiving_roles):
         raise AccessDenied("only staff of the sending or receiving team can change the transfer's facts")
     with transaction.atomic():
@@ -504,7 +494,7 @@ def transfer_update_facts(
         try:
             situation_facts(protocol_for(locked.child.authority), situation)
         except SituationError as exc:
-            raise ApplicationError({f"answers.{exc.field}": str(exc).split(": ", 1)[1]}) from exc
+            raise ApplicationError({f"answers.{exc.field}": exc.problem}) from exc
         before = snapshot(locked)
         locked.situation = situation
         locked.version += 1
@@ -539,12 +529,7 @@ _SIGN_OFF_SIDE = {
 def transfer_sign_off(*, actor: StaffMember, transfer: Transfer, kind: str) -> SignOff:
     """The transferring manager authorises the summary and audits the file; the receiving manager audits it."""
     kind = SignOffKind(kind)
-    roles = actor_for(
-        actor,
-        sending_team=transfer.from_team,
-        receiving_service=transfer.to_service,
-        receiving_team=transfer.to_team,
-    )
+    roles = actor_on_transfer(actor, transfer)
     held = roles.sending_roles if _SIGN_OFF_SIDE[kind] == "sending" else roles.receiving_roles
     if not can_write(actor) or not held & MANAGERS:
         raise AccessDenied(
@@ -571,12 +556,7 @@ def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) 
     if spec is None or spec.requires.confirmed_by is None:
         raise ApplicationError({"item": f"{item!r} is not a checklist item that is confirmed by a person"})
     wanted = spec.requires.confirmed_by.value
-    roles = actor_for(
-        actor,
-        sending_team=transfer.from_team,
-        receiving_service=transfer.to_service,
-        receiving_team=transfer.to_team,
-    )
+    roles = actor_on_transfer(actor, transfer)
     held = roles.sending_roles | roles.receiving_roles
     acceptable = {wanted} | (MANAGERS if wanted in MANAGERS or wanted == "social_worker" else set())
     if not can_write(actor) or not held & acceptable:
@@ -600,12 +580,7 @@ def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) 
 def remedial_action_create(
     *, actor: StaffMember, transfer: Transfer, description: str, owner: StaffMember, due: dt.date
 ) -> RemedialAction:
-    roles = actor_for(
-        actor,
-        sending_team=transfer.from_team,
-        receiving_service=transfer.to_service,
-        receiving_team=transfer.to_team,
-    )
+    roles = actor_on_transfer(actor, transfer)
     if not can_write(actor) or not (roles.sending_roles | roles.receiving_roles) & (
         MANAGERS | {"business_support"}
     ):
