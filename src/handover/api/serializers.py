@@ -10,6 +10,7 @@ from handover.children.models import (
     Allocation,
     Child,
     DocumentOnFile,
+    InvolvedProfessional,
     KeyEvent,
     LegalStatusEpisode,
     PlanEpisode,
@@ -373,3 +374,37 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = ["at", "actor", "verb", "child", "object_type", "object_id", "before", "after", "detail"]
+
+
+class DocumentInput(serializers.ModelSerializer):
+    class Meta:
+        model = DocumentOnFile
+        fields = ["document_type", "title", "dated"]
+
+
+class LegalStatusInput(serializers.ModelSerializer):
+    class Meta:
+        model = LegalStatusEpisode
+        fields = ["status", "start"]
+
+
+class PlanInput(serializers.ModelSerializer):
+    class Meta:
+        model = PlanEpisode
+        fields = ["plan", "start"]
+
+
+class KeyEventInput(serializers.ModelSerializer):
+    class Meta:
+        model = KeyEvent
+        fields = ["event_type", "date", "notes"]
+
+
+class ProfessionalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvolvedProfessional
+        fields = ["name", "role", "organisation", "phone", "email", "address"]
+
+
+class CloseInput(serializers.Serializer):
+    reason = serializers.CharField()

@@ -15,7 +15,7 @@ from handover.api import serializers as s
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record, snapshot
 from handover.children.models import Child
-from handover.children.services import AllocationError, allocation_reassign
+from handover.children.services import AllocationError, allocation_reassign, child_close, child_record_add
 from handover.domain.explain import decision_data, readiness_data
 from handover.domain.workflow import available_actions
 from handover.organisation.access import (
@@ -187,6 +187,67 @@ class ChildViewSet(
         except AllocationError as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(s.AllocationSerializer(allocation).data)
+
+    def _add(self, request, kind: str, input_class, output_class):
+        data = input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            row = child_record_add(
+                actor=self.staff, child=self.get_object(), kind=kind, values=data.validated_data
+            )
+        except AllocationError as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(output_class(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.DocumentInput, responses={201: s.DocumentSerializer})
+    @action(detail=True, methods=["post"])
+    def documents(self, request, pk=None):
+        """Record a document on file (its type from the protocol's document list, and its date)."""
+        protocol = protocol_for(self.staff.authority)
+        if request.data.get("document_type") not in protocol.document_types:
+            known = ", ".join(protocol.document_types)
+            return Response(
+                {"errors": {"document_type": f"one of the protocol's document types: {known}"}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return self._add(request, "documents", s.DocumentInput, s.DocumentSerializer)
+
+    @extend_schema(request=s.LegalStatusInput, responses={201: s.LegalStatusSerializer})
+    @action(detail=True, methods=["post"], url_path="legal-statuses")
+    def legal_statuses(self, request, pk=None):
+        """Start a legal status; the open one ends that day."""
+        return self._add(request, "legal_statuses", s.LegalStatusInput, s.LegalStatusSerializer)
+
+    @extend_schema(request=s.PlanInput, responses={201: s.PlanSerializer})
+    @action(detail=True, methods=["post"])
+    def plans(self, request, pk=None):
+        """Start a plan (CIN, CP, CLA, care leaver); the open one ends that day."""
+        return self._add(request, "plans", s.PlanInput, s.PlanSerializer)
+
+    @extend_schema(request=s.KeyEventInput, responses={201: s.KeyEventSerializer})
+    @action(detail=True, methods=["post"], url_path="key-events")
+    def key_events(self, request, pk=None):
+        """Record a key event (ICPC, CiN meeting, LAC review, PLO meeting, LGP decision...) with its date."""
+        return self._add(request, "key_events", s.KeyEventInput, s.KeyEventSerializer)
+
+    @extend_schema(request=s.ProfessionalSerializer, responses={201: s.ProfessionalSerializer})
+    @action(detail=True, methods=["post"])
+    def professionals(self, request, pk=None):
+        return self._add(request, "professionals", s.ProfessionalSerializer, s.ProfessionalSerializer)
+
+    @extend_schema(request=s.CloseInput, responses={200: s.ChildSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close the record with a reason; open allocations end today. Nothing is deleted."""
+        data = s.CloseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            child = child_close(
+                actor=self.staff, child=self.get_object(), reason=data.validated_data["reason"]
+            )
+        except AllocationError as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(s.ChildSerializer(child).data)
 
     @extend_schema(responses={200: s.AuditEventSerializer(many=True)})
     @action(detail=True, methods=["get"])

@@ -9,7 +9,17 @@ from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record, snapshot
-from handover.children.models import Allocation, AllocationKind, ChangeReason, Child
+from handover.children.models import (
+    Allocation,
+    AllocationKind,
+    ChangeReason,
+    Child,
+    DocumentOnFile,
+    InvolvedProfessional,
+    KeyEvent,
+    LegalStatusEpisode,
+    PlanEpisode,
+)
 from handover.domain.workflow import MANAGERS
 from handover.organisation.access import AccessDenied, can_write, current_memberships
 from handover.organisation.models import StaffMember, Team
@@ -98,3 +108,79 @@ def allocation_reassign(
         reason_code=reason_code,
         on=on or timezone.localdate(),
     )
+
+
+def _require_writer(actor: StaffMember) -> None:
+    if not can_write(actor):
+        raise AccessDenied("your roles are read-only")
+
+
+def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dict):
+    """Add a dated entry to a child's record: a document on file, a legal status, a plan, a key event or an
+    involved professional. An open legal status or plan of the same kind is ended the day the new one starts,
+    so episodes never overlap."""
+
+    models_by_kind = {
+        "documents": DocumentOnFile,
+        "legal_statuses": LegalStatusEpisode,
+        "plans": PlanEpisode,
+        "key_events": KeyEvent,
+        "professionals": InvolvedProfessional,
+    }
+    _require_writer(actor)
+    model = models_by_kind[kind]
+    with transaction.atomic():
+        if kind in ("legal_statuses", "plans"):
+            open_rows = model.objects.select_for_update().filter(child=child, end__isnull=True)
+            for row in open_rows:
+                if row.start > values["start"]:
+                    raise AllocationError(
+                        {"start": f"the open {kind[:-1].replace('_', ' ')} started later ({row.start})"}
+                    )
+                before = snapshot(row)
+                row.end = values["start"]
+                row.save()
+                audit_record(
+                    actor=actor,
+                    verb=Verb.CHILD_CHANGED,
+                    child=child,
+                    obj=row,
+                    before=before,
+                    after=snapshot(row),
+                )
+        if kind == "documents":
+            values = {**values, "recorded_by": actor}
+        row = model.objects.create(child=child, **values)
+        audit_record(actor=actor, verb=Verb.CHILD_CHANGED, child=child, obj=row, after=snapshot(row))
+    return row
+
+
+def child_close(*, actor: StaffMember, child: Child, reason: str, on: dt.date | None = None) -> Child:
+    """Close a child's record with a reason (nothing is deleted); open allocations end the same day."""
+    _require_writer(actor)
+    on = on or timezone.localdate()
+    if not reason.strip():
+        raise AllocationError({"reason": "say why the record is closed"})
+    if child.closed_on:
+        raise AllocationError({"child": f"already closed on {child.closed_on}"})
+    with transaction.atomic():
+        for allocation in Allocation.objects.select_for_update().filter(child=child, end__isnull=True):
+            before = snapshot(allocation)
+            allocation.end = on
+            allocation.end_reason = ChangeReason.OTHERS
+            allocation.save()
+            audit_record(
+                actor=actor,
+                verb=Verb.ALLOCATION_ENDED,
+                child=child,
+                obj=allocation,
+                before=before,
+                after=snapshot(allocation),
+            )
+        before = snapshot(child)
+        child.closed_on, child.closure_reason = on, reason.strip()[:200]
+        child.save()
+        audit_record(
+            actor=actor, verb=Verb.CHILD_CLOSED, child=child, obj=child, before=before, after=snapshot(child)
+        )
+    return child
