@@ -17,10 +17,8 @@ from handover.audit.services import audit_record, snapshot
 from handover.children.models import Child
 from handover.children.services import AllocationError, allocation_reassign, child_close, child_record_add
 from handover.domain.explain import decision_data, readiness_data
-from handover.domain.workflow import available_actions
 from handover.organisation.access import (
     AccessDenied,
-    actor_on_transfer,
     can_read_children,
     can_write,
     require_child_access,
@@ -53,6 +51,7 @@ class IsStaff(permissions.BasePermission):
 
 class StaffView:
     permission_classes = [IsStaff]
+    lookup_value_regex = r"\d+"
 
     @property
     def staff(self) -> StaffMember:
@@ -149,14 +148,13 @@ class ChildViewSet(
         return visible_children(self.staff, queryset)
 
     def get_object(self):
-        child = Child.objects.filter(pk=self.kwargs["pk"]).first()
+        if not can_read_children(self.staff):
+            raise PermissionDenied("your roles do not give access to children's records")
+        # A restricted record, or another authority's, is "not found": saying it exists would reveal too much.
+        child = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
         if child is None:
             raise NotFound("no such child")
-        try:
-            require_child_access(self.staff, child)
-        except AccessDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        return self.get_queryset().get(pk=child.pk)
+        return child
 
     def list(self, request, *args, **kwargs):
         if not can_read_children(self.staff):
@@ -310,6 +308,17 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             .order_by("-proposed_at", "-pk")
         )
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        children = sorted({row["child"] for row in response.data["results"]})
+        audit_record(
+            actor=request.user,
+            verb=Verb.CHILD_LISTED,
+            after={"children": children},
+            detail=request.get_full_path()[:300],
+        )
+        return response
+
     def retrieve(self, request, *args, **kwargs):
         transfer = self.get_object()
         audit_record(actor=request.user, verb=Verb.TRANSFER_VIEWED, child=transfer.child, obj=transfer)
@@ -317,15 +326,9 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         data["readiness"] = readiness_data(
             protocol_for(transfer.child.authority), services.transfer_readiness(transfer)
         )
-        roles = actor_on_transfer(self.staff, transfer)
-        data["available_actions"] = (
-            [
-                a.value
-                for a in available_actions(state=transfer.state, actor=roles, route_kind=transfer.route_kind)
-            ]
-            if can_write(self.staff)
-            else []
-        )
+        data["available_actions"] = [
+            a.value for a in services.transfer_available_actions(self.staff, transfer)
+        ]
         return Response(data)
 
     def _child(self, child: Child) -> Child:
@@ -347,6 +350,9 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             event=data.validated_data["event"],
             on=data.validated_data["date"],
             answers=data.validated_data["answers"],
+        )
+        audit_record(
+            actor=request.user, verb=Verb.CHILD_VIEWED, child=child, obj=child, detail="recommendation"
         )
         return Response(decision_data(protocol_for(child.authority), decision))
 

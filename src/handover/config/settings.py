@@ -103,6 +103,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Case transfers between children's social care teams, run from the authority's protocol.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -100,8 +100,8 @@ def actor_for(staff: StaffMember, *, sending_team, receiving_service, receiving_
             )
             if in_receiving:
                 receiving.add(m.role)
-        else:
-            # Service- or authority-wide roles (service managers, heads of service, the director).
+        elif m.service_id is None or m.service_id in (sending_team.service_id, receiving_service.pk):
+            # Authority-wide roles (head of service, director), and service-wide ones for the two services.
             other.add(m.role)
     return Actor(frozenset(sending), frozenset(receiving), frozenset(other))
 

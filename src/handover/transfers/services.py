@@ -26,7 +26,15 @@ from handover.domain import routing
 from handover.domain.errors import SituationError
 from handover.domain.readiness import Readiness
 from handover.domain.situation import situation_facts
-from handover.domain.workflow import MANAGERS, Action, State, TransitionRefused, check
+from handover.domain.workflow import (
+    MANAGERS,
+    OPEN_STATES,
+    Action,
+    State,
+    TransitionRefused,
+    available_actions,
+    check,
+)
 from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
 from handover.organisation.models import CASE_HOLDING_ROLES, Membership, Role, Service, StaffMember, Team
 from handover.transfers.models import (
@@ -134,6 +142,13 @@ def transfer_propose(
             {"to_service": "the child is already held by this service; reassign within it"}
         )
     _require_can_propose(actor, from_team, from_allocation)
+    already = Transfer.objects.filter(
+        child=child, kind=kind, state__in=[s.value for s in OPEN_STATES]
+    ).first()
+    if already is not None:
+        raise ApplicationError(
+            {"child": f"{child.name} already has an open transfer ({already.pk}, {already.state})"}
+        )
 
     siblings = _siblings_to_move(
         child, from_allocation, protocol, with_siblings or [], separation_reasons or {}, exception
@@ -232,6 +247,9 @@ def _siblings_to_move(
     for sibling in requested:
         if sibling not in held_together:
             errors[f"with_siblings.{sibling.pk}"] = f"{sibling.name} is not a sibling held by the same worker"
+    for sibling_id in separation_reasons:
+        if sibling_id not in {c.pk for c in held_together}:
+            errors[f"separation_reasons.{sibling_id}"] = "not a sibling held by the same worker"
     if same_worker and not exception:
         for sibling in held_together:
             if sibling not in requested and not separation_reasons.get(sibling.pk, "").strip():
@@ -242,10 +260,7 @@ def _siblings_to_move(
                 )
     if errors:
         raise ApplicationError(errors)
-    open_transfers = Transfer.objects.filter(
-        child__in=requested,
-        state__in=[s.value for s in State if s not in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN)],
-    )
+    open_transfers = Transfer.objects.filter(child__in=requested, state__in=[s.value for s in OPEN_STATES])
     if open_transfers.exists():
         raise ApplicationError({"with_siblings": "a sibling already has an open transfer"})
     return requested
@@ -301,7 +316,6 @@ def transfer_act(
             raise AccessDenied("your roles are read-only")
         protocol = protocol_for(locked.child.authority)
         ladder = protocol.file.escalation
-        level = ladder[locked.escalation_level - 1] if locked.escalation_level else None
         actor_roles = actor_on_transfer(actor, locked)
         blockers = _completion_blockers(locked, on) if action == Action.COMPLETE else None
         target = check(
@@ -310,10 +324,11 @@ def transfer_act(
             actor=actor_roles,
             route_kind=locked.route_kind,
             reason=reason,
-            ladder_role=level.who.value if level else None,
-            ladder_roles_above=[lv.who.value for lv in ladder[locked.escalation_level :]],
             blockers=blockers,
+            **_ladder(protocol, locked),
         )
+        if action == Action.RECORD_HANDOVER:
+            _require_one_of_the_workers(actor, actor_roles, locked)
         before = snapshot(locked)
         previous_state = locked.state
         data: dict[str, Any] = {}
@@ -363,6 +378,50 @@ def transfer_act(
             detail=f"{action.value}: {previous_state} -> {target}",
         )
     return locked
+
+
+def _ladder(protocol, transfer: Transfer) -> dict:
+    """Who may resolve at the transfer's current escalation level: that level's role and those above it."""
+    ladder = protocol.file.escalation
+    level = ladder[transfer.escalation_level - 1] if transfer.escalation_level else None
+    return {
+        "ladder_role": level.who.value if level else None,
+        "ladder_roles_above": [lv.who.value for lv in ladder[transfer.escalation_level :]],
+    }
+
+
+def transfer_available_actions(actor: StaffMember, transfer: Transfer) -> list[Action]:
+    """The actions this person could take on the transfer now (reasons and readiness aside)."""
+    if not can_write(actor) or not transfer.is_open:
+        return []
+    protocol = protocol_for(transfer.child.authority)
+    roles = actor_on_transfer(actor, transfer)
+    actions = available_actions(
+        state=transfer.state, actor=roles, route_kind=transfer.route_kind, **_ladder(protocol, transfer)
+    )
+    if transfer.escalation_level >= len(protocol.file.escalation):
+        actions = [a for a in actions if a is not Action.ESCALATE]
+    if Action.RECORD_HANDOVER in actions:
+        try:
+            _require_one_of_the_workers(actor, roles, transfer)
+        except AccessDenied:
+            actions.remove(Action.RECORD_HANDOVER)
+    return actions
+
+
+def _require_one_of_the_workers(actor: StaffMember, roles, transfer: Transfer) -> None:
+    """A handover is recorded by one of the two workers in it, or a manager of either team."""
+    if (roles.sending_roles | roles.receiving_roles) & MANAGERS:
+        return
+    workers = {
+        transfer.receiving_worker_id,
+        transfer.from_allocation.worker_id if transfer.from_allocation else None,
+    }
+    if actor.pk not in workers:
+        raise TransitionRefused(
+            "workflow.record_handover.role",
+            "only the outgoing or receiving worker, or a manager of either team, can record the handover",
+        )
 
 
 def _agree(transfer: Transfer, to_team: Team | None, transfer_date: dt.date | None, data: dict) -> None:
@@ -555,6 +614,8 @@ def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) 
     spec = next((c.spec for c in protocol.readiness if c.spec.id == item), None)
     if spec is None or spec.requires.confirmed_by is None:
         raise ApplicationError({"item": f"{item!r} is not a checklist item that is confirmed by a person"})
+    if not transfer.is_open:
+        raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
     wanted = spec.requires.confirmed_by.value
     roles = actor_on_transfer(actor, transfer)
     held = roles.sending_roles | roles.receiving_roles
@@ -588,6 +649,8 @@ def remedial_action_create(
             "remedial actions are agreed by the managers of the two teams (or recorded by business support)"
         )
     errors = {}
+    if not transfer.is_open:
+        errors["transfer"] = f"the transfer is {transfer.state}"
     if not description.strip():
         errors["description"] = "say what needs doing"
     if due < timezone.localdate():
