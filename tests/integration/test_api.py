@@ -829,7 +829,7 @@ def test_escalated_transfer_offers_resolve_to_the_ladder_level(world, transfer, 
 # -- transfers: recommend and propose --------------------------------------------------------------------------------
 
 
-def test_recommend_writes_nothing_and_says_why(world, child):
+def test_recommend_writes_nothing_but_the_audit_of_the_read(world, child):
     before = written()
     response = client_for(world.ast_sw).post(
         "/api/transfers/recommend/",
@@ -840,7 +840,10 @@ def test_recommend_writes_nothing_and_says_why(world, child):
     assert response.data["outcome"] == "route" and response.data["receiving_service"] == "cin_cp"
     assert response.data["rule"] == "assessment_cin_plan"
     assert response.data["route"]["kind"] == "transfer_meeting"
-    assert written() == before
+    after = written()
+    assert after.pop("audit") == before.pop("audit") + 1  # reading the child's record to recommend is audited
+    assert after == before
+    assert AuditEvent.objects.filter(child=child, verb=Verb.CHILD_VIEWED, detail="recommendation").exists()
 
 
 @pytest.mark.parametrize(

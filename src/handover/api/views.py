@@ -311,12 +311,13 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
         children = sorted({row["child"] for row in response.data["results"]})
-        audit_record(
-            actor=request.user,
-            verb=Verb.CHILD_LISTED,
-            after={"children": children},
-            detail=request.get_full_path()[:300],
-        )
+        if children:  # an empty page shows no child
+            audit_record(
+                actor=request.user,
+                verb=Verb.CHILD_LISTED,
+                after={"children": children},
+                detail=request.get_full_path()[:300],
+            )
         return response
 
     def retrieve(self, request, *args, **kwargs):

@@ -19,6 +19,10 @@ def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ")) for v in values]
 
 
+LEGAL_STATUS_CHOICES = _choices(LEGAL_STATUSES)
+PLAN_CHOICES = _choices(PLAN_TYPES)
+
+
 class Family(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="families")
     name = models.CharField(max_length=200)
@@ -84,7 +88,7 @@ class RestrictedAccess(models.Model):
 
 class LegalStatusEpisode(models.Model):
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="legal_statuses")
-    status = models.CharField(max_length=40, choices=_choices(LEGAL_STATUSES))
+    status = models.CharField(max_length=40, choices=LEGAL_STATUS_CHOICES)
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
@@ -95,7 +99,7 @@ class LegalStatusEpisode(models.Model):
 
 class PlanEpisode(models.Model):
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="plans")
-    plan = models.CharField(max_length=40, choices=_choices(PLAN_TYPES))
+    plan = models.CharField(max_length=40, choices=PLAN_CHOICES)
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
     history = HistoricalRecords()

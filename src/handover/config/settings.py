@@ -111,6 +111,9 @@ SPECTACULAR_SETTINGS = {
         "ChangeReasonEnum": "handover.children.models.ChangeReason",
         "AllocationKindEnum": "handover.children.models.AllocationKind",
         "SignOffKindEnum": "handover.transfers.models.SignOffKind",
+        "CaseRequestStatusEnum": "handover.transfers.models.CaseRequest.Status",
+        "LegalStatusEnum": "handover.children.models.LEGAL_STATUS_CHOICES",
+        "BulkTransferStatusEnum": "handover.transfers.models.BulkTransfer.Status",
     },
 }
 
