@@ -12,11 +12,19 @@ A condition is YAML such as::
 Evaluation is three-valued (Kleene): True, False, or None when a fact it needs is missing and the answer
 depends on it. Routing reports the missing facts instead of guessing. Closures read a flat dict of facts,
 so one decision is a handful of dict look-ups (see bench/routing.py).
+
+`SourceBuilder` turns condition trees into the source of one generated function (used by routing.py to
+evaluate all of an event's rules in one call). The generated code performs the same operations, in the
+same order and with the same short-circuits, as the closures here, so it gives the same values (and raises
+the same errors on odd input). It is built only from the compiled tree: values, fact names and the table
+are bound as constants in the function's namespace; the source itself holds only generated names,
+operators, integers and keywords.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +164,7 @@ class _LeafNode:
     leaf: Leaf
     evaluate: Evaluator
     reads: tuple[str, ...]
+    test: str = "plain"  # which closure `evaluate` is: "plain", "date" (within / not_within) or "age"
 
 
 @dataclass(frozen=True)
@@ -275,9 +284,9 @@ def _compile_leaf(raw: Mapping[str, Any], path: str, facts: Mapping[str, FactSpe
     value = _check_value(spec, op, raw[op], op_path, services)
     leaf = Leaf(name, op, value)
     if spec.type is FactType.AGE:
-        return _LeafNode(leaf, _age_test(op, value), ("child.birth_date", "event.date"))
+        return _LeafNode(leaf, _age_test(op, value), ("child.birth_date", "event.date"), "age")
     if spec.type is FactType.DATE and op in ("within", "not_within"):
-        return _LeafNode(leaf, _date_test(name, op, value), (name, "event.date"))
+        return _LeafNode(leaf, _date_test(name, op, value), (name, "event.date"), "date")
     return _LeafNode(leaf, _plain_test(name, op, value), (name,))
 
 
@@ -398,3 +407,164 @@ def _age_test(op: str, duration: Duration) -> Evaluator:
         return reached if at_least else not reached
 
     return test
+
+
+# -- code generation ------------------------------------------------------------------------------------
+
+_COMPARISONS = {"is": "==", "in": "in", "not_in": "not in", "at_least": ">=", "under": "<"}
+
+
+class SourceBuilder:
+    """The source of one generated function ``def NAME(f)`` that evaluates condition trees inline.
+
+    Each fact is read once, at the top, with ``dict.get`` (as the closures read it). Calendar shifts of
+    the event date are computed at most once per call, when first needed. ``condition`` emits statements
+    that compute a tree's three-valued value and names the local variable holding it; the caller adds its
+    own statements with ``line`` and builds the function with ``build``. Statements at depth 1 run on every
+    call (callers must not return early), so a test emitted there is not repeated: a later identical test
+    reuses its value, which is what evaluating it again would give.
+    """
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"__builtins__": {}, "_get": dict.get, "_shift": shift_back}
+        self._body: list[str] = []
+        self._facts: dict[str, str] = {}  # fact name -> local variable
+        self._shifts: dict[tuple[int, int, int], str] = {}  # (years, months, days) -> local variable
+        self._done: dict[Any, str] = {}  # tests evaluated on every call so far -> local variable
+        self._ids = itertools.count()
+
+    def constant(self, value: Any) -> str:
+        """A name bound to `value` in the function's namespace."""
+        name = f"_k{next(self._ids)}"
+        self.namespace[name] = value
+        return name
+
+    def temp(self) -> str:
+        return f"t{next(self._ids)}"
+
+    def line(self, depth: int, text: str) -> None:
+        self._body.append("    " * depth + text)
+
+    def condition(self, condition: Condition, depth: int) -> str:
+        """Emit statements at indentation `depth` computing `condition`; the local variable holding it."""
+        if condition.tree is None:
+            return "True"
+        return self._node(condition.tree, depth)
+
+    def build(self, name: str, prologue: list[str], result: str) -> Callable[[Facts], Any]:
+        """Compile ``def name(f)``: read the facts, run `prologue`, the emitted lines, return `result`."""
+        head = [f"def {name}(f):"]
+        head += [f"    {var} = _get(f, {self.constant(fact)})" for fact, var in self._facts.items()]
+        head += [f"    {var} = None" for var in self._shifts.values()]
+        head += ["    " + text for text in prologue]
+        source = "\n".join([*head, *self._body, f"    return {result}", ""])
+        namespace = dict(self.namespace)
+        exec(compile(source, f"<generated {name}>", "exec"), namespace)
+        function = namespace[name]
+        function.source = source  # for reading and debugging
+        return function
+
+    # -- pieces -----------------------------------------------------------------------------------------
+
+    def _fact(self, name: str) -> str:
+        var = self._facts.get(name)
+        if var is None:
+            var = self._facts[name] = f"v{len(self._facts)}"
+        return var
+
+    def _shift(self, duration: Duration, depth: int) -> str:
+        """Local variable holding ``shift_back(event date, duration)``, computed here if not yet."""
+        parts = calendar_parts(duration)
+        var = self._shifts.get(parts)
+        if var is None:
+            var = self._shifts[parts] = f"s{len(self._shifts)}"
+        years, months, days = (int(p) for p in parts)
+        self.line(depth, f"if {var} is None:")
+        self.line(depth + 1, f"{var} = _shift({self._fact('event.date')}, {years}, {months}, {days})")
+        return var
+
+    def _node(self, tree: Any, depth: int) -> str:
+        if isinstance(tree, _LeafNode):
+            key = _leaf_key(tree)
+            done = self._done.get(key)
+            if done is not None:
+                return done
+            out = self.temp()
+            self._leaf(tree, out, depth)
+            if depth == 1:
+                self._done[key] = out
+            return out
+        out = self.temp()
+        if tree.kind == "not":
+            value = self._node(tree.children[0], depth)
+            self.line(depth, f"{out} = None if {value} is None else not {value}")
+            return out
+        # all / any, as _all / _any: stop at the first False (True); else None if any child was None.
+        stop, through = ("False", "True") if tree.kind == "all" else ("True", "False")
+        self.line(depth, f"{out} = {through}")
+        for child in _flatten(tree):
+            value = self._node(child, depth)
+            self.line(depth, f"if {value} is {stop}:")
+            self.line(depth + 1, f"{out} = {stop}")
+            self.line(depth, "else:")
+            depth += 1
+            self.line(depth, f"if {value} is None:")
+            self.line(depth + 1, f"{out} = None")
+        return out
+
+    def _leaf(self, node: _LeafNode, out: str, depth: int) -> None:
+        leaf = node.leaf
+        if node.test == "age":  # as _age_test
+            unborn, born = self._fact("child.unborn"), self._fact("child.birth_date")
+            on = self._fact("event.date")
+            at_least = leaf.operator == "at_least"
+            self.line(depth, f"if {unborn} is True:")
+            self.line(depth + 1, f"{out} = {not at_least}")
+            self.line(depth, f"elif {born} is None or {on} is None:")
+            self.line(depth + 1, f"{out} = None")
+            self.line(depth, "else:")
+            shifted = self._shift(leaf.value, depth + 1)
+            reached = f"{born} <= {shifted}"
+            self.line(depth + 1, f"{out} = {reached}" if at_least else f"{out} = not ({reached})")
+            return
+        value = self._fact(leaf.fact)
+        if node.test == "date":  # as _date_test
+            on = self._fact("event.date")
+            self.line(depth, f"if {value} is None or {on} is None:")
+            self.line(depth + 1, f"{out} = None")
+            self.line(depth, "else:")
+            shifted = self._shift(leaf.value, depth + 1)
+            inside = f"{shifted} <= {value} <= {on}"
+            self.line(
+                depth + 1, f"{out} = {inside}" if leaf.operator == "within" else f"{out} = not ({inside})"
+            )
+            return
+        if leaf.operator == "present":  # as _plain_test
+            self.line(depth, f"{out} = {value} is not None" if leaf.value else f"{out} = {value} is None")
+            return
+        comparison = _COMPARISONS[leaf.operator]
+        self.line(
+            depth, f"{out} = None if {value} is None else {value} {comparison} {self.constant(leaf.value)}"
+        )
+
+
+def _leaf_key(node: _LeafNode) -> Any:
+    """Equal for two tests that compute the same thing (values compared with their types: 1 is not 1.0)."""
+    leaf = node.leaf
+    value = leaf.value
+    if isinstance(value, Duration):
+        value = calendar_parts(value)
+    elif isinstance(value, frozenset):
+        value = frozenset((type(v), v) for v in value)
+    return (node.test, leaf.fact, leaf.operator, type(value), value)
+
+
+def _flatten(node: _Node) -> list[Any]:
+    """Children of an all (any), with nested alls (anys) spliced in: same values, same order of tests."""
+    out: list[Any] = []
+    for child in node.children:
+        if isinstance(child, _Node) and child.kind == node.kind:
+            out.extend(_flatten(child))
+        else:
+            out.append(child)
+    return out

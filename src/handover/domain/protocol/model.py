@@ -6,11 +6,15 @@ Built only by `loader.load_protocol`; immutable afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from handover.domain.calendar import WorkingCalendar
 from handover.domain.conditions import Condition
 from handover.domain.facts import FactSpec
 from handover.domain.protocol import schema
+
+if TYPE_CHECKING:
+    from handover.domain.routing import EventPlan
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Protocol:
     rule_ids_by_event: dict[str, tuple[str, ...]] = field(init=False)
     service_teams: dict[str, tuple[str, ...]] = field(init=False)
     teams_by_locality: dict[tuple[str, str], tuple[str, ...]] = field(init=False)
+    # Each event's rules compiled into one function and an outcome table (see routing.py's docstring).
+    compiled_events: dict[str, EventPlan] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         set_field = object.__setattr__  # frozen: set the derived indexes once, here
@@ -73,6 +79,9 @@ class Protocol:
                 if team.locality:
                     by_locality.setdefault((service.id, team.locality), []).append(team.id)
         set_field(self, "teams_by_locality", {k: tuple(v) for k, v in by_locality.items()})
+        from handover.domain.routing import compile_events  # here: routing imports this module
+
+        set_field(self, "compiled_events", compile_events(self))
 
     @property
     def name(self) -> str:
