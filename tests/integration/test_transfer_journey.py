@@ -67,6 +67,10 @@ def test_full_journey_ends_one_allocation_and_starts_the_next(world):
         transfer_date=dt.date(2026, 12, 9),
     )
     act(world.cin_tm, transfer, "identify_worker", worker=world.cin_sw)
+    # The protocol file marks the step done by identify_worker; the handover counts from the actual date (D-025).
+    steps = {d.step: d for d in transfer.deadlines.all()}
+    assert steps["receiving_worker_identified"].actual == TODAY
+    assert steps["handover_meeting"].due == dt.date(2026, 12, 1)  # 5 working days after Tue 24 Nov
     act(world.cin_sw, transfer, "record_handover")
     with pytest.raises(TransitionRefused) as refused:
         act(world.cin_tm, transfer, "complete")

@@ -716,27 +716,22 @@ def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
     return blockers
 
 
-_MILESTONE_ACTIONS = {
-    Action.AGREE.value: "transfer_meeting",
-    Action.IDENTIFY_WORKER.value: "receiving_worker_identified",
-    Action.RECORD_HANDOVER.value: "handover_meeting",
-    Action.COMPLETE.value: "formal_transfer",
-}
-
-
 def _recompute_deadlines(transfer: Transfer, milestones_on: dt.date | None = None) -> None:
     """Replace the transfer's deadlines with the engine's, counting from what has actually happened."""
     protocol = protocol_for(transfer.child.authority)
     facts = situation_facts(protocol, transfer.situation)
-    milestones = {}
-    for event in transfer.events.all():
-        step = _MILESTONE_ACTIONS.get(event.action)
-        if step:
-            milestones[step] = timezone.localtime(event.at).date()
+    milestones: dict[str, dt.date] = {}
     today = milestones_on or timezone.localdate()
     rows: list[Deadline] = []
     if transfer.pathway:
         pathway = protocol.pathways[transfer.pathway]
+        # The protocol file says which action completes each step (the transfer point: `complete`).
+        timeline = protocol.timelines[pathway.timeline]
+        done_at = {event.action: timezone.localtime(event.at).date() for event in transfer.events.all()}
+        for step in timeline.steps:
+            action = step.completed_by or ("complete" if step.id == timeline.transfer_by else None)
+            if action in done_at:
+                milestones[step.id] = done_at[action]
         for d in deadline_engine.timeline(protocol, facts, pathway, today=today, milestones=milestones):
             rows.append(_deadline_row(transfer, d, standing=False))
     for d in deadline_engine.standing_timescales(protocol, facts, today=today, milestones=milestones):

@@ -146,6 +146,10 @@ class Step(Strict):
         default=None, description="a meeting id: the next sitting the case can make"
     )
     roll_to_working_day: bool = False
+    completed_by: Literal["agree", "identify_worker", "record_handover", "complete"] | None = Field(
+        default=None,
+        description="the workflow action that marks this step done (the transfer_by step: complete, by default)",
+    )
     cites: tuple[ClauseId, ...] = Field(min_length=1)
     note: str | None = None
 
