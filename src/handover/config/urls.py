@@ -1,8 +1,7 @@
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("", include("handover.web.urls")),
     path("api/", include("handover.api.urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]

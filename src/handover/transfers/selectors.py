@@ -1,0 +1,79 @@
+"""Reads for pages: each returns what one part of a page shows, with its related rows fetched up front."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from handover.children.models import Allocation, Child
+from handover.domain.workflow import OPEN_STATES
+from handover.organisation.access import current_memberships, visible_children
+from handover.organisation.models import StaffMember
+from handover.transfers.models import RemedialAction, Transfer
+from handover.transfers.protocol import protocol_for
+from handover.transfers.services import transfer_available_actions
+
+
+@dataclass(frozen=True)
+class Due:
+    """A due date with working days left (negative when overdue), in the authority's calendar."""
+
+    date: dt.date | None
+    working_days_left: int | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.working_days_left is not None and self.working_days_left < 0
+
+
+def due(staff: StaffMember, date: dt.date | None, today: dt.date) -> Due:
+    if date is None:
+        return Due(None, None)
+    return Due(date, protocol_for(staff.authority).calendar.working_days_between(today, date))
+
+
+def my_cases(staff: StaffMember) -> list[Allocation]:
+    return list(
+        Allocation.objects.filter(worker=staff, end__isnull=True)
+        .select_related("child", "team")
+        .order_by("child__last_name", "child__first_name")
+    )
+
+
+def transfers_waiting_on(staff: StaffMember, today: dt.date) -> list[tuple[Transfer, list[str], Due]]:
+    """Open transfers touching the person's teams or services where they can act now, soonest deadline first."""
+    teams = [m.team_id for m in current_memberships(staff) if m.team_id]
+    services = [m.service_id for m in current_memberships(staff) if m.service_id]
+    children = visible_children(staff, Child.objects.all())
+    candidates = (
+        Transfer.objects.filter(state__in=[s.value for s in OPEN_STATES], child__in=children)
+        .filter(
+            Q(from_team_id__in=teams)
+            | Q(to_team_id__in=teams)
+            | Q(to_service__teams__in=teams, to_team__isnull=True)
+            | Q(to_service_id__in=services)
+            | Q(from_team__service_id__in=services)
+            | Q(receiving_worker=staff)
+        )
+        .distinct()
+        .select_related("child__authority", "from_team__service", "to_service", "to_team", "from_allocation")
+        .prefetch_related("deadlines")
+    )
+    waiting = []
+    for transfer in candidates:
+        actions = [a.value for a in transfer_available_actions(staff, transfer)]
+        if not actions:
+            continue
+        upcoming = [d.due for d in transfer.deadlines.all() if d.due and not d.actual and not d.standing]
+        waiting.append((transfer, actions, due(staff, min(upcoming) if upcoming else None, today)))
+    waiting.sort(key=lambda row: (row[2].date is None, row[2].date or dt.date.max))
+    return waiting
+
+
+def remedial_actions_for(staff: StaffMember, today: dt.date) -> list[tuple[RemedialAction, Due]]:
+    actions = RemedialAction.objects.filter(owner=staff, done_at__isnull=True).select_related(
+        "transfer__child"
+    )
+    return [(action, due(staff, action.due, today)) for action in actions.order_by("due")]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from handover.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", views.SignIn.as_view(), name="sign_in"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("my-work/", views.my_work, name="my_work"),
+    path("children/", views.search, name="search"),
+]
