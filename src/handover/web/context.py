@@ -3,15 +3,10 @@
 from django.conf import settings
 
 from handover.organisation.access import staff_for
-from handover.organisation.models import Authority
+from handover.transfers.protocol import protocol_named
 
 
 def page(request):
     staff = staff_for(getattr(request, "user", None))
-    authority = (
-        staff.authority if staff else Authority.objects.filter(protocol=settings.HANDOVER_PROTOCOL).first()
-    )
-    return {
-        "authority_name": authority.name if authority else "Children's Social Care",
-        "current_staff": staff,
-    }
+    name = staff.authority.name if staff else protocol_named(settings.HANDOVER_PROTOCOL).file.authority.name
+    return {"authority_name": name, "current_staff": staff}
