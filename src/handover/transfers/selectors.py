@@ -6,12 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 
 from handover.children.models import Allocation, Child
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import current_memberships, visible_children
 from handover.organisation.models import StaffMember
-from handover.transfers.models import RemedialAction, Transfer
+from handover.transfers.models import RemedialAction, Transfer, TransferEvent
 from handover.transfers.protocol import protocol_for
 from handover.transfers.services import transfer_available_actions
 
@@ -77,3 +78,48 @@ def remedial_actions_for(staff: StaffMember, today: dt.date) -> list[tuple[Remed
         "transfer__child"
     )
     return [(action, due(staff, action.due, today)) for action in actions.order_by("due")]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    day: dt.date
+    title: str
+    detail: str
+    by: str = ""
+
+
+def child_timeline(child: Child) -> list[TimelineEntry]:
+    """Key events, allocations and transfer actions on one timeline, newest first."""
+    entries = [
+        TimelineEntry(event.date, event.event_type.replace("_", " ").capitalize(), event.notes)
+        for event in child.key_events.all()
+    ]
+    for allocation in child.allocations.select_related("team", "worker"):
+        who = allocation.worker.name if allocation.worker else "no worker yet"
+        entries.append(TimelineEntry(allocation.start, f"Allocated to {allocation.team}", who))
+        if allocation.end:
+            entries.append(
+                TimelineEntry(
+                    allocation.end,
+                    f"Allocation with {allocation.team} ended",
+                    allocation.get_end_reason_display(),
+                )
+            )
+    for row in TransferEvent.objects.filter(transfer__child=child).select_related(
+        "actor", "transfer__to_service"
+    ):
+        entries.append(
+            TimelineEntry(
+                timezone.localtime(row.at).date(),
+                f"Transfer to {row.transfer.to_service}: {row.action.replace('_', ' ')}",
+                row.reason,
+                row.actor.name,
+            )
+        )
+    return sorted(entries, key=lambda e: e.day, reverse=True)
+
+
+def siblings_of(child: Child, staff: StaffMember) -> list[Child]:
+    if child.family_id is None:
+        return []
+    return list(visible_children(staff, Child.objects.filter(family_id=child.family_id)).exclude(pk=child.pk))

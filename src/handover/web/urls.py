@@ -10,4 +10,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("my-work/", views.my_work, name="my_work"),
     path("children/", views.search, name="search"),
+    path("children/<int:pk>/", views.child_record, name="child"),
+    path("transfers/<int:pk>/", views.transfer_page, name="transfer"),
+    path("transfers/<int:pk>/<slug:action>/", views.transfer_action, name="transfer_action"),
 ]

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from handover.audit.models import Verb
+from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record
 from handover.children.models import Child
-from handover.organisation.access import can_read_children, staff_for, visible_children
-from handover.transfers import selectors
+from handover.domain.workflow import TransitionRefused
+from handover.organisation.access import (
+    AccessDenied,
+    can_read_children,
+    roles_of,
+    staff_for,
+    visible_children,
+)
+from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
+from handover.transfers import selectors, services
+from handover.transfers.models import Transfer
 
 
 def _staff(request):
@@ -84,3 +96,158 @@ def search(request):
                 detail=f"search: {query}"[:300],
             )
     return render(request, "web/search.html", {"query": query, "results": results, "error": error})
+
+
+def _child_or_404(staff, pk):
+
+    child = visible_children(staff, Child.objects.all()).filter(pk=pk).first()
+    if child is None:
+        raise Http404("no such child")  # restricted and other authorities' records are "not found"
+    return child
+
+
+@login_required
+def child_record(request, pk):
+    staff = _staff(request)
+    child = _child_or_404(staff, pk)
+    audit_record(actor=staff, verb=Verb.CHILD_VIEWED, child=child, obj=child)
+    today = timezone.localdate()
+    allocations = child.allocations.select_related("team", "worker")
+    can_see_audit = bool(roles_of(staff) & {r.value for r in (Role.AUDITOR, *MANAGER_ROLES, *SENIOR_ROLES)})
+    return render(
+        request,
+        "web/child.html",
+        {
+            "child": child,
+            "current": [a for a in allocations if a.end is None],
+            "legal_statuses": child.legal_statuses.all(),
+            "plans": child.plans.all(),
+            "documents": child.documents.all(),
+            "siblings": selectors.siblings_of(child, staff),
+            "timeline": selectors.child_timeline(child),
+            "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
+            "audit": AuditEvent.objects.filter(child=child).select_related("actor")[:50]
+            if can_see_audit
+            else None,
+            "today": today,
+        },
+    )
+
+
+def _transfer_or_404(staff, pk):
+
+    transfer = (
+        Transfer.objects.filter(pk=pk, child__in=visible_children(staff, Child.objects.all()))
+        .select_related(
+            "child__authority",
+            "from_team__service",
+            "to_service",
+            "to_team",
+            "receiving_worker",
+            "from_allocation__worker",
+        )
+        .first()
+    )
+    if transfer is None:
+        raise Http404("no such transfer")
+    return transfer
+
+
+@login_required
+def transfer_page(request, pk):
+
+    staff = _staff(request)
+    transfer = _transfer_or_404(staff, pk)
+    audit_record(actor=staff, verb=Verb.TRANSFER_VIEWED, child=transfer.child, obj=transfer)
+    today = timezone.localdate()
+    deadlines = [(d, selectors.due(staff, d.due, today)) for d in transfer.deadlines.all()]
+    return render(
+        request,
+        "web/transfer.html",
+        {
+            "transfer": transfer,
+            "deadlines": deadlines,
+            "readiness": services.transfer_readiness(transfer, today),
+            "sign_offs": transfer.sign_offs.select_related("by"),
+            "remedial_actions": transfer.remedial_actions.select_related("owner"),
+            "events": transfer.events.select_related("actor"),
+            "actions": [
+                ACTION_LABELS[a.value] | {"action": a.value}
+                for a in services.transfer_available_actions(staff, transfer)
+            ],
+        },
+    )
+
+
+ACTION_LABELS = {
+    "list": {"label": "Put on the early warning sheet", "reason": False},
+    "refer_to_panel": {"label": "Refer to the panel", "reason": False},
+    "request_agreement": {"label": "Ask the receiving managers to agree", "reason": False},
+    "agree": {"label": "Agree the transfer", "reason": False},
+    "decline": {"label": "Decline the transfer", "reason": True},
+    "withdraw": {"label": "Withdraw the transfer", "reason": True},
+    "identify_worker": {"label": "Name the receiving worker", "reason": False},
+    "record_handover": {"label": "Record the handover meeting", "reason": False},
+    "complete": {"label": "Complete the transfer", "reason": False},
+    "block": {"label": "Record that the transfer is blocked", "reason": True},
+    "escalate": {"label": "Escalate", "reason": True},
+    "resolve": {"label": "Resolve the block", "reason": True},
+}
+
+
+@login_required
+def transfer_action(request, pk, action):
+    """One page per action: the inputs it needs, then the workflow decides. Errors in the GOV.UK summary."""
+
+    if action not in ACTION_LABELS:
+        raise Http404("no such action")
+    staff = _staff(request)
+    transfer = _transfer_or_404(staff, pk)
+    errors: dict[str, str] = {}
+    values = {"reason": "", "to_team": "", "worker": "", "day": "", "month": "", "year": ""}
+    if request.method == "POST":
+        values.update({k: request.POST.get(k, "").strip() for k in values})
+        kwargs = {"reason": values["reason"]}
+        if action == "agree":
+            kwargs["to_team"] = Team.objects.filter(pk=values["to_team"] or 0).first()
+            try:
+                kwargs["transfer_date"] = dt.date(
+                    int(values["year"]), int(values["month"]), int(values["day"])
+                )
+            except ValueError:
+                errors["transfer_date"] = "Enter the agreed transfer date as a real date, like 9 12 2026"
+        if action == "identify_worker":
+            kwargs["worker"] = StaffMember.objects.filter(pk=values["worker"] or 0).first()
+        if ACTION_LABELS[action]["reason"] and not values["reason"]:
+            errors["reason"] = "Enter the reason"
+        if not errors:
+            try:
+                services.transfer_act(
+                    actor=staff,
+                    transfer=transfer,
+                    action=action,
+                    expected_version=int(request.POST.get("version", "0")),
+                    **kwargs,
+                )
+                return redirect("web:transfer", pk=transfer.pk)
+            except services.ApplicationError as exc:
+                errors.update(
+                    {field: message[0].upper() + message[1:] for field, message in exc.errors.items()}
+                )
+            except (TransitionRefused, AccessDenied, services.Conflict) as exc:
+                errors["action"] = str(exc)[0].upper() + str(exc)[1:]
+    context = {
+        "transfer": transfer,
+        "action": action,
+        "label": ACTION_LABELS[action]["label"],
+        "needs_reason": ACTION_LABELS[action]["reason"],
+        "errors": errors,
+        "values": values,
+        "teams": services.eligible_receiving_teams(transfer) if action == "agree" else [],
+        "workers": (
+            services.eligible_workers(transfer.to_team)
+            if action == "identify_worker" and transfer.to_team
+            else []
+        ),
+    }
+    return render(request, "web/transfer_action.html", context, status=400 if errors else 200)
