@@ -689,20 +689,43 @@ def transfer_facts(transfer: Transfer) -> dict:
     return facts
 
 
+def _documents_on_file(child: Child) -> dict[str, dt.date]:
+    """The latest date of each document type on the child's file."""
+    documents: dict[str, dt.date] = {}
+    for doc_type, dated in DocumentOnFile.objects.filter(child=child).values_list("document_type", "dated"):
+        if doc_type not in documents or dated > documents[doc_type]:
+            documents[doc_type] = dated
+    return documents
+
+
 def transfer_readiness(transfer: Transfer, on: dt.date | None = None) -> Readiness:
     """The protocol's checklist against the documents on the child's file and the confirmations recorded."""
     on = on or timezone.localdate()
     protocol = protocol_for(transfer.child.authority)
-    documents: dict[str, dt.date] = {}
-    for doc_type, dated in DocumentOnFile.objects.filter(child=transfer.child).values_list(
-        "document_type", "dated"
-    ):
-        if doc_type not in documents or dated > documents[doc_type]:
-            documents[doc_type] = dated
     confirmations = {c.item: c.at.date() for c in transfer.confirmations.all()}
     return readiness_engine.assess(
-        protocol, transfer_facts(transfer), on=on, documents=documents, confirmations=confirmations
+        protocol,
+        transfer_facts(transfer),
+        on=on,
+        documents=_documents_on_file(transfer.child),
+        confirmations=confirmations,
     )
+
+
+def transfer_preview_readiness(
+    *, child: Child, event: str, on: dt.date, answers: dict, to_service: Service, pathway: str | None
+) -> Readiness:
+    """The checklist a proposal would face, before it is made (nothing is written)."""
+    protocol = protocol_for(child.authority)
+    facts = situation_facts(protocol, record_situation(child, event=event, on=on, answers=answers))
+    from_allocation = current_primary(child)
+    if from_allocation is not None:
+        facts["transfer.from"] = from_allocation.team.service.code
+        facts["transfer.from_kind"] = from_allocation.team.service.kind
+    facts["transfer.to"], facts["transfer.to_kind"] = to_service.code, to_service.kind
+    if pathway:
+        facts["transfer.pathway"] = pathway
+    return readiness_engine.assess(protocol, facts, on=on, documents=_documents_on_file(child))
 
 
 def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handover.web import views
+from handover.web import propose, views
 
 app_name = "web"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("my-work/", views.my_work, name="my_work"),
     path("children/", views.search, name="search"),
     path("children/<int:pk>/", views.child_record, name="child"),
+    path("children/<int:pk>/propose/", propose.propose, name="propose"),
+    path("children/<int:pk>/propose/<slug:step>/", propose.propose, name="propose_step"),
     path("transfers/<int:pk>/", views.transfer_page, name="transfer"),
     path("transfers/<int:pk>/<slug:action>/", views.transfer_action, name="transfer_action"),
 ]

@@ -1,0 +1,198 @@
+"""The propose-a-transfer journey, one question per page, answers kept in the session until confirmed.
+
+event → facts (only the ones the protocol still needs) → recommendation (accept, or choose another service
+with a reason) → readiness (what is missing, what blocks) → siblings → check answers → confirmation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from handover.domain.explain import decision_data
+from handover.domain.facts import FactType
+from handover.organisation.access import AccessDenied
+from handover.organisation.models import Service
+from handover.transfers import services
+from handover.transfers.protocol import protocol_for
+from handover.web.views import _child_or_404, _staff
+
+STEPS = ("event", "facts", "recommendation", "readiness", "siblings", "check")
+
+
+def _key(child) -> str:
+    return f"propose:{child.pk}"
+
+
+def _date(prefix: str, data) -> dt.date | None:
+    try:
+        return dt.date(
+            int(data.get(f"{prefix}-year", "")),
+            int(data.get(f"{prefix}-month", "")),
+            int(data.get(f"{prefix}-day", "")),
+        )
+    except ValueError:
+        return None
+
+
+def _answers(state: dict) -> dict:
+    answers: dict = {}
+    for name, value in state.get("facts", {}).items():
+        section, _, rest = name.partition(".")
+        if section in ("child", "history", "siblings", "mother") and rest:
+            answers.setdefault(section, {})[rest] = value
+        else:
+            answers.setdefault("facts", {})[name] = value
+    return answers
+
+
+@login_required
+def propose(request, pk, step="event"):
+    if step not in STEPS:
+        raise Http404("no such step")
+    staff = _staff(request)
+    child = _child_or_404(staff, pk)
+    protocol = protocol_for(child.authority)
+    state = request.session.get(_key(child), {})
+    errors: dict[str, str] = {}
+    context: dict = {"child": child, "step": step, "protocol": protocol}
+
+    def save_and(next_step):
+        request.session[_key(child)] = state
+        return redirect("web:propose_step", pk=child.pk, step=next_step)
+
+    if step != "event" and "event" not in state:
+        return redirect("web:propose", pk=child.pk)
+    decision = None
+    if step != "event":
+        try:
+            _, decision = services.transfer_recommend(
+                child=child,
+                event=state["event"],
+                on=dt.date.fromisoformat(state["date"]),
+                answers=_answers(state),
+            )
+        except services.ApplicationError as exc:
+            errors.update(exc.errors)
+        context["decision"] = decision_data(protocol, decision) if decision else None
+
+    if step == "event":
+        if request.method == "POST":
+            event, on = request.POST.get("event", ""), _date("date", request.POST)
+            if event not in protocol.events:
+                errors["event"] = "Select what has happened"
+            if on is None:
+                errors["date"] = "Enter the date it happened, like 24 11 2026"
+            if not errors:
+                state = {"event": event, "date": on.isoformat(), "facts": {}}
+                return save_and("facts")
+        context["events"] = protocol.events.values()
+    elif step == "facts":
+        if decision is not None and decision.outcome != "undetermined":
+            return save_and("recommendation")
+        missing = list(decision.missing_facts) if decision else []
+        name = missing[0] if missing else None
+        if name is None:
+            return save_and("recommendation")
+        spec = protocol.facts[name]
+        if request.method == "POST":
+            raw = request.POST.get("value", "")
+            value = None
+            if spec.type is FactType.BOOL:
+                value = {"yes": True, "no": False}.get(raw)
+            elif spec.type is FactType.DATE:
+                day = _date("value", request.POST)
+                value = day.isoformat() if day else None
+            elif spec.type in (FactType.ENUM, FactType.SERVICE):
+                allowed = spec.values if spec.type is FactType.ENUM else tuple(protocol.services)
+                value = raw if raw in allowed else None
+            else:
+                value = raw.strip() or None
+            if value is None:
+                errors["value"] = f"Answer the question: {spec.question}"
+            else:
+                state.setdefault("facts", {})[name] = value
+                return save_and("facts")
+        context.update({"fact": spec, "fact_name": name, "remaining": len(missing)})
+    elif step == "recommendation":
+        candidates = list(decision.candidate_services) if decision else []
+        if request.method == "POST":
+            choice = request.POST.get("to_service", "")
+            reason = request.POST.get("override_reason", "").strip()
+            if choice not in protocol.services:
+                errors["to_service"] = "Select the receiving service"
+            elif choice not in candidates and not reason:
+                errors["override_reason"] = (
+                    "Enter why the child should go to a different service than the protocol says"
+                )
+            if not errors:
+                state.update(
+                    {"to_service": choice, "override_reason": reason if choice not in candidates else ""}
+                )
+                return save_and("readiness")
+        context.update({"candidates": candidates, "services": protocol.file.services})
+    elif step == "readiness":
+        if request.method == "POST":
+            return save_and("siblings")
+    elif step == "siblings":
+        siblings = services.siblings_with_same_worker(child)
+        if not siblings:
+            state["with_siblings"], state["separation_reasons"] = [], {}
+            return save_and("check")
+        if request.method == "POST":
+            chosen = {int(v) for v in request.POST.getlist("with_siblings") if v.isdigit()}
+            reasons = {}
+            for sibling in siblings:
+                if sibling.pk not in chosen:
+                    reason = request.POST.get(f"reason-{sibling.pk}", "").strip()
+                    if not reason:
+                        errors[f"reason-{sibling.pk}"] = (
+                            f"Enter why {sibling.name} should not move with {child.name}"
+                        )
+                    reasons[str(sibling.pk)] = reason
+            if not errors:
+                state.update({"with_siblings": sorted(chosen), "separation_reasons": reasons})
+                return save_and("check")
+        context["siblings"] = siblings
+    elif step == "check":
+        if request.method == "POST":
+            siblings = {s.pk: s for s in services.siblings_with_same_worker(child)}
+            try:
+                proposal = services.transfer_propose(
+                    actor=staff,
+                    child=child,
+                    event=state["event"],
+                    on=dt.date.fromisoformat(state["date"]),
+                    answers=_answers(state),
+                    to_service=Service.objects.get(authority=child.authority, code=state["to_service"]),
+                    override_reason=state.get("override_reason", ""),
+                    with_siblings=[siblings[i] for i in state.get("with_siblings", []) if i in siblings],
+                    separation_reasons={int(k): v for k, v in state.get("separation_reasons", {}).items()},
+                )
+            except services.ApplicationError as exc:
+                errors.update(exc.errors)
+            except AccessDenied as exc:
+                errors["check"] = str(exc)[0].upper() + str(exc)[1:]
+            else:
+                request.session.pop(_key(child), None)
+                return render(
+                    request, "web/propose/done.html", {"child": child, "transfers": proposal.transfers}
+                )
+        context["state"] = state
+        context["to_service"] = protocol.services.get(state.get("to_service", ""))
+    if step in ("readiness", "check") and state.get("to_service") and decision is not None:
+        recommended = state["to_service"] in decision.candidate_services
+        context["readiness"] = services.transfer_preview_readiness(
+            child=child,
+            event=state["event"],
+            on=dt.date.fromisoformat(state["date"]),
+            answers=_answers(state),
+            to_service=Service.objects.get(authority=child.authority, code=state["to_service"]),
+            pathway=decision.pathway.id if recommended and decision.pathway else None,
+        )
+    context["errors"] = errors
+    context["state"] = state
+    return render(request, f"web/propose/{step}.html", context, status=400 if errors else 200)
