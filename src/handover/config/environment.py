@@ -37,6 +37,7 @@ class Environment:
     protocol: str
     authority_name: str | None
     secure: bool
+    maintenance: bool
 
     @classmethod
     def read(cls) -> Environment:
@@ -61,6 +62,7 @@ class Environment:
             protocol=os.environ.get("HANDOVER_PROTOCOL", "dorset"),
             authority_name=os.environ.get("HANDOVER_AUTHORITY_NAME"),
             secure=_bool("HANDOVER_SECURE", not debug),
+            maintenance=_bool("HANDOVER_MAINTENANCE", False),
         )
 
 

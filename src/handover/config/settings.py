@@ -12,6 +12,7 @@ DEBUG = ENV.debug
 SECRET_KEY = ENV.secret_key
 ALLOWED_HOSTS = list(ENV.allowed_hosts)
 HANDOVER_PROTOCOL = ENV.protocol
+HANDOVER_MAINTENANCE = ENV.maintenance
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "handover.web.middleware.ServiceUnavailable",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

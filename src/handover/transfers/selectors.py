@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from handover.children.models import Allocation, Child
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import current_memberships, visible_children
 from handover.organisation.models import StaffMember
-from handover.transfers.models import RemedialAction, Transfer, TransferEvent
+from handover.transfers.models import Escalation, RemedialAction, Transfer, TransferEvent
 from handover.transfers.protocol import protocol_for
 from handover.transfers.services import transfer_available_actions
 
@@ -123,3 +123,62 @@ def siblings_of(child: Child, staff: StaffMember) -> list[Child]:
     if child.family_id is None:
         return []
     return list(visible_children(staff, Child.objects.filter(family_id=child.family_id)).exclude(pk=child.pk))
+
+
+def open_escalations_for(staff: StaffMember, today: dt.date) -> list[tuple[Escalation, Due]]:
+    """Unresolved escalations sitting with one of this person's roles, or on their teams' transfers."""
+    roles = {m.role for m in current_memberships(staff)}
+    teams = [m.team_id for m in current_memberships(staff) if m.team_id]
+    children = visible_children(staff, Child.objects.all())
+    rows = (
+        Escalation.objects.filter(resolved_at__isnull=True, transfer__child__in=children)
+        .filter(Q(role__in=roles) | Q(transfer__from_team_id__in=teams) | Q(transfer__to_team_id__in=teams))
+        .select_related("transfer__child", "transfer__from_team", "transfer__to_service")
+        .order_by("opened_at")
+    )
+    return [(row, due(staff, row.due, today)) for row in rows]
+
+
+@dataclass(frozen=True)
+class TeamPressure:
+    team: object
+    caseload: list[tuple[StaffMember | None, int]]
+    incoming: list[Transfer]
+    outgoing: list[Transfer]
+    overdue: int
+    blocked: int
+
+
+def team_pressure(team, today: dt.date) -> TeamPressure:
+    """Caseload by worker, transfers in and out, and how many are overdue or blocked."""
+    counts = (
+        Allocation.objects.filter(team=team, end__isnull=True, kind="primary")
+        .values("worker")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    )
+    workers = {
+        s.pk: s for s in StaffMember.objects.filter(pk__in=[c["worker"] for c in counts if c["worker"]])
+    }
+    caseload = [(workers.get(c["worker"]), c["n"]) for c in counts]
+    open_states = [s.value for s in OPEN_STATES]
+    related = ("child", "from_team", "to_service", "to_team")
+    incoming = list(
+        Transfer.objects.filter(state__in=open_states)
+        .filter(Q(to_team=team) | Q(to_team__isnull=True, to_service=team.service))
+        .select_related(*related)
+        .prefetch_related("deadlines")
+    )
+    outgoing = list(
+        Transfer.objects.filter(state__in=open_states, from_team=team)
+        .select_related(*related)
+        .prefetch_related("deadlines")
+    )
+    both = incoming + outgoing
+    overdue = sum(
+        1
+        for t in both
+        if any(d.due and not d.actual and d.due < today and not d.standing for d in t.deadlines.all())
+    )
+    blocked = sum(1 for t in both if t.state in ("blocked", "escalated"))
+    return TeamPressure(team, caseload, incoming, outgoing, overdue, blocked)

@@ -19,6 +19,7 @@ from handover.domain.workflow import TransitionRefused
 from handover.organisation.access import (
     AccessDenied,
     can_read_children,
+    current_memberships,
     roles_of,
     staff_for,
     visible_children,
@@ -26,6 +27,7 @@ from handover.organisation.access import (
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
 from handover.transfers import selectors, services
 from handover.transfers.models import Transfer
+from handover.transfers.protocol import protocol_for
 
 
 def _staff(request):
@@ -251,3 +253,42 @@ def transfer_action(request, pk, action):
         ),
     }
     return render(request, "web/transfer_action.html", context, status=400 if errors else 200)
+
+
+@login_required
+def escalations(request):
+    staff = _staff(request)
+    return render(
+        request,
+        "web/escalations.html",
+        {"escalations": selectors.open_escalations_for(staff, timezone.localdate())},
+    )
+
+
+@login_required
+def team(request, pk=None):
+    staff = _staff(request)
+    managed = [m.team for m in current_memberships(staff) if m.team_id and m.role in MANAGER_ROLES]
+    if not managed and not roles_of(staff) & {r.value for r in SENIOR_ROLES}:
+        raise PermissionDenied("the team page is for team managers, practice managers and senior managers")
+    teams = managed or list(
+        Team.objects.filter(service__authority=staff.authority, active=True, service__external=False)
+    )
+    chosen = next((t for t in teams if t.pk == pk), teams[0] if teams else None)
+    if chosen is None:
+        raise Http404("no team")
+    return render(
+        request,
+        "web/team.html",
+        {
+            "teams": teams,
+            "pressure": selectors.team_pressure(chosen, timezone.localdate()),
+        },
+    )
+
+
+@login_required
+def protocol_page(request):
+    staff = _staff(request)
+    protocol = protocol_for(staff.authority)
+    return render(request, "web/protocol.html", {"protocol": protocol, "spec": protocol.file})
