@@ -100,6 +100,10 @@ class TransferEvent(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    @property
+    def action_label(self) -> str:
+        return self.action.replace("_", " ").capitalize()
+
 
 class Deadline(models.Model):
     """A deadline computed by the protocol engine; recomputed (replaced) whenever the facts change."""
