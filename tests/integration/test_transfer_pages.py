@@ -119,3 +119,30 @@ def test_a_refused_action_and_a_stale_form_are_explained(world, transfer):
     assert stale.status_code == 400 and "changed by someone else" in stale.content.decode()
     missing_reason = post_action(world.ast_tm, transfer, "withdraw")
     assert "Enter the reason" in missing_reason.content.decode()
+
+
+def test_sign_offs_confirmations_and_remedial_actions_from_the_page(world, transfer):
+    manager = signed_in(world.ast_tm)
+    page = manager.get(f"/transfers/{transfer.pk}/").content.decode()
+    assert "Sign off: transfer summary authorised by the transferring manager" in page
+    manager.post(f"/transfers/{transfer.pk}/sign-off/summary_authorised/")
+    manager.post(f"/transfers/{transfer.pk}/sign-off/file_checked_and_authorised/")
+    assert transfer.sign_offs.filter(kind="summary_authorised").exists()
+    assert transfer.confirmations.filter(item="file_checked_and_authorised").exists()
+    refused = signed_in(world.cin_sw).post(f"/transfers/{transfer.pk}/sign-off/receiving_audit/", follow=True)
+    assert "only a team manager or practice manager of the receiving team" in refused.content.decode().lower()
+    bad = manager.post(f"/transfers/{transfer.pk}/remedial-actions/new/", {"description": "", "owner": ""})
+    assert bad.status_code == 400 and "Enter what needs doing" in bad.content.decode()
+    due = timezone.localdate() + timezone.timedelta(days=7)
+    ok = manager.post(
+        f"/transfers/{transfer.pk}/remedial-actions/new/",
+        {
+            "description": "Update the chronology",
+            "owner": world.ast_sw.pk,
+            "due-day": due.day,
+            "due-month": due.month,
+            "due-year": due.year,
+        },
+    )
+    assert ok.status_code == 302
+    assert "Update the chronology" in signed_in(world.ast_sw).get("/my-work/").content.decode()

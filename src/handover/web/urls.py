@@ -18,5 +18,7 @@ urlpatterns = [
     path("children/<int:pk>/propose/", propose.propose, name="propose"),
     path("children/<int:pk>/propose/<slug:step>/", propose.propose, name="propose_step"),
     path("transfers/<int:pk>/", views.transfer_page, name="transfer"),
+    path("transfers/<int:pk>/sign-off/<slug:kind>/", views.transfer_sign_off, name="transfer_sign_off"),
+    path("transfers/<int:pk>/remedial-actions/new/", views.remedial_action_new, name="remedial_action_new"),
     path("transfers/<int:pk>/<slug:action>/", views.transfer_action, name="transfer_action"),
 ]

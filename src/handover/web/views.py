@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,10 +16,12 @@ from django.utils import timezone
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record
 from handover.children.models import Child
-from handover.domain.workflow import TransitionRefused
+from handover.domain.workflow import MANAGERS, TransitionRefused
 from handover.organisation.access import (
     AccessDenied,
+    actor_on_transfer,
     can_read_children,
+    can_write,
     current_memberships,
     roles_of,
     staff_for,
@@ -26,7 +29,7 @@ from handover.organisation.access import (
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
 from handover.transfers import selectors, services
-from handover.transfers.models import Transfer
+from handover.transfers.models import SignOffKind, Transfer
 from handover.transfers.protocol import protocol_for
 
 
@@ -173,12 +176,33 @@ def transfer_page(request, pk):
             "sign_offs": transfer.sign_offs.select_related("by"),
             "remedial_actions": transfer.remedial_actions.select_related("owner"),
             "events": transfer.events.select_related("actor"),
+            "sign_off_kinds": _sign_offs_for(staff, transfer),
+            "can_act": _on_either_side(staff, transfer),
             "actions": [
                 ACTION_LABELS[a.value] | {"action": a.value}
                 for a in services.transfer_available_actions(staff, transfer)
             ],
         },
     )
+
+
+def _on_either_side(staff, transfer) -> bool:
+    roles = actor_on_transfer(staff, transfer)
+    return transfer.is_open and can_write(staff) and bool(roles.sending_roles | roles.receiving_roles)
+
+
+def _sign_offs_for(staff, transfer) -> list[SignOffKind]:
+    """The sign-offs still to do that this person may give (sending or receiving managers)."""
+    if not transfer.is_open or not can_write(staff):
+        return []
+    roles = actor_on_transfer(staff, transfer)
+    done = {s.kind for s in transfer.sign_offs.all()}
+    sending, receiving = bool(roles.sending_roles & MANAGERS), bool(roles.receiving_roles & MANAGERS)
+    return [
+        kind
+        for kind in SignOffKind
+        if kind.value not in done and (receiving if kind is SignOffKind.RECEIVING_AUDIT else sending)
+    ]
 
 
 ACTION_LABELS = {
@@ -292,3 +316,61 @@ def protocol_page(request):
     staff = _staff(request)
     protocol = protocol_for(staff.authority)
     return render(request, "web/protocol.html", {"protocol": protocol, "spec": protocol.file})
+
+
+@login_required
+def transfer_sign_off(request, pk, kind):
+    """POST only: sign off (summary authorised, file audited) or confirm a checklist item; back to the transfer."""
+    staff = _staff(request)
+    transfer = _transfer_or_404(staff, pk)
+    if request.method != "POST":
+        return redirect("web:transfer", pk=transfer.pk)
+    try:
+        if kind in SignOffKind.values:
+            services.transfer_sign_off(actor=staff, transfer=transfer, kind=kind)
+        else:
+            services.transfer_confirm_item(actor=staff, transfer=transfer, item=kind)
+    except (services.ApplicationError, AccessDenied) as exc:
+        message = "; ".join(exc.errors.values()) if isinstance(exc, services.ApplicationError) else str(exc)
+        messages.error(request, message[0].upper() + message[1:])
+    return redirect("web:transfer", pk=transfer.pk)
+
+
+@login_required
+def remedial_action_new(request, pk):
+    staff = _staff(request)
+    transfer = _transfer_or_404(staff, pk)
+    errors: dict[str, str] = {}
+    values = {"description": "", "owner": "", "due-day": "", "due-month": "", "due-year": ""}
+    owners = StaffMember.objects.filter(
+        active=True, memberships__team__in=[transfer.from_team_id, transfer.to_team_id or 0]
+    ).distinct()
+    if request.method == "POST":
+        values.update({k: request.POST.get(k, "").strip() for k in values})
+        owner = owners.filter(pk=values["owner"] or 0).first()
+        try:
+            due_on = dt.date(int(values["due-year"]), int(values["due-month"]), int(values["due-day"]))
+        except ValueError:
+            due_on = None
+        if not values["description"]:
+            errors["description"] = "Enter what needs doing"
+        if owner is None:
+            errors["owner"] = "Select who will do it"
+        if due_on is None:
+            errors["due"] = "Enter the due date as a real date, like 4 12 2026"
+        if not errors:
+            try:
+                services.remedial_action_create(
+                    actor=staff, transfer=transfer, description=values["description"], owner=owner, due=due_on
+                )
+                return redirect("web:transfer", pk=transfer.pk)
+            except services.ApplicationError as exc:
+                errors.update({f: m[0].upper() + m[1:] for f, m in exc.errors.items()})
+            except AccessDenied as exc:
+                errors["description"] = str(exc)[0].upper() + str(exc)[1:]
+    return render(
+        request,
+        "web/remedial_action.html",
+        {"transfer": transfer, "owners": owners, "errors": errors, "values": values},
+        status=400 if errors else 200,
+    )
