@@ -79,3 +79,24 @@ def test_sign_out_is_a_post(world):
     assert client.get("/my-work/").status_code == 200  # a GET did not sign out
     client.post("/sign-out/")
     assert client.get("/my-work/").status_code == 302
+
+
+def test_search_filters_by_team_and_open_transfer(world):
+    east = world.child("F1", "Fenella")
+    world.child("F2", "Fenwick", team="assessment_west")
+    client = signed_in(world.ast_tm)
+    both = client.get("/children/", {"q": "fen"}).content.decode()
+    assert "2 results" in both and "Filter" in both
+    team = world.teams["assessment_east"].pk
+    one = client.get("/children/", {"q": "fen", "team": team}).content.decode()
+    assert "1 result" in one and "Fenella" in one and "Fenwick" not in one
+    none = client.get("/children/", {"q": "fen", "open_transfer": "yes"}).content.decode()
+    assert "0 results" in none
+    services.transfer_propose(
+        actor=world.ast_sw,
+        child=east,
+        event="assessment_concluded",
+        on=timezone.localdate(),
+        answers=CIN_PLAN,
+    )
+    assert "1 result" in client.get("/children/", {"q": "fen", "open_transfer": "yes"}).content.decode()

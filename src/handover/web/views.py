@@ -16,7 +16,7 @@ from django.utils import timezone
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record
 from handover.children.models import Child
-from handover.domain.workflow import MANAGERS, TransitionRefused
+from handover.domain.workflow import MANAGERS, OPEN_STATES, TransitionRefused
 from handover.organisation.access import (
     AccessDenied,
     actor_on_transfer,
@@ -78,6 +78,8 @@ def search(request):
     if not can_read_children(staff):
         raise PermissionDenied("your roles do not give access to children's records")
     query = request.GET.get("q", "").strip()
+    team = request.GET.get("team", "")
+    open_transfer = request.GET.get("open_transfer") == "yes"
     error = None
     results: list[Child] = []
     if "q" in request.GET:
@@ -91,16 +93,31 @@ def search(request):
                 words |= Q(first_name__icontains=word) | Q(last_name__icontains=word)
                 if len(word) == 10 and word[4] == "-":
                     words |= Q(date_of_birth=word)
-            results = list(
-                visible_children(staff, Child.objects.filter(words)).order_by("last_name", "first_name")[:50]
-            )
+            found = visible_children(staff, Child.objects.filter(words))
+            if team.isdigit():
+                found = found.filter(allocations__team_id=int(team), allocations__end__isnull=True)
+            if open_transfer:
+                found = found.filter(transfers__state__in=[s.value for s in OPEN_STATES])
+            results = list(found.distinct().order_by("last_name", "first_name")[:50])
             audit_record(
                 actor=staff,
                 verb=Verb.CHILD_LISTED,
                 after={"children": [c.pk for c in results]},
                 detail=f"search: {query}"[:300],
             )
-    return render(request, "web/search.html", {"query": query, "results": results, "error": error})
+    teams = Team.objects.filter(service__authority=staff.authority, active=True, service__external=False)
+    return render(
+        request,
+        "web/search.html",
+        {
+            "query": query,
+            "results": results,
+            "error": error,
+            "teams": teams,
+            "team": team,
+            "open_transfer": open_transfer,
+        },
+    )
 
 
 def _child_or_404(staff, pk):
