@@ -1,5 +1,6 @@
 """The vendored front-end build: a council service's stylesheet, not GOV.UK's."""
 
+import re
 from pathlib import Path
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "handover" / "web" / "static" / "handover"
@@ -27,3 +28,9 @@ def test_no_crown_or_govuk_logotype_is_shipped():
 def test_pinned_versions_are_recorded():
     versions = (STATIC / "VERSIONS.txt").read_text(encoding="utf-8")
     assert "govuk-frontend 6." in versions and "@ministryofjustice/frontend 11." in versions
+
+
+def test_every_url_in_the_css_is_shipped():
+    css = (STATIC / "handover.css").read_text(encoding="utf-8")
+    for url in set(re.findall(r'url\("?(/static/handover/[^")]+)"?\)', css)):
+        assert (STATIC.parent / url.removeprefix("/static/")).exists(), url

@@ -43,3 +43,17 @@ def test_deployment_checks_are_clean(tmp_path):
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_collectstatic_builds_the_hashed_assets(tmp_path):
+    result = _django(
+        "collectstatic",
+        "--noinput",
+        HANDOVER_SECRET_KEY=secrets.token_urlsafe(64),
+        HANDOVER_ALLOWED_HOSTS="handover.example.invalid",
+        HANDOVER_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text(encoding="utf-8")
+    assert "handover/handover.css" in manifest and "handover/govuk-frontend.min.js" in manifest
