@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "handover.organisation",
     "handover.children",
     "handover.transfers",
+    "handover.meetings",
     "handover.audit",
     "handover.api",
     "handover.web",

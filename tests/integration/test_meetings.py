@@ -1,0 +1,155 @@
+"""The weekly transfer meeting: cut-off (including after a bank holiday weekend), the early warning sheet,
+late additions agreed by two managers, decisions that drive the transfer, closing with deferrals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from tests.integration.conftest import CIN_PLAN
+
+from handover.domain.workflow import TransitionRefused
+from handover.meetings.models import Decision, Meeting
+from handover.meetings.services import (
+    early_warning_sheet,
+    meeting_add_late,
+    meeting_close,
+    meeting_record_decision,
+    meeting_sitting,
+)
+from handover.organisation.access import AccessDenied
+from handover.transfers import services
+from handover.transfers.models import TransferEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def listed_on(world, identifier, day: dt.date):
+    """A transfer proposed and put on the early warning sheet on `day`."""
+    transfer = services.transfer_propose(
+        actor=world.ast_sw,
+        child=world.child(identifier, identifier.title()),
+        event="assessment_concluded",
+        on=day,
+        answers=CIN_PLAN,
+    ).transfers[0]
+    services.transfer_act(actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=day)
+    event = TransferEvent.objects.get(transfer=transfer, action="list")
+    event.at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+    event.save()
+    transfer.refresh_from_db()
+    return transfer
+
+
+def test_cutoff_is_two_working_days_before_the_wednesday_meeting(world):
+    # D-177: cases identified 48 hours before the weekly meeting (Dorset meets on Wednesdays: a local setting).
+    meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
+    assert (meeting.sits_on, meeting.cutoff) == (dt.date(2026, 11, 25), dt.date(2026, 11, 23))
+    later = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 24))
+    assert later.sits_on == dt.date(2026, 12, 2)
+
+
+def test_cutoff_before_a_meeting_after_a_bank_holiday_weekend(world):
+    # Wednesday 2 September 2026 follows the late summer bank holiday (Monday 31 August): the cut-off is Friday.
+    meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 8, 28))
+    assert (meeting.sits_on, meeting.cutoff) == (dt.date(2026, 9, 2), dt.date(2026, 8, 28))
+    assert meeting_sitting(authority=world.authority, on=dt.date(2026, 8, 29)).sits_on == dt.date(2026, 9, 9)
+
+
+def test_sheet_compiles_itself_and_late_additions_need_two_managers(world):
+    on_time = listed_on(world, "m1", dt.date(2026, 11, 23))
+    late = listed_on(world, "m2", dt.date(2026, 11, 24))
+    meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
+    assert [item.transfer for item in early_warning_sheet(meeting)] == [on_time]
+    with pytest.raises(services.ApplicationError) as bad:
+        meeting_add_late(
+            actor=world.business_support,
+            meeting=meeting,
+            transfer=late,
+            sending_manager=world.cin_tm,
+            receiving_manager=world.ast_tm,
+        )
+    assert set(bad.value.errors) == {"sending_manager", "receiving_manager"}
+    item = meeting_add_late(
+        actor=world.business_support,
+        meeting=meeting,
+        transfer=late,
+        sending_manager=world.ast_tm,
+        receiving_manager=world.cin_tm,
+    )
+    assert item.late_addition and item.late_agreed_by_receiving == world.cin_tm
+    assert [i.transfer for i in early_warning_sheet(meeting)] == [on_time, late]
+    with pytest.raises(services.ApplicationError, match="before the cut-off"):
+        meeting_add_late(
+            actor=world.business_support,
+            meeting=meeting,
+            transfer=on_time,
+            sending_manager=world.ast_tm,
+            receiving_manager=world.cin_tm,
+        )
+
+
+def test_decisions_drive_the_transfers(world):
+    agreed = listed_on(world, "m3", dt.date(2026, 11, 23))
+    declined = listed_on(world, "m4", dt.date(2026, 11, 23))
+    deferred = listed_on(world, "m5", dt.date(2026, 11, 23))
+    meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
+    items = {i.transfer.pk: i for i in early_warning_sheet(meeting)}
+    meeting_record_decision(
+        actor=world.business_support,
+        item=items[agreed.pk],
+        decision="agreed_alternative",
+        decided_by=world.cin_tm,
+        to_team=world.teams["cin_cp_east"],
+        transfer_date=dt.date(2026, 12, 16),
+        alternative_transfer_point="Second LAC review",
+    )
+    agreed.refresh_from_db()
+    assert agreed.state == "agreed" and agreed.to_team.code == "cin_cp_east"
+    assert agreed.events.last().reason.endswith("transfer point: Second LAC review")
+    with pytest.raises(
+        TransitionRefused
+    ):  # the decider must be a receiving manager: the workflow still rules
+        meeting_record_decision(
+            actor=world.business_support,
+            item=items[declined.pk],
+            decision="declined",
+            decided_by=world.ast_tm,
+            reason="Threshold not met",
+        )
+    meeting_record_decision(
+        actor=world.business_support,
+        item=items[declined.pk],
+        decision="declined",
+        decided_by=world.cin_tm,
+        reason="Threshold not met",
+    )
+    declined.refresh_from_db()
+    assert declined.state == "declined"
+    with pytest.raises(AccessDenied):
+        meeting_record_decision(
+            actor=world.lac_tm,
+            item=items[deferred.pk],
+            decision="deferred",
+            decided_by=world.cin_tm,
+            reason="x",
+        )
+    meeting_close(
+        actor=world.business_support,
+        meeting=meeting,
+        minutes="Three cases discussed.",
+        attendees=[world.ast_tm, world.cin_tm],
+    )
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CLOSED and meeting.attendees.count() == 2
+    assert meeting.items.get(transfer=deferred).decision == Decision.DEFERRED
+    next_meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 26))
+    assert [i.transfer for i in early_warning_sheet(next_meeting)] == [deferred]  # rolls on
+
+
+def test_chair_comes_from_the_rota_of_team_managers(world):
+    meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
+    assert meeting.chair in {world.ast_tm, world.cin_tm, world.cin_west_tm, world.lac_tm}
+    following = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 26))
+    assert following.chair != meeting.chair
