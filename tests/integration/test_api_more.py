@@ -6,6 +6,10 @@ import pytest
 from rest_framework.test import APIClient
 from tests.integration.conftest import CIN_PLAN, TODAY
 
+from handover.audit.models import AuditEvent, Verb
+from handover.audit.services import audit_record
+from handover.organisation.models import Role
+from handover.organisation.services import authority_sync_from_protocol, staff_create
 from handover.transfers import services
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +141,15 @@ def test_reassign_through_the_api(world):
         f"/api/children/{child.pk}/reassign/", {"worker": world.ast_sw2.pk}, format="json"
     )
     assert ok.status_code == 200 and ok.json()["worker"] == world.ast_sw2.pk
+
+
+def test_audit_trail_shows_only_this_authoritys_events(world):
+    other = authority_sync_from_protocol(protocol_name="central-bedfordshire")
+    stranger = staff_create(
+        authority=other, username="cb_admin", name="Cb Admin", roles=[(Role.ADMINISTRATOR, None)]
+    )
+    audit_record(actor=stranger, verb=Verb.IMPORT, detail="imported 10 caseload rows")
+    audit_record(actor=world.ast_tm, verb=Verb.IMPORT, detail="imported 3 staff rows")
+    seen = {e["detail"] for e in client_for(world.auditor).get("/api/audit/?verb=import").json()["results"]}
+    assert seen == {"imported 3 staff rows"}
+    assert AuditEvent.objects.filter(verb=Verb.IMPORT).count() == 2

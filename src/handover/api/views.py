@@ -551,6 +551,8 @@ class AuditViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             return AuditEvent.objects.none()
         if Role.AUDITOR not in roles_of(self.staff):
             raise PermissionDenied("the audit trail is for auditors")
+        # Child-less events (imports, listings) belong to the authority of the person who made them.
         return AuditEvent.objects.filter(
-            Q(child__authority=self.staff.authority) | Q(child__isnull=True)
+            Q(child__authority=self.staff.authority)
+            | Q(child__isnull=True, actor__staff__authority=self.staff.authority)
         ).select_related("actor")

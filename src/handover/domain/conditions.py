@@ -135,16 +135,12 @@ ALWAYS = Condition(evaluate=lambda facts: True, tree=None, leaves=())
 def _collect_missing(tree: Any, facts: Facts, found: list[str]) -> None:
     if isinstance(tree, _Node):
         for child in tree.children:
-            if child_value(child, facts) is None:
+            if child.evaluate(facts) is None:
                 _collect_missing(child, facts, found)
     elif isinstance(tree, _LeafNode):
         for name in tree.reads:
             if facts.get(name) is None and name not in found:
                 found.append(name)
-
-
-def child_value(tree: Any, facts: Facts) -> bool | None:
-    return tree.evaluate(facts)
 
 
 def _explain(tree: Any) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from handover.audit.models import Verb
@@ -82,20 +82,21 @@ def early_warning_sheet(meeting: Meeting) -> list[MeetingItem]:
     """The sheet compiles itself: every listed case identified by the cut-off and not already waiting on an
     earlier sitting, plus the late additions. Deferred cases roll on to the next sitting."""
     if meeting.status != Meeting.Status.CLOSED:
-        listed = Transfer.objects.filter(
-            child__authority=meeting.authority, state=State.LISTED
-        ).prefetch_related("events")
+        # When each case was put on the sheet: one query, not one per case.
+        listed = (
+            Transfer.objects.filter(child__authority=meeting.authority, state=State.LISTED)
+            .annotate(listed_at=Max("events__at", filter=Q(events__action="list")))
+            .exclude(pk__in=meeting.items.values("transfer_id"))
+        )
         waiting_elsewhere = set(
             MeetingItem.objects.filter(decision=Decision.PENDING, meeting__sits_on__lt=meeting.sits_on)
             .exclude(meeting__status=Meeting.Status.CLOSED)
             .values_list("transfer_id", flat=True)
         )
-        on_sheet = set(meeting.items.values_list("transfer_id", flat=True))
         for transfer in listed:
-            if transfer.pk in on_sheet or transfer.pk in waiting_elsewhere:
+            if transfer.pk in waiting_elsewhere or transfer.listed_at is None:
                 continue
-            identified = _listed_on(transfer)
-            if identified is not None and identified <= meeting.cutoff:
+            if timezone.localtime(transfer.listed_at).date() <= meeting.cutoff:
                 MeetingItem.objects.get_or_create(meeting=meeting, transfer=transfer)
     return list(
         meeting.items.select_related(

@@ -27,15 +27,6 @@ from handover.domain.protocol.overlap import find_overlap
 
 PROTOCOLS_DIR = Path(__file__).resolve().parent.parent.parent / "protocols"
 
-# Facts about the transfer itself, available to rules (transfer.from) and readiness items (all of them).
-TRANSFER_FACTS = (
-    "transfer.from",
-    "transfer.to",
-    "transfer.from_kind",
-    "transfer.to_kind",
-    "transfer.pathway",
-)
-
 
 def bundled_protocols() -> dict[str, Path]:
     """Protocol files shipped with Handover, by authority id (the file name without .yaml)."""
