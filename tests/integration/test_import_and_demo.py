@@ -90,3 +90,11 @@ def test_demo_builds_a_working_authority(protocol):
     assert all(t.deadlines.exists() for t in live)
     with pytest.raises(ValueError, match="already has children's records"):
         build_demo(protocol_name=protocol, size="small")
+
+
+def test_demo_if_empty_leaves_an_existing_authority_alone(capsys):
+    call_command("demo", "--size", "small", "--password", "demo-pass-123", "--if-empty")
+    assert Child.objects.count() == 300
+    call_command("demo", "--size", "small", "--if-empty")
+    assert Child.objects.count() == 300
+    assert "already has an authority" in capsys.readouterr().out

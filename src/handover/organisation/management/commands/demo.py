@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from handover.organisation.demo import SIZES, build_demo
+from handover.organisation.models import Authority
 
 
 class Command(BaseCommand):
@@ -17,8 +18,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", help="password for every demo login (default: generated and printed)"
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing if the database already has an authority (used by scripts/run)",
+        )
 
     def handle(self, *args, **options):
+        if options["if_empty"] and Authority.objects.exists():
+            self.stdout.write(
+                "The database already has an authority; using it (its demo password was printed "
+                "when it was built)."
+            )
+            return
         try:
             result = build_demo(
                 protocol_name=options["protocol"],
