@@ -6,10 +6,13 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from handover.children.models import Allocation, AllocationKind, Child, Family
 from handover.organisation.models import Role, Service, Team
 from handover.organisation.services import authority_sync_from_protocol, staff_create
+from handover.transfers import services
+from handover.transfers.models import TransferEvent
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -71,3 +74,20 @@ def world(db):
 
 
 CIN_PLAN = {"facts": {"assessment_outcome": "cin_plan"}, "siblings": {"in_care_proceedings": False}}
+
+
+def listed_on(world, identifier, day: dt.date):
+    """A transfer proposed and put on the early warning sheet on `day`."""
+    transfer = services.transfer_propose(
+        actor=world.ast_sw,
+        child=world.child(identifier, identifier.title()),
+        event="assessment_concluded",
+        on=day,
+        answers=CIN_PLAN,
+    ).transfers[0]
+    services.transfer_act(actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=day)
+    event = TransferEvent.objects.get(transfer=transfer, action="list")
+    event.at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+    event.save()
+    transfer.refresh_from_db()
+    return transfer

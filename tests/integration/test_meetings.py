@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
-from tests.integration.conftest import CIN_PLAN
+from tests.integration.conftest import listed_on
 
 from handover.domain.workflow import TransitionRefused
 from handover.meetings.models import Decision, Meeting
@@ -20,26 +19,8 @@ from handover.meetings.services import (
 )
 from handover.organisation.access import AccessDenied
 from handover.transfers import services
-from handover.transfers.models import TransferEvent
 
 pytestmark = pytest.mark.django_db
-
-
-def listed_on(world, identifier, day: dt.date):
-    """A transfer proposed and put on the early warning sheet on `day`."""
-    transfer = services.transfer_propose(
-        actor=world.ast_sw,
-        child=world.child(identifier, identifier.title()),
-        event="assessment_concluded",
-        on=day,
-        answers=CIN_PLAN,
-    ).transfers[0]
-    services.transfer_act(actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=day)
-    event = TransferEvent.objects.get(transfer=transfer, action="list")
-    event.at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
-    event.save()
-    transfer.refresh_from_db()
-    return transfer
 
 
 def test_cutoff_is_two_working_days_before_the_wednesday_meeting(world):

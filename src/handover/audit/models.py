@@ -25,6 +25,8 @@ class Verb(models.TextChoices):
     CASE_REQUESTED = "case_requested", "Asked for a case"
     BULK_TRANSFER = "bulk_transfer", "Ran a bulk transfer"
     IMPORT = "import", "Imported records"
+    DOCUMENT_WRITTEN = "document_written", "Wrote a document"
+    DOCUMENT_READ = "document_read", "Read or downloaded a document"
 
 
 class AuditEvent(models.Model):

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "handover.children",
     "handover.transfers",
     "handover.meetings",
+    "handover.documents",
     "handover.audit",
     "handover.api",
     "handover.web",

@@ -97,3 +97,7 @@ STANDARD_FACTS: dict[str, FactSpec] = {
         FactSpec("history.closed_on", FactType.DATE, "When was the child's case closed?"),
     )
 }
+
+# The national single assessment (Working Together 2023, CIN census "assessment"): the Case Transfer Summary
+# reports the latest one on file, whatever else a protocol's document types are called.
+ASSESSMENT_DOCUMENT = "child_and_family_assessment"

@@ -1,0 +1,239 @@
+"""Letters confirming a transfer to the family and to each involved professional (Dorset D-180, D-188): the new
+worker's name, team and contact details, in the authority's own words (a letters file per authority), as DOCX
+to edit and PDF to send, each kept on the child's file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.db import transaction
+from django.template import Context, Engine
+from django.utils import timezone
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from handover.audit.models import Verb
+from handover.audit.services import audit_record
+from handover.children.models import DocumentOnFile
+from handover.documents.models import Letter
+from handover.documents.rendering import PDF, render_docx, render_pdf
+from handover.domain.workflow import State
+from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
+from handover.organisation.models import Role
+from handover.transfers.models import Transfer
+from handover.transfers.services import ApplicationError
+
+PACKAGED = Path(__file__).resolve().parent.parent / "protocols" / "letters"
+WORD_TEMPLATE = Path(__file__).resolve().parent / "templates" / "documents" / "letter.docx"
+DOCUMENT_TYPE = "transfer_letter"
+# From agreement on there is a receiving team; the letters need the new worker too (checked below).
+READY_STATES = {State.WORKER_IDENTIFIED, State.HANDOVER_HELD, State.TRANSFERRED}
+
+
+class LetterWording(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    subject: str
+    salutation: str
+    paragraphs: tuple[str, ...]
+    closing: str = "Yours sincerely"
+
+
+class LettersFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    service: str = "Children's Services"
+    from_lines: tuple[str, ...] = ()
+    word_template: str | None = None
+    letters: dict[str, LetterWording]
+
+
+class LettersFileError(ValueError):
+    pass
+
+
+def _letters_dirs() -> list[Path]:
+    extra = getattr(settings, "HANDOVER_LETTERS_DIR", None)
+    return [Path(extra)] if extra else []
+
+
+@lru_cache(maxsize=16)
+def _load(path: Path) -> LettersFile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        letters = LettersFile.model_validate(data)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise LettersFileError(f"{path.name}: {exc}") from exc
+    missing = {r.value for r in Letter.Recipient} - set(letters.letters)
+    if missing:
+        raise LettersFileError(f"{path.name}: letters: needs wording for {', '.join(sorted(missing))}")
+    engine = Engine()
+    for kind, wording in letters.letters.items():
+        for field, text in [("subject", wording.subject), ("salutation", wording.salutation)] + [
+            (f"paragraphs[{i}]", p) for i, p in enumerate(wording.paragraphs)
+        ]:
+            try:
+                engine.from_string(text)
+            except Exception as exc:  # a template syntax error, named with where it is
+                raise LettersFileError(f"{path.name}: letters.{kind}.{field}: {exc}") from exc
+    return letters
+
+
+def letters_file(authority) -> tuple[Path, LettersFile]:
+    """The authority's letters file (<authority id>.yaml), else the default wording."""
+    for folder in [*_letters_dirs(), PACKAGED]:
+        for name in (f"{authority.code}.yaml", "default.yaml"):
+            path = folder / name
+            if path.exists():
+                return path, _load(path)
+    raise LettersFileError(f"no letters file for {authority.code} and no default.yaml")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: str
+    name: str
+    address_lines: tuple[str, ...]
+    professional: object | None = None
+
+
+def recipients(transfer: Transfer) -> list[Recipient]:
+    child = transfer.child
+    out = [
+        Recipient(
+            Letter.Recipient.FAMILY,
+            f"The parent or carer of {child.name}",
+            tuple(line for line in child.address.splitlines() if line.strip()),
+        )
+    ]
+    for p in child.professionals.order_by("name"):
+        lines = [f"{p.role}, {p.organisation}" if p.organisation else p.role, *p.address.splitlines()]
+        out.append(Recipient(Letter.Recipient.PROFESSIONAL, p.name, tuple(x for x in lines if x.strip()), p))
+    return out
+
+
+def _render_wording(wording: LetterWording, context: dict) -> dict:
+    # Plain text out; each format escapes for itself (HTML autoescape, docxtpl's XML escaping).
+    engine = Engine(autoescape=False)
+    ctx = Context(context, autoescape=False)
+
+    def render(text: str) -> str:
+        return " ".join(engine.from_string(text).render(ctx).split())
+
+    return {
+        "subject": render(wording.subject),
+        "salutation": render(wording.salutation),
+        "paragraphs": [render(p) for p in wording.paragraphs],
+        "closing": wording.closing,
+    }
+
+
+def _check_ready(transfer: Transfer) -> None:
+    errors = {}
+    if transfer.state not in READY_STATES:
+        errors["transfer"] = (
+            f"letters go out once the receiving worker is named; this transfer is {transfer.state.replace('_', ' ')}"
+        )
+    worker = transfer.receiving_worker
+    if worker is not None and not (worker.phone or worker.email):
+        errors["receiving_worker"] = (
+            f"{worker.name} has no telephone number or email address on record; letters must give contact details"
+        )
+    if transfer.transfer_date is None and transfer.state != State.TRANSFERRED:
+        errors["transfer_date"] = (
+            "agree the transfer date first: the letters tell people when the change happens"
+        )
+    if errors:
+        raise ApplicationError(errors)
+
+
+def _require_writer(actor, transfer: Transfer) -> None:
+    roles = actor_on_transfer(actor, transfer)
+    held = {m.role for m in current_memberships(actor)}
+    if not can_write(actor) or not (
+        roles.sending_roles | roles.receiving_roles or Role.BUSINESS_SUPPORT in held
+    ):
+        raise AccessDenied("letters are sent by the workers, managers or business support of the two teams")
+
+
+def letter_context(transfer: Transfer, recipient: Recipient, on: dt.date) -> dict:
+    old = transfer.from_allocation.worker if transfer.from_allocation else None
+    authority = transfer.child.authority
+    return {
+        "authority": authority,
+        "child": transfer.child,
+        "new_worker": transfer.receiving_worker,
+        "new_team": transfer.to_team,
+        "old_worker": old,
+        "old_team": transfer.from_team,
+        "transfer_date": transfer.transfer_date
+        or (transfer.to_allocation.start if transfer.to_allocation else on),
+        "recipient": {"name": recipient.name, "address_lines": recipient.address_lines},
+    }
+
+
+def letters_send(*, actor, transfer: Transfer, on: dt.date | None = None) -> list[Letter]:
+    """Write the letters for the family and every involved professional, all or none, each on the child's file."""
+    on = on or timezone.localdate()
+    transfer.refresh_from_db()
+    _require_writer(actor, transfer)
+    _check_ready(transfer)
+    path, wording_file = letters_file(transfer.child.authority)
+    word_template = path.parent / wording_file.word_template if wording_file.word_template else WORD_TEMPLATE
+    created = []
+    with transaction.atomic():
+        for recipient in recipients(transfer):
+            context = letter_context(transfer, recipient, on)
+            text = _render_wording(wording_file.letters[recipient.kind], context)
+            old = context["old_worker"]
+            fields = {
+                **text,
+                "authority": transfer.child.authority.name,
+                "service": wording_file.service,
+                "from_lines": list(wording_file.from_lines),
+                "to_lines": [recipient.name, *recipient.address_lines],
+                "date": f"{on:%-d %B %Y}",
+                "reference": f"{transfer.child.identifier}/T{transfer.pk}",
+                "signatories": [
+                    s
+                    for s in (
+                        f"{old.name}, {transfer.from_team.name}" if old else "",
+                        f"{transfer.receiving_worker.name}, {transfer.to_team.name}",
+                    )
+                    if s
+                ],
+            }
+            docx = render_docx(word_template, fields)
+            pdf = render_pdf("documents/letter.html", fields)
+            document = DocumentOnFile.objects.create(
+                child=transfer.child,
+                document_type=DOCUMENT_TYPE,
+                title=f"Letter to {recipient.name}: {text['subject']}"[:200],
+                dated=on,
+                recorded_by=actor,
+                content=pdf,
+                content_type=PDF,
+            )
+            letter = Letter.objects.create(
+                transfer=transfer,
+                recipient=recipient.kind,
+                professional=recipient.professional,
+                addressee=recipient.name,
+                address="\n".join(recipient.address_lines),
+                docx=docx,
+                pdf=pdf,
+                document=document,
+                generated_by=actor,
+                generated_at=timezone.now(),
+            )
+            audit_record(
+                actor=actor,
+                verb=Verb.DOCUMENT_WRITTEN,
+                child=transfer.child,
+                obj=letter,
+                detail=f"letter to {recipient.name}",
+            )
+            created.append(letter)
+    return created
