@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handover.web import propose, views
+from handover.web import documents, meetings, propose, views
 
 app_name = "web"
 
@@ -20,5 +20,16 @@ urlpatterns = [
     path("transfers/<int:pk>/", views.transfer_page, name="transfer"),
     path("transfers/<int:pk>/sign-off/<slug:kind>/", views.transfer_sign_off, name="transfer_sign_off"),
     path("transfers/<int:pk>/remedial-actions/new/", views.remedial_action_new, name="remedial_action_new"),
+    path("transfers/<int:pk>/summary/", documents.transfer_summary, name="transfer_summary"),
+    path("transfers/<int:pk>/summary.pdf", documents.transfer_summary_pdf, name="transfer_summary_pdf"),
+    path("transfers/<int:pk>/letters/", documents.transfer_letters, name="transfer_letters"),
+    path("letters/<int:pk>.<str:fmt>", documents.letter_download, name="letter_download"),
+    path("documents/<int:pk>/", documents.document_download, name="document_download"),
+    path("meetings/", meetings.meeting_list, name="meetings"),
+    path("meetings/<int:pk>/", meetings.meeting_page, name="meeting"),
+    path("meetings/<int:pk>/cases/<int:item_pk>/", meetings.meeting_item, name="meeting_item"),
+    path("meetings/<int:pk>/late/", meetings.meeting_late, name="meeting_late"),
+    path("meetings/<int:pk>/close/", meetings.meeting_close, name="meeting_close"),
+    path("meetings/<int:pk>/<slug:paper>.<str:fmt>", meetings.meeting_paper, name="meeting_paper"),
     path("transfers/<int:pk>/<slug:action>/", views.transfer_action, name="transfer_action"),
 ]

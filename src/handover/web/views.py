@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record
@@ -144,7 +145,7 @@ def child_record(request, pk):
             "current": [a for a in allocations if a.end is None],
             "legal_statuses": child.legal_statuses.all(),
             "plans": child.plans.all(),
-            "documents": child.documents.all(),
+            "documents": child.documents.defer("content"),
             "siblings": selectors.siblings_of(child, staff),
             "timeline": selectors.child_timeline(child),
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
@@ -192,6 +193,11 @@ def transfer_page(request, pk):
             "readiness": services.transfer_readiness(transfer, today),
             "sign_offs": transfer.sign_offs.select_related("by"),
             "remedial_actions": transfer.remedial_actions.select_related("owner"),
+            "summary": transfer.summaries.select_related("authorised_by", "drafted_by").first(),
+            "letters": transfer.letters.all(),
+            "can_send_letters": can_write(staff)
+            and transfer.receiving_worker_id is not None
+            and transfer.state in ("worker_identified", "handover_held", "transferred"),
             "events": transfer.events.select_related("actor"),
             "sign_off_kinds": _sign_offs_for(staff, transfer),
             "can_act": _on_either_side(staff, transfer),
@@ -218,7 +224,9 @@ def _sign_offs_for(staff, transfer) -> list[SignOffKind]:
     return [
         kind
         for kind in SignOffKind
-        if kind.value not in done and (receiving if kind is SignOffKind.RECEIVING_AUDIT else sending)
+        if kind.value not in done
+        and kind is not SignOffKind.SUMMARY_AUTHORISED  # given by authorising the summary itself
+        and (receiving if kind is SignOffKind.RECEIVING_AUDIT else sending)
     ]
 
 
@@ -380,6 +388,9 @@ def remedial_action_new(request, pk):
                 services.remedial_action_create(
                     actor=staff, transfer=transfer, description=values["description"], owner=owner, due=due_on
                 )
+                back = request.POST.get("next", "")
+                if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                    return redirect(back)
                 return redirect("web:transfer", pk=transfer.pk)
             except services.ApplicationError as exc:
                 errors.update({f: m[0].upper() + m[1:] for f, m in exc.errors.items()})
@@ -388,6 +399,12 @@ def remedial_action_new(request, pk):
     return render(
         request,
         "web/remedial_action.html",
-        {"transfer": transfer, "owners": owners, "errors": errors, "values": values},
+        {
+            "transfer": transfer,
+            "owners": owners,
+            "errors": errors,
+            "values": values,
+            "next": request.POST.get("next", request.GET.get("next", "")),
+        },
         status=400 if errors else 200,
     )

@@ -1,0 +1,349 @@
+"""Meeting mode: business support (or the chair) runs the weekly transfer meeting from the agenda, recording each
+decision, the remedial actions and the attendance; the papers download as PDF and XLSX. Also the 16+ list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from handover.audit.models import Verb
+from handover.audit.services import audit_record
+from handover.documents import meeting_papers
+from handover.documents.rendering import PDF, XLSX
+from handover.domain.workflow import MANAGERS, SENIOR, TransitionRefused
+from handover.meetings import services as meetings
+from handover.meetings.models import Decision, Meeting, MeetingItem
+from handover.meetings.selectors import sheet_rows
+from handover.organisation.access import AccessDenied, can_read_children, current_memberships
+from handover.organisation.models import Role, StaffMember, Team
+from handover.transfers import services
+from handover.transfers.models import Transfer
+from handover.transfers.protocol import protocol_for
+from handover.web.views import _staff
+
+
+def _reader(request) -> StaffMember:
+    staff = _staff(request)
+    if not can_read_children(staff):
+        raise PermissionDenied("your roles do not give access to children's records")
+    return staff
+
+
+def _meeting_or_404(staff, pk) -> Meeting:
+    meeting = Meeting.objects.filter(pk=pk, authority=staff.authority).select_related("chair").first()
+    if meeting is None:
+        raise Http404("no such meeting")
+    return meeting
+
+
+def _runs_meetings(staff, meeting: Meeting) -> bool:
+    held = {m.role for m in current_memberships(staff)}
+    return staff.pk == meeting.chair_id or Role.BUSINESS_SUPPORT in held or bool(held & MANAGERS)
+
+
+def _errors(exc: Exception) -> dict[str, str]:
+    if isinstance(exc, services.ApplicationError):
+        return {f: m[0].upper() + m[1:] for f, m in exc.errors.items()}
+    return {"decision": str(exc)[0].upper() + str(exc)[1:]}
+
+
+def _date(values: dict, prefix: str) -> dt.date | None:
+    try:
+        return dt.date(
+            int(values[f"{prefix}-year"]), int(values[f"{prefix}-month"]), int(values[f"{prefix}-day"])
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+@login_required
+def meeting_list(request):
+    """The next sitting of each of the protocol's meetings, then the recent ones."""
+    staff = _reader(request)
+    protocol = protocol_for(staff.authority)
+    today = timezone.localdate()
+    upcoming = [
+        meetings.meeting_sitting(authority=staff.authority, on=today, meeting_id=spec.id)
+        for spec in protocol.file.meetings
+    ]
+    names = {spec.id: spec.name for spec in protocol.file.meetings}
+    recent = Meeting.objects.filter(authority=staff.authority, sits_on__lt=today).order_by("-sits_on")[:12]
+    return render(
+        request,
+        "web/meetings/list.html",
+        {
+            "upcoming": [(m, names.get(m.meeting, m.meeting)) for m in upcoming],
+            "recent": [(m, names.get(m.meeting, m.meeting)) for m in recent],
+        },
+    )
+
+
+@login_required
+def meeting_page(request, pk):
+    """The agenda: the early warning sheet, each case's decision so far, and what to do next."""
+    staff = _reader(request)
+    meeting = _meeting_or_404(staff, pk)
+    protocol = protocol_for(staff.authority)
+    spec = protocol.meetings.get(meeting.meeting)
+    rows = sheet_rows(meeting)
+    age_list = []
+    if spec is not None and getattr(spec, "lists", ()):
+        from handover.meetings.sixteen_plus import age_list as compile_age_list
+
+        age_list = compile_age_list(meeting)
+    audit_record(
+        actor=staff,
+        verb=Verb.CHILD_LISTED,
+        obj=meeting,
+        after={"children": [r.item.transfer.child_id for r in rows] + [e.child.pk for e in age_list]},
+        detail=f"agenda of {meeting}",
+    )
+    pending = [r for r in rows if r.item.decision == Decision.PENDING]
+    return render(
+        request,
+        "web/meetings/agenda.html",
+        {
+            "meeting": meeting,
+            "name": spec.name if spec else meeting.meeting,
+            "rows": rows,
+            "age_list": age_list,
+            "next_item": pending[0].item if pending else None,
+            "can_run": _runs_meetings(staff, meeting) and meeting.status != Meeting.Status.CLOSED,
+            "late_candidates": _late_candidates(meeting) if meeting.status != Meeting.Status.CLOSED else [],
+        },
+    )
+
+
+def _late_candidates(meeting: Meeting) -> list[Transfer]:
+    on_sheet = meeting.items.values("transfer_id")
+    return list(
+        Transfer.objects.filter(child__authority=meeting.authority, state="listed")
+        .exclude(pk__in=on_sheet)
+        .select_related("child", "from_team", "to_service")
+    )
+
+
+def _managers_of(teams) -> list[StaffMember]:
+    return list(
+        StaffMember.objects.filter(
+            active=True,
+            memberships__team__in=teams,
+            memberships__role__in=list(MANAGERS),
+            memberships__end__isnull=True,
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+@login_required
+def meeting_item(request, pk, item_pk):
+    """Record what the meeting decided about one case, then go on to the next case on the agenda."""
+    staff = _reader(request)
+    meeting = _meeting_or_404(staff, pk)
+    item = MeetingItem.objects.filter(pk=item_pk, meeting=meeting).select_related("transfer__child").first()
+    if item is None:
+        raise Http404("that case is not on this meeting's sheet")
+    transfer = item.transfer
+    receiving_teams = list(services.eligible_receiving_teams(transfer))
+    deciders = _managers_of([t.pk for t in receiving_teams]) or _managers_of(
+        list(transfer.to_service.teams.values_list("pk", flat=True))
+    )
+    fields = ("decision", "to_team", "alternative_transfer_point", "reason", "decided_by")
+    values = {k: "" for k in fields} | {f"transfer_date-{p}": "" for p in ("day", "month", "year")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values.update({k: request.POST.get(k, "").strip() for k in values})
+        decision = values["decision"]
+        decided_by = next((p for p in deciders if str(p.pk) == values["decided_by"]), None)
+        to_team = next((t for t in receiving_teams if str(t.pk) == values["to_team"]), None)
+        transfer_date = _date(values, "transfer_date")
+        if decision not in {d.value for d in Decision} - {Decision.PENDING}:
+            errors["decision"] = "Select what the meeting decided"
+        if decided_by is None:
+            errors["decided_by"] = "Select the manager who made the decision"
+        if decision in (Decision.AGREED, Decision.AGREED_ALTERNATIVE):
+            if to_team is None:
+                errors["to_team"] = "Select the receiving team"
+            if transfer_date is None:
+                errors["transfer_date"] = "Enter the agreed transfer date as a real date, like 9 12 2026"
+        if not errors:
+            try:
+                meetings.meeting_record_decision(
+                    actor=staff,
+                    item=item,
+                    decision=decision,
+                    decided_by=decided_by,
+                    to_team=to_team,
+                    transfer_date=transfer_date,
+                    alternative_transfer_point=values["alternative_transfer_point"]
+                    if decision == Decision.AGREED_ALTERNATIVE
+                    else "",
+                    reason=values["reason"],
+                )
+                following = meeting.items.filter(decision=Decision.PENDING).order_by("pk").first()
+                if following is not None and "next" in request.POST:
+                    return redirect("web:meeting_item", pk=meeting.pk, item_pk=following.pk)
+                return redirect("web:meeting", pk=meeting.pk)
+            except (services.ApplicationError, TransitionRefused, AccessDenied, services.Conflict) as exc:
+                errors.update(_errors(exc))
+    row = next((r for r in sheet_rows(meeting) if r.item.pk == item.pk), None)
+    return render(
+        request,
+        "web/meetings/item.html",
+        {
+            "meeting": meeting,
+            "item": item,
+            "row": row,
+            "transfer": transfer,
+            "teams": receiving_teams,
+            "deciders": deciders,
+            "values": values,
+            "errors": errors,
+            "decisions": [d for d in Decision if d is not Decision.PENDING],
+            "date_typed": {p: values[f"transfer_date-{p}"] for p in ("day", "month", "year")},
+            "can_run": _runs_meetings(staff, meeting) and meeting.status != Meeting.Status.CLOSED,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def meeting_late(request, pk):
+    """Add a case identified after the cut-off, with the two managers' agreement (D-177)."""
+    staff = _reader(request)
+    meeting = _meeting_or_404(staff, pk)
+    candidates = _late_candidates(meeting)
+    all_teams = list(Team.objects.filter(service__authority=staff.authority).values_list("pk", flat=True))
+    managers = _managers_of(all_teams)
+    values = {
+        "transfer": request.POST.get("transfer", request.GET.get("transfer", "")),
+        "sending_manager": "",
+        "receiving_manager": "",
+    }
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values.update({k: request.POST.get(k, "").strip() for k in values})
+        transfer = next((t for t in candidates if str(t.pk) == values["transfer"]), None)
+        sending = next((m for m in managers if str(m.pk) == values["sending_manager"]), None)
+        receiving = next((m for m in managers if str(m.pk) == values["receiving_manager"]), None)
+        if transfer is None:
+            errors["transfer"] = "Select the case to add"
+        if sending is None:
+            errors["sending_manager"] = "Select the manager of the transferring team who agreed"
+        if receiving is None:
+            errors["receiving_manager"] = "Select the manager of the receiving service who agreed"
+        if not errors:
+            try:
+                meetings.meeting_add_late(
+                    actor=staff,
+                    meeting=meeting,
+                    transfer=transfer,
+                    sending_manager=sending,
+                    receiving_manager=receiving,
+                )
+                return redirect("web:meeting", pk=meeting.pk)
+            except (services.ApplicationError, AccessDenied) as exc:
+                errors.update(
+                    _errors(exc)
+                    if isinstance(exc, services.ApplicationError)
+                    else {"transfer": str(exc)[0].upper() + str(exc)[1:]}
+                )
+    return render(
+        request,
+        "web/meetings/late.html",
+        {
+            "meeting": meeting,
+            "candidates": candidates,
+            "managers": managers,
+            "values": values,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def meeting_close(request, pk):
+    """Attendance and minutes; cases not reached are deferred to the next sitting."""
+    staff = _reader(request)
+    meeting = _meeting_or_404(staff, pk)
+    protocol = protocol_for(staff.authority)
+    spec = protocol.meetings.get(meeting.meeting)
+    # Who sits at a transfer meeting: managers, business support and senior managers, not every worker.
+    people = list(
+        StaffMember.objects.filter(
+            authority=staff.authority,
+            active=True,
+            memberships__end__isnull=True,
+            memberships__role__in=[*MANAGERS, Role.BUSINESS_SUPPORT, *SENIOR],
+        )
+        .distinct()
+        .order_by("name")
+    )
+    values = {"minutes": "", "attendees": []}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values["minutes"] = request.POST.get("minutes", "").strip()
+        values["attendees"] = request.POST.getlist("attendees")
+        attendees = [p for p in people if str(p.pk) in values["attendees"]]
+        if not attendees:
+            errors["attendees"] = "Select everyone who attended"
+        if not errors:
+            try:
+                meetings.meeting_close(
+                    actor=staff, meeting=meeting, minutes=values["minutes"], attendees=attendees
+                )
+                return redirect("web:meeting", pk=meeting.pk)
+            except (services.ApplicationError, AccessDenied) as exc:
+                errors.update(
+                    _errors(exc)
+                    if isinstance(exc, services.ApplicationError)
+                    else {"attendees": str(exc)[0].upper() + str(exc)[1:]}
+                )
+    return render(
+        request,
+        "web/meetings/close.html",
+        {
+            "meeting": meeting,
+            "name": spec.name if spec else meeting.meeting,
+            "people": people,
+            "values": values,
+            "errors": errors,
+            "pending": meeting.items.filter(decision=Decision.PENDING).count(),
+        },
+        status=400 if errors else 200,
+    )
+
+
+PAPERS = {
+    ("sheet", "pdf"): (meeting_papers.early_warning_sheet_pdf, PDF, "early-warning-sheet"),
+    ("sheet", "xlsx"): (meeting_papers.early_warning_sheet_xlsx, XLSX, "early-warning-sheet"),
+    ("minutes", "pdf"): (meeting_papers.minutes_pdf, PDF, "minutes"),
+    ("minutes", "xlsx"): (meeting_papers.minutes_xlsx, XLSX, "minutes"),
+}
+
+
+@login_required
+def meeting_paper(request, pk, paper, fmt):
+    staff = _reader(request)
+    meeting = _meeting_or_404(staff, pk)
+    if (paper, fmt) not in PAPERS:
+        raise Http404("no such paper")
+    render_paper, content_type, stem = PAPERS[(paper, fmt)]
+    content = render_paper(meeting)
+    audit_record(
+        actor=staff,
+        verb=Verb.DOCUMENT_READ,
+        obj=meeting,
+        after={"children": list(meeting.items.values_list("transfer__child_id", flat=True))},
+        detail=f"downloaded the {stem.replace('-', ' ')} of {meeting} as {fmt.upper()}",
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{meeting.sits_on:%Y-%m-%d}.{fmt}"'
+    return response
