@@ -38,6 +38,7 @@ class Environment:
     authority_name: str | None
     secure: bool
     maintenance: bool
+    letters_dir: str | None = None
 
     @classmethod
     def read(cls) -> Environment:
@@ -63,6 +64,7 @@ class Environment:
             authority_name=os.environ.get("HANDOVER_AUTHORITY_NAME"),
             secure=_bool("HANDOVER_SECURE", not debug),
             maintenance=_bool("HANDOVER_MAINTENANCE", False),
+            letters_dir=os.environ.get("HANDOVER_LETTERS_DIR") or None,
         )
 
 

@@ -13,6 +13,7 @@ SECRET_KEY = ENV.secret_key
 ALLOWED_HOSTS = list(ENV.allowed_hosts)
 HANDOVER_PROTOCOL = ENV.protocol
 HANDOVER_MAINTENANCE = ENV.maintenance
+HANDOVER_LETTERS_DIR = ENV.letters_dir  # an authority's own letter wording, outside the package
 
 INSTALLED_APPS = [
     "django.contrib.auth",

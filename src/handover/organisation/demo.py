@@ -27,7 +27,7 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
-from handover.domain.workflow import State
+from handover.domain.workflow import State, TransitionRefused
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
 from handover.organisation.services import authority_sync_from_protocol
 from handover.transfers.models import Transfer, TransferEvent
@@ -227,6 +227,7 @@ def _staff(authority, teams, target, password, rng) -> dict[int, dict[str, list[
                 authority=authority,
                 name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
                 email=f"{user.username}@example.invalid",
+                phone=f"01632 {960000 + i % 1000}",  # Ofcom's range reserved for drama: never a real line
                 job_title=role.label,
                 social_work_england_number=f"SW{100000 + i}" if role in (Role.SOCIAL_WORKER,) else "",
             )
@@ -275,6 +276,7 @@ def _children(authority, holding, weights, staff_by_team, target, today, rng) ->
             ethnicity=rng.choice(["WBRI", "WOTH", "MWBC", "ASIA", "BAFR", "OOTH"]),
             disability=kind == "disability" or rng.random() < 0.05,
             locality=team.locality,
+            address=f"{rng.randint(1, 120)} {rng.choice(LAST_NAMES)} Road\nExampletown EX{rng.randint(1, 9)} 1ZZ",
             asylum_status="unaccompanied_seeking_asylum" if kind == "separated_children" else "none",
             family=rng.choice(families) if in_family and families else None,
         )
@@ -385,10 +387,10 @@ def _open_transfers(authority, protocol_name, staff_by_team, today, rng) -> int:
     assessment = Allocation.objects.filter(
         child__authority=authority, end__isnull=True, team__service__kind="assessment"
     ).select_related("child", "team", "worker")[:40]
-    for allocation in assessment:
+    for n, allocation in enumerate(assessment):
         answers = _answers_for(protocol, rng)
         try:
-            services.transfer_propose(
+            proposal = services.transfer_propose(
                 actor=allocation.worker,
                 child=allocation.child,
                 event=answers.pop("_event"),
@@ -399,7 +401,44 @@ def _open_transfers(authority, protocol_name, staff_by_team, today, rng) -> int:
         except (services.ApplicationError, services.AccessDenied):
             continue
         made += 1
+        _involved_professionals(allocation.child, rng)
+        managers = staff_by_team.get(allocation.team_id, {}).get("team_manager", [])
+        if n % 2 == 0 and managers:
+            # Half go on the early warning sheet, so the next transfer meeting has an agenda.
+            for transfer in proposal.transfers:
+                try:
+                    services.transfer_act(
+                        actor=managers[0],
+                        transfer=transfer,
+                        action="list",
+                        expected_version=transfer.version,
+                        on=today,
+                    )
+                except (services.ApplicationError, services.AccessDenied, TransitionRefused):
+                    break
     return made
+
+
+def _involved_professionals(child, rng) -> None:
+    from handover.children.models import InvolvedProfessional
+
+    InvolvedProfessional.objects.bulk_create(
+        [
+            InvolvedProfessional(
+                child=child,
+                name=f"Dr {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                role="GP",
+                organisation="Exampletown Surgery",
+                address="1 Surgery Lane\nExampletown EX1 1ZZ",
+            ),
+            InvolvedProfessional(
+                child=child,
+                name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                role="Designated safeguarding lead",
+                organisation="Exampletown Primary School",
+            ),
+        ]
+    )
 
 
 def _answers_for(protocol, rng) -> dict:
