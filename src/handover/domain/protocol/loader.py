@@ -142,7 +142,7 @@ class _Compiler:
         readiness = self._readiness(facts, document_types)
         timescales = self._timescales(facts, events)
         meetings = {m.id: m for m in spec.meetings}
-        self._meetings()
+        self._meetings(pathways, timelines)
         self._escalation()
         self._exceptions_and_siblings()
         self._reachability(services)
@@ -404,7 +404,9 @@ class _Compiler:
             out.append(CompiledTimescale(timescale, condition))
         return tuple(out)
 
-    def _meetings(self) -> None:
+    def _meetings(
+        self, pathways: Mapping[str, schema.Pathway], timelines: Mapping[str, schema.Timeline]
+    ) -> None:
         cadence_days = {"weekly": 5, "monthly": 20}
         for i, meeting in enumerate(self.spec.meetings):
             where = f"meetings[{i}]"
@@ -423,6 +425,19 @@ class _Compiler:
             for k, service in enumerate(meeting.chair_from):
                 if service not in self.service_ids:
                     self.problem(f"{where}.chair_from[{k}]", f"unknown service {service!r}")
+            for k, pathway_id in enumerate(meeting.lists):
+                pathway = pathways.get(pathway_id)
+                if pathway is None:
+                    self.problem(f"{where}.lists[{k}]", f"unknown pathway {pathway_id!r}")
+                    continue
+                timeline = timelines.get(pathway.timeline)
+                # A meeting lists children by age, so the pathway must say at which age (an at_age step).
+                if timeline is not None and not any(step.at_age is not None for step in timeline.steps):
+                    self.problem(
+                        f"{where}.lists[{k}]",
+                        f"pathway {pathway_id!r} has no step due at an age (at_age) in its timeline "
+                        f"{timeline.id!r}, so there is no age to list its children by",
+                    )
 
     def _escalation(self) -> None:
         levels = self.spec.escalation

@@ -228,6 +228,10 @@ class Meeting(Strict):
     time: dt.time
     cutoff: DurationField | None = None
     chair_from: tuple[Identifier, ...] = ()
+    lists: tuple[Identifier, ...] = Field(
+        default=(),
+        description="pathways whose children this meeting lists by age (their timeline's at_age steps)",
+    )
     cites: tuple[ClauseId, ...] = Field(min_length=1)
     note: str | None = None
 
