@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from docx import Document
 from openpyxl import load_workbook
 from tests.integration.conftest import listed_on
@@ -246,3 +247,58 @@ def test_letters_written_from_the_transfer_page(world, sitting):
     assert (
         signed_in(world.lac_tm).get(f"/letters/{letter.pk}.pdf").status_code == 200
     )  # same authority may read
+
+
+def test_legal_gateway_panel_decision_from_the_child_record(world):
+    from handover.organisation.models import Role
+    from handover.organisation.services import staff_create
+
+    court_tm = staff_create(
+        authority=world.authority,
+        username="cal_court_tm",
+        name="Cal Court Tm",
+        roles=[(Role.TEAM_MANAGER, world.teams["plo_court_team"])],
+    )
+    child = world.child("lgpp1", "Lou", team="cin_cp_east", worker=world.cin_sw)
+    client = signed_in(world.cin_tm)
+    assert "Record a Legal Gateway Panel decision" in client.get(f"/children/{child.pk}/").content.decode()
+    url = f"/children/{child.pk}/panel-decision/"
+    form = client.get(url).content.decode()
+    assert "What did the Legal Gateway Panel decide?" in form and "Cal Court Tm" in form
+    bad = client.post(url, {"outcome": "initiate_plo", "decided_on-day": "31", "decided_on-month": "2"})
+    assert bad.status_code == 400 and "Enter the date of the panel as a real date" in bad.content.decode()
+    today = timezone.localdate()
+    no_manager = client.post(
+        url,
+        {
+            "outcome": "initiate_plo",
+            "decided_on-day": today.day,
+            "decided_on-month": today.month,
+            "decided_on-year": today.year,
+        },
+    )
+    assert no_manager.status_code == 400 and child.key_events.count() == 0
+    done = client.post(
+        url,
+        {
+            "outcome": "initiate_plo",
+            "decided_on-day": today.day,
+            "decided_on-month": today.month,
+            "decided_on-year": today.year,
+            "panel_manager": court_tm.pk,
+            "notes": "Threshold met.",
+        },
+    )
+    transfer = child.transfers.get()
+    assert done.status_code == 302 and done["Location"] == f"/transfers/{transfer.pk}/"
+    assert transfer.state == "agreed" and transfer.to_team == world.teams["plo_court_team"]
+    refused = signed_in(world.cin_sw).post(
+        url,
+        {
+            "outcome": "no_legal_action",
+            "decided_on-day": today.day,
+            "decided_on-month": today.month,
+            "decided_on-year": today.year,
+        },
+    )
+    assert refused.status_code == 400 and child.key_events.count() == 1

@@ -347,3 +347,73 @@ def meeting_paper(request, pk, paper, fmt):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{stem}-{meeting.sits_on:%Y-%m-%d}.{fmt}"'
     return response
+
+
+@login_required
+def panel_decision(request, pk):
+    """Record a Legal Gateway Panel decision for a child: the route into the court team (D-097, D-110)."""
+    from handover.meetings import panels
+    from handover.web.views import _child_or_404
+
+    staff = _reader(request)
+    child = _child_or_404(staff, pk)
+    protocol = protocol_for(staff.authority)
+    fact = protocol.facts.get(panels.OUTCOME_FACT)
+    if panels.PANEL_EVENT not in protocol.events or fact is None:
+        raise Http404("this authority's protocol has no Legal Gateway Panel")
+    # Managers who may agree at the panel: those of the services the panel's outcomes lead to.
+    receiving = {
+        protocol.pathways[rule.pathway].to.service
+        for rule in protocol.file.rules
+        if rule.event == panels.PANEL_EVENT and rule.pathway
+    } - {None}
+    managers = _managers_of(
+        list(
+            Team.objects.filter(service__authority=staff.authority, service__code__in=receiving).values_list(
+                "pk", flat=True
+            )
+        )
+    )
+    values = {"outcome": "", "panel_manager": "", "notes": ""}
+    values |= {f"decided_on-{p}": "" for p in ("day", "month", "year")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values.update({k: request.POST.get(k, "").strip() for k in values})
+        decided_on = _date(values, "decided_on")
+        if values["outcome"] not in fact.values:
+            errors["outcome"] = "Select what the panel decided"
+        if decided_on is None:
+            errors["decided_on"] = "Enter the date of the panel as a real date, like 24 11 2026"
+        if not errors:
+            try:
+                result = panels.panel_decision_record(
+                    actor=staff,
+                    child=child,
+                    outcome=values["outcome"],
+                    decided_on=decided_on,
+                    panel_manager=next((m for m in managers if str(m.pk) == values["panel_manager"]), None),
+                    notes=values["notes"],
+                )
+                if result.transfer is not None:
+                    return redirect("web:transfer", pk=result.transfer.pk)
+                return redirect("web:child", pk=child.pk)
+            except (services.ApplicationError, AccessDenied, TransitionRefused) as exc:
+                errors.update(
+                    _errors(exc)
+                    if isinstance(exc, services.ApplicationError)
+                    else {"outcome": str(exc)[0].upper() + str(exc)[1:]}
+                )
+    return render(
+        request,
+        "web/panel_decision.html",
+        {
+            "child": child,
+            "outcomes": [(v, v.replace("_", " ").capitalize().replace("Plo", "PLO")) for v in fact.values],
+            "question": fact.question,
+            "managers": managers,
+            "values": values,
+            "errors": errors,
+            "date_typed": {p: values[f"decided_on-{p}"] for p in ("day", "month", "year")},
+        },
+        status=400 if errors else 200,
+    )

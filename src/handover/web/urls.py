@@ -25,6 +25,7 @@ urlpatterns = [
     path("transfers/<int:pk>/letters/", documents.transfer_letters, name="transfer_letters"),
     path("letters/<int:pk>.<str:fmt>", documents.letter_download, name="letter_download"),
     path("documents/<int:pk>/", documents.document_download, name="document_download"),
+    path("children/<int:pk>/panel-decision/", meetings.panel_decision, name="panel_decision"),
     path("meetings/", meetings.meeting_list, name="meetings"),
     path("meetings/<int:pk>/", meetings.meeting_page, name="meeting"),
     path("meetings/<int:pk>/cases/<int:item_pk>/", meetings.meeting_item, name="meeting_item"),

@@ -148,6 +148,7 @@ def child_record(request, pk):
             "documents": child.documents.defer("content"),
             "siblings": selectors.siblings_of(child, staff),
             "timeline": selectors.child_timeline(child),
+            "has_panel": "lgp_decision" in protocol_for(child.authority).events,
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
             "audit": AuditEvent.objects.filter(child=child).select_related("actor")[:50]
             if can_see_audit
