@@ -73,7 +73,7 @@ def test_propose_agree_allocate_handover_transferred_by_three_people(world, open
     receiver.goto(f"{live_server.url}/transfers/{transfer.pk}/")
     receiver.click("text=Agree the transfer")
     receiver.check("label:has-text('CIN and CP Team East')")
-    receiver.fill("#day", "9")
+    receiver.fill("#transfer_date", "9")
     receiver.fill("#month", "12")
     receiver.fill("#year", "2030")
     receiver.click("button:has-text('Agree the transfer')")

@@ -1,5 +1,5 @@
 """The journey with the keyboard only (Tab, Space, Enter, typing), and screenshots of the main pages at
-1280 px and 375 px wide (test-output/browser/screens/; copied to docs/screenshots/ by scripts/screenshots)."""
+1280 px and 375 px wide (test-output/browser/screens/; copied to docs/screenshots/ by hand when the pages change)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_whole_journey_with_the_keyboard_only(world, browser, live_server):
         live_server,
         transfer,
         "Agree the transfer",
-        fields=(("#to_team", " "), ("#day", "9"), ("#month", "12"), ("#year", "2030")),
+        fields=(("#to_team", " "), ("#transfer_date", "9"), ("#month", "12"), ("#year", "2030")),
     )
     keyboard_action(receiver, live_server, transfer, "Name the receiving worker", fields=(("#worker", " "),))
     keyboard_action(

@@ -222,7 +222,8 @@ def meeting_record_decision(
     with transaction.atomic():
         transfer.refresh_from_db()
         if decision in (Decision.AGREED, Decision.AGREED_ALTERNATIVE):
-            note = f"at {meeting}" + (
+            spec = protocol_for(meeting.authority).meetings.get(meeting.meeting)
+            note = f"at the {spec.name if spec else meeting.meeting} of {meeting.sits_on:%-d %B %Y}" + (
                 f"; transfer point: {alternative_transfer_point}" if alternative_transfer_point else ""
             )
             transfer_act(

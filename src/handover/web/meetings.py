@@ -46,6 +46,11 @@ def _runs_meetings(staff, meeting: Meeting) -> bool:
     return staff.pk == meeting.chair_id or Role.BUSINESS_SUPPORT in held or bool(held & MANAGERS)
 
 
+def _meeting_name(meeting: Meeting) -> str:
+    spec = protocol_for(meeting.authority).meetings.get(meeting.meeting)
+    return spec.name if spec else meeting.meeting
+
+
 def _errors(exc: Exception) -> dict[str, str]:
     if isinstance(exc, services.ApplicationError):
         return {f: m[0].upper() + m[1:] for f, m in exc.errors.items()}
@@ -198,6 +203,7 @@ def meeting_item(request, pk, item_pk):
         "web/meetings/item.html",
         {
             "meeting": meeting,
+            "name": _meeting_name(meeting),
             "item": item,
             "row": row,
             "transfer": transfer,
