@@ -134,3 +134,14 @@ def test_chair_comes_from_the_rota_of_team_managers(world):
     assert meeting.chair in {world.ast_tm, world.cin_tm, world.cin_west_tm, world.lac_tm}
     following = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 26))
     assert following.chair != meeting.chair
+
+
+def test_the_monthly_16_plus_meeting_does_not_hear_the_weekly_meetings_cases(world):
+    # The 16+ meeting lists young people by age (D-137); cases put on the weekly sheet are not on its agenda.
+    listed_on(world, "m6", dt.date(2026, 11, 23))
+    weekly = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
+    monthly = meeting_sitting(
+        authority=world.authority, on=dt.date(2026, 11, 23), meeting_id="sixteen_plus_meeting"
+    )
+    assert len(early_warning_sheet(weekly)) == 1
+    assert early_warning_sheet(monthly) == []

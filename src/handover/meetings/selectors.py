@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from handover.children.models import LegalStatusEpisode, PlanEpisode
 from handover.meetings.models import Decision, Meeting, MeetingItem
@@ -59,40 +59,46 @@ def case_status(child, on: dt.date) -> str:
     return " ".join(parts) or "No plan recorded"
 
 
-def sheet_rows(meeting: Meeting, key_dates: int = 3) -> list[SheetRow]:
+def sheet_row(item: MeetingItem, protocol=None, key_dates: int = 3) -> SheetRow:
+    """One case as the sheet shows it, as of the meeting day."""
+    meeting = item.meeting
+    protocol = protocol or protocol_for(meeting.authority)
+    transfer = item.transfer
+    child = transfer.child
+    allocation = transfer.from_allocation
+    pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
+    readiness = transfer_readiness(transfer, meeting.sits_on)
+    upcoming = [
+        KeyDate(d.name, d.due)
+        for d in transfer.deadlines.all()
+        if d.due is not None and d.actual is None and d.due >= meeting.sits_on
+    ]
+    return SheetRow(
+        item=item,
+        child_name=child.name,
+        child_identifier=child.identifier,
+        date_of_birth=child.date_of_birth,
+        current_team=transfer.from_team.name,
+        current_worker=allocation.worker.name if allocation and allocation.worker else "Not allocated",
+        proposed_team=str(transfer.to_team or transfer.to_service),
+        pathway=pathway.name if pathway else "Agreed between managers",
+        case_status=case_status(child, meeting.sits_on),
+        readiness_gaps=tuple(r.name for r in readiness.items if r.status != "met"),
+        key_dates=tuple(sorted(upcoming, key=lambda k: k.due)[:key_dates]),
+        remedial_actions=tuple(transfer.remedial_actions.all()),
+    )
+
+
+def sheet_rows(meeting: Meeting) -> list[SheetRow]:
     """The sheet with each case's readiness gaps and next key dates, as of the meeting day."""
     protocol = protocol_for(meeting.authority)
-    rows = []
-    for item in early_warning_sheet(meeting):
-        transfer = item.transfer
-        child = transfer.child
-        allocation = transfer.from_allocation
-        pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
-        readiness = transfer_readiness(transfer, meeting.sits_on)
-        upcoming = [
-            KeyDate(d.name, d.due)
-            for d in transfer.deadlines.all()
-            if d.due is not None and d.actual is None and d.due >= meeting.sits_on
-        ]
-        rows.append(
-            SheetRow(
-                item=item,
-                child_name=child.name,
-                child_identifier=child.identifier,
-                date_of_birth=child.date_of_birth,
-                current_team=transfer.from_team.name,
-                current_worker=allocation.worker.name
-                if allocation and allocation.worker
-                else "Not allocated",
-                proposed_team=str(transfer.to_team or transfer.to_service),
-                pathway=pathway.name if pathway else "Agreed between managers",
-                case_status=case_status(child, meeting.sits_on),
-                readiness_gaps=tuple(r.name for r in readiness.items if r.status != "met"),
-                key_dates=tuple(sorted(upcoming, key=lambda k: k.due)[:key_dates]),
-                remedial_actions=tuple(transfer.remedial_actions.select_related("owner")),
-            )
-        )
-    return rows
+    items = early_warning_sheet(meeting)
+    prefetch_related_objects(
+        items,
+        "transfer__deadlines",
+        Prefetch("transfer__remedial_actions", RemedialAction.objects.select_related("owner")),
+    )
+    return [sheet_row(item, protocol) for item in items]
 
 
 def decided(meeting: Meeting) -> dict[str, int]:

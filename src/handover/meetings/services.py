@@ -78,13 +78,28 @@ def _listed_on(transfer: Transfer) -> dt.date | None:
     return timezone.localtime(listed).date() if listed else None
 
 
+def _pathways_at(meeting: Meeting) -> list[str]:
+    """The pathways whose cases this meeting hears: those whose timeline has a step at it. A transfer with no
+    pathway (the managers chose the team) goes to the protocol's weekly meeting."""
+    protocol = protocol_for(meeting.authority)
+    heard = [
+        p.id
+        for p in protocol.pathways.values()
+        if any(step.at == meeting.meeting for step in protocol.timelines[p.timeline].steps)
+    ]
+    weekly = next((m.id for m in protocol.file.meetings if m.cadence == "weekly"), None)
+    return heard + ([""] if meeting.meeting == weekly else [])
+
+
 def early_warning_sheet(meeting: Meeting) -> list[MeetingItem]:
     """The sheet compiles itself: every listed case identified by the cut-off and not already waiting on an
     earlier sitting, plus the late additions. Deferred cases roll on to the next sitting."""
     if meeting.status != Meeting.Status.CLOSED:
         # When each case was put on the sheet: one query, not one per case.
         listed = (
-            Transfer.objects.filter(child__authority=meeting.authority, state=State.LISTED)
+            Transfer.objects.filter(
+                child__authority=meeting.authority, state=State.LISTED, pathway__in=_pathways_at(meeting)
+            )
             .annotate(listed_at=Max("events__at", filter=Q(events__action="list")))
             .exclude(pk__in=meeting.items.values("transfer_id"))
         )

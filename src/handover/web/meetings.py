@@ -16,15 +16,16 @@ from handover.audit.services import audit_record
 from handover.documents import meeting_papers
 from handover.documents.rendering import PDF, XLSX
 from handover.domain.workflow import MANAGERS, SENIOR, TransitionRefused
+from handover.meetings import panels, sixteen_plus
 from handover.meetings import services as meetings
 from handover.meetings.models import Decision, Meeting, MeetingItem
-from handover.meetings.selectors import sheet_rows
+from handover.meetings.selectors import sheet_row, sheet_rows
 from handover.organisation.access import AccessDenied, can_read_children, current_memberships
 from handover.organisation.models import Role, StaffMember, Team
 from handover.transfers import services
 from handover.transfers.models import Transfer
 from handover.transfers.protocol import protocol_for
-from handover.web.views import _staff
+from handover.web.views import _child_or_404, _staff
 
 
 def _reader(request) -> StaffMember:
@@ -97,10 +98,8 @@ def meeting_page(request, pk):
     spec = protocol.meetings.get(meeting.meeting)
     rows = sheet_rows(meeting)
     age_list = []
-    if spec is not None and getattr(spec, "lists", ()):
-        from handover.meetings.sixteen_plus import age_list as compile_age_list
-
-        age_list = compile_age_list(meeting)
+    if spec is not None and spec.lists:
+        age_list = sixteen_plus.age_list(meeting)
     audit_record(
         actor=staff,
         verb=Verb.CHILD_LISTED,
@@ -197,7 +196,7 @@ def meeting_item(request, pk, item_pk):
                 return redirect("web:meeting", pk=meeting.pk)
             except (services.ApplicationError, TransitionRefused, AccessDenied, services.Conflict) as exc:
                 errors.update(_errors(exc))
-    row = next((r for r in sheet_rows(meeting) if r.item.pk == item.pk), None)
+    row = sheet_row(item)
     return render(
         request,
         "web/meetings/item.html",
@@ -358,9 +357,6 @@ def meeting_paper(request, pk, paper, fmt):
 @login_required
 def panel_decision(request, pk):
     """Record a Legal Gateway Panel decision for a child: the route into the court team (D-097, D-110)."""
-    from handover.meetings import panels
-    from handover.web.views import _child_or_404
-
     staff = _reader(request)
     child = _child_or_404(staff, pk)
     protocol = protocol_for(staff.authority)
