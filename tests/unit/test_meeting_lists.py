@@ -54,3 +54,33 @@ def test_lists_naming_a_pathway_with_no_age_in_its_timeline(tmp_path, dorset_dat
         f"broken.yaml: meetings[{i}].lists[0]: pathway 'assessment_to_cin_cp' has no step due at an age "
         "(at_age) in its timeline 'weekly_meeting'"
     ) in message
+
+
+def _panel(data: dict) -> int:
+    return next(i for i, r in enumerate(data["routes"]) if r["id"] == "legal_gateway_panel")
+
+
+def test_dorsets_panel_records_its_decision_as_an_event_and_an_outcome_fact(dorset):
+    assert (
+        dorset.routes["legal_gateway_panel"].records.event,
+        dorset.routes["legal_gateway_panel"].records.outcome,
+    ) == (
+        "lgp_decision",
+        "lgp_outcome",
+    )
+
+
+def test_a_panel_record_naming_an_unknown_event_or_a_non_enum_fact(tmp_path, dorset_data):
+    i = _panel(dorset_data)
+    dorset_data["routes"][i]["records"] = {"event": "panel_sat", "outcome": "s47_required"}
+    message = _problems(tmp_path, dorset_data)
+    assert f"broken.yaml: routes[{i}].records.event: unknown event 'panel_sat'" in message
+    assert f"broken.yaml: routes[{i}].records.outcome: 's47_required' must be a declared enum fact" in message
+
+
+def test_only_a_panel_route_records_a_decision(tmp_path, dorset_data):
+    i = next(i for i, r in enumerate(dorset_data["routes"]) if r["kind"] == "direct")
+    dorset_data["routes"][i]["records"] = {"event": "lgp_decision", "outcome": "lgp_outcome"}
+    assert f"broken.yaml: routes[{i}].records: only a panel route records a decision" in _problems(
+        tmp_path, dorset_data
+    )

@@ -2,7 +2,7 @@
 D-136).
 
 The panel's decision is a key event on the child's record. Its outcome is a fact the protocol routes on (the
-`lgp_decision` event with the `lgp_outcome` fact): where the protocol sends the child on, the transfer is
+panel route's `records:` names the event and the fact; Dorset: `lgp_decision` and `lgp_outcome`): where the protocol sends the child on, the transfer is
 proposed; where that pathway's route is the panel itself, the panel has already agreed it (D-097: "considered
 and agreed at LGP"), so it is agreed at once by the receiving manager who sat on the panel. A pathway with
 another route (Dorset's LAC transfer goes to the weekly transfer meeting) is left proposed for that route.
@@ -29,9 +29,10 @@ from handover.transfers.protocol import protocol_for
 from handover.transfers.services import ApplicationError, transfer_act, transfer_propose, transfer_recommend
 from handover.transfers.situations import current_primary
 
-# The protocol's ids for the panel's decision; a protocol without them has no Legal Gateway Panel to record.
-PANEL_EVENT = "lgp_decision"
-OUTCOME_FACT = "lgp_outcome"
+
+def recorded_panel(protocol):
+    """The protocol's panel route whose decisions are recorded (`records:` in the file), or None."""
+    return next((r for r in protocol.file.routes if r.records is not None), None)
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,11 @@ def panel_decision_record(
     protocol's pathway for the outcome is agreed at the panel. Nothing is written unless all of it is.
     """
     protocol = protocol_for(child.authority)
-    fact = protocol.facts.get(OUTCOME_FACT)
-    if PANEL_EVENT not in protocol.events or fact is None:
-        raise ApplicationError(
-            {"outcome": f"the {protocol.name} protocol has no Legal Gateway Panel decision to record"}
-        )
+    panel = recorded_panel(protocol)
+    if panel is None:
+        raise ApplicationError({"outcome": f"the {protocol.name} protocol has no panel decision to record"})
+    event_id, outcome_fact = panel.records.event, panel.records.outcome
+    fact = protocol.facts[outcome_fact]
     errors: dict[str, str] = {}
     if outcome not in fact.values:
         errors["outcome"] = f"{outcome!r} is not a panel outcome; choose one of: " + ", ".join(fact.values)
@@ -77,7 +78,7 @@ def panel_decision_record(
     _require_presenting_manager(actor, child, allocation.team)
 
     _, decision = transfer_recommend(
-        child=child, event=PANEL_EVENT, on=decided_on, answers={"facts": {OUTCOME_FACT: outcome}}
+        child=child, event=event_id, on=decided_on, answers={"facts": {outcome_fact: outcome}}
     )
     if decision.outcome == "undetermined":
         raise ApplicationError(
@@ -94,11 +95,11 @@ def panel_decision_record(
         to_service = Service.objects.get(authority=child.authority, code=decision.receiving_service)
         to_team = _panel_managers_team(panel_manager, to_service)
 
-    event_name = protocol.events[PANEL_EVENT].name
+    event_name = protocol.events[event_id].name
     with transaction.atomic():
         key_event = KeyEvent.objects.create(
             child=child,
-            event_type=PANEL_EVENT,
+            event_type=event_id,
             date=decided_on,
             notes="\n".join(filter(None, [f"Outcome: {outcome}", notes.strip()])),
         )
@@ -116,9 +117,9 @@ def panel_decision_record(
             transfer = transfer_propose(
                 actor=actor,
                 child=child,
-                event=PANEL_EVENT,
+                event=event_id,
                 on=decided_on,
-                answers={"facts": {OUTCOME_FACT: outcome}},
+                answers={"facts": {outcome_fact: outcome}},
             ).transfers[0]
             if agreed_at_panel:
                 transfer = _agree_at_panel(

@@ -360,14 +360,15 @@ def panel_decision(request, pk):
     staff = _reader(request)
     child = _child_or_404(staff, pk)
     protocol = protocol_for(staff.authority)
-    fact = protocol.facts.get(panels.OUTCOME_FACT)
-    if panels.PANEL_EVENT not in protocol.events or fact is None:
-        raise Http404("this authority's protocol has no Legal Gateway Panel")
+    panel = panels.recorded_panel(protocol)
+    if panel is None:
+        raise Http404("this authority's protocol records no panel decisions")
+    fact = protocol.facts[panel.records.outcome]
     # Managers who may agree at the panel: those of the services the panel's outcomes lead to.
     receiving = {
         protocol.pathways[rule.pathway].to.service
         for rule in protocol.file.rules
-        if rule.event == panels.PANEL_EVENT and rule.pathway
+        if rule.event == panel.records.event and rule.pathway
     } - {None}
     managers = _managers_of(
         list(
@@ -410,7 +411,8 @@ def panel_decision(request, pk):
         "web/panel_decision.html",
         {
             "child": child,
-            "outcomes": [(v, v.replace("_", " ").capitalize().replace("Plo", "PLO")) for v in fact.values],
+            "outcomes": [(v, v.replace("_", " ").capitalize()) for v in fact.values],
+            "panel": panel,
             "question": fact.question,
             "managers": managers,
             "values": values,

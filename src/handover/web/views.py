@@ -18,6 +18,7 @@ from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record
 from handover.children.models import Child
 from handover.domain.workflow import MANAGERS, OPEN_STATES, TransitionRefused
+from handover.meetings.panels import recorded_panel
 from handover.organisation.access import (
     AccessDenied,
     actor_on_transfer,
@@ -148,7 +149,7 @@ def child_record(request, pk):
             "documents": child.documents.defer("content"),
             "siblings": selectors.siblings_of(child, staff),
             "timeline": selectors.child_timeline(child),
-            "has_panel": "lgp_decision" in protocol_for(child.authority).events,
+            "panel": recorded_panel(protocol_for(child.authority)),
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
             "audit": AuditEvent.objects.filter(child=child).select_related("actor")[:50]
             if can_see_audit

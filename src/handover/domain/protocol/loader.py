@@ -468,6 +468,21 @@ class _Compiler:
             self._cite(f"events[{i}]", event.cites)
         for i, route in enumerate(self.spec.routes):
             self._cite(f"routes[{i}]", route.cites)
+            self._panel_record(f"routes[{i}]", route)
+
+    def _panel_record(self, where: str, route: schema.Route) -> None:
+        if route.records is None:
+            return
+        if route.kind is not schema.RouteKind.PANEL:
+            self.problem(f"{where}.records", "only a panel route records a decision")
+        if route.records.event not in {e.id for e in self.spec.events}:
+            self.problem(f"{where}.records.event", f"unknown event {route.records.event!r}")
+        fact = next((f for f in self.spec.facts if f.id == route.records.outcome), None)
+        if fact is None or fact.type != "enum":
+            self.problem(
+                f"{where}.records.outcome",
+                f"{route.records.outcome!r} must be a declared enum fact (the outcomes)",
+            )
 
     def _reachability(self, services: Mapping[str, schema.Service]) -> None:
         reached: set[str] = set()

@@ -91,11 +91,19 @@ class Event(Cited):
     )
 
 
+class PanelRecord(Strict):
+    """How a panel's decision is recorded: the event it is, and the fact that holds its outcome."""
+
+    event: Identifier
+    outcome: Identifier
+
+
 class Route(Cited):
     id: Identifier
     name: str
     kind: RouteKind
     decided_by: tuple[str, ...] = ()
+    records: PanelRecord | None = None
 
 
 class Role(StrEnum):
