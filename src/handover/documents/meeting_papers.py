@@ -5,7 +5,6 @@ from __future__ import annotations
 from handover.documents.rendering import Sheet, render_pdf, render_xlsx
 from handover.meetings.models import Meeting
 from handover.meetings.selectors import decided, sheet_rows
-from handover.transfers.protocol import protocol_for
 
 SHEET_HEADER = (
     "Child",
@@ -22,15 +21,10 @@ SHEET_HEADER = (
 )
 
 
-def _meeting_name(meeting: Meeting) -> str:
-    spec = protocol_for(meeting.authority).meetings.get(meeting.meeting)
-    return spec.name if spec else meeting.meeting
-
-
 def _context(meeting: Meeting) -> dict:
     return {
         "meeting": meeting,
-        "meeting_name": _meeting_name(meeting),
+        "meeting_name": meeting.name,
         "authority": meeting.authority,
         "rows": sheet_rows(meeting),
         "attendees": list(meeting.attendees.order_by("name")),
@@ -63,7 +57,7 @@ def early_warning_sheet_xlsx(meeting: Meeting) -> bytes:
         )
         for r in sheet_rows(meeting)
     ]
-    heading = f"Early warning sheet: {_meeting_name(meeting)}, {meeting.sits_on:%A %d %B %Y}"
+    heading = f"Early warning sheet: {meeting.name}, {meeting.sits_on:%A %d %B %Y}"
     return render_xlsx([Sheet("Early warning sheet", SHEET_HEADER, rows, heading=heading)])
 
 

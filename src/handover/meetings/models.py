@@ -32,7 +32,17 @@ class Meeting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.meeting} {self.sits_on:%d %B %Y}"
+        return f"{self.name}, {self.sits_on:%-d %B %Y}"
+
+    @property
+    def name(self) -> str:
+        """The meeting's name as the protocol file gives it (e.g. "Weekly transfer meeting")."""
+        from handover.transfers.protocol import (
+            protocol_for,  # the protocol is cached; import late to avoid a cycle
+        )
+
+        spec = protocol_for(self.authority).meetings.get(self.meeting)
+        return spec.name if spec else self.meeting
 
 
 class Decision(models.TextChoices):

@@ -237,8 +237,7 @@ def meeting_record_decision(
     with transaction.atomic():
         transfer.refresh_from_db()
         if decision in (Decision.AGREED, Decision.AGREED_ALTERNATIVE):
-            spec = protocol_for(meeting.authority).meetings.get(meeting.meeting)
-            note = f"at the {spec.name if spec else meeting.meeting} of {meeting.sits_on:%-d %B %Y}" + (
+            note = f"at the {meeting.name} of {meeting.sits_on:%-d %B %Y}" + (
                 f"; transfer point: {alternative_transfer_point}" if alternative_transfer_point else ""
             )
             transfer_act(

@@ -3,8 +3,6 @@ Every download of a child's document is audited."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -20,13 +18,8 @@ from handover.documents.models import Letter, TransferSummary
 from handover.documents.rendering import DOCX, PDF
 from handover.organisation.access import AccessDenied, visible_children
 from handover.transfers.services import ApplicationError
+from handover.web.forms import refusal_errors, typed_date
 from handover.web.views import _staff, _transfer_or_404
-
-
-def _message(exc: Exception) -> dict[str, str]:
-    if isinstance(exc, ApplicationError):
-        return {f: m[0].upper() + m[1:] for f, m in exc.errors.items()}
-    return {"summary": str(exc)[0].upper() + str(exc)[1:]}
 
 
 @login_required
@@ -59,16 +52,11 @@ def transfer_summary(request, pk):
             date_typed = {
                 p: request.POST.get(f"last_assessment_date-{p}", "").strip() for p in ("day", "month", "year")
             }
-            assessed = None
-            if any(date_typed.values()):
-                try:
-                    assessed = dt.date(
-                        int(date_typed["year"]), int(date_typed["month"]), int(date_typed["day"])
-                    )
-                except ValueError:
-                    errors["last_assessment_date"] = (
-                        "Enter the date of the last assessment as a real date, like 30 10 2026"
-                    )
+            assessed = typed_date(request.POST, "last_assessment_date")
+            if any(date_typed.values()) and assessed is None:
+                errors["last_assessment_date"] = (
+                    "Enter the date of the last assessment as a real date, like 30 10 2026"
+                )
             if not errors:
                 summaries.transfer_summary_draft(
                     actor=staff,
@@ -79,7 +67,7 @@ def transfer_summary(request, pk):
                 )
                 return redirect("web:transfer_summary", pk=transfer.pk)
         except (ApplicationError, AccessDenied) as exc:
-            errors.update(_message(exc))
+            errors.update(refusal_errors(exc, "summary"))
     preview = summaries.dates_ahead(transfer, draft.drafted_on if draft else timezone.localdate())
     return render(
         request,
@@ -133,7 +121,7 @@ def transfer_letters(request, pk):
                 request, f"{len(sent)} letter{'s' if len(sent) != 1 else ''} written and kept on file."
             )
         except (ApplicationError, AccessDenied) as exc:
-            for message in _message(exc).values():
+            for message in refusal_errors(exc, "letters").values():
                 messages.error(request, message)
     return redirect("web:transfer", pk=transfer.pk)
 

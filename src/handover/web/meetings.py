@@ -3,8 +3,6 @@ decision, the remedial actions and the attendance; the papers download as PDF an
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -25,6 +23,7 @@ from handover.organisation.models import Role, StaffMember, Team
 from handover.transfers import services
 from handover.transfers.models import Transfer
 from handover.transfers.protocol import protocol_for
+from handover.web.forms import refusal_errors, typed_date
 from handover.web.views import _child_or_404, _staff
 
 
@@ -47,26 +46,6 @@ def _runs_meetings(staff, meeting: Meeting) -> bool:
     return staff.pk == meeting.chair_id or Role.BUSINESS_SUPPORT in held or bool(held & MANAGERS)
 
 
-def _meeting_name(meeting: Meeting) -> str:
-    spec = protocol_for(meeting.authority).meetings.get(meeting.meeting)
-    return spec.name if spec else meeting.meeting
-
-
-def _errors(exc: Exception) -> dict[str, str]:
-    if isinstance(exc, services.ApplicationError):
-        return {f: m[0].upper() + m[1:] for f, m in exc.errors.items()}
-    return {"decision": str(exc)[0].upper() + str(exc)[1:]}
-
-
-def _date(values: dict, prefix: str) -> dt.date | None:
-    try:
-        return dt.date(
-            int(values[f"{prefix}-year"]), int(values[f"{prefix}-month"]), int(values[f"{prefix}-day"])
-        )
-    except (KeyError, ValueError):
-        return None
-
-
 @login_required
 def meeting_list(request):
     """The next sitting of each of the protocol's meetings, then the recent ones."""
@@ -77,14 +56,13 @@ def meeting_list(request):
         meetings.meeting_sitting(authority=staff.authority, on=today, meeting_id=spec.id)
         for spec in protocol.file.meetings
     ]
-    names = {spec.id: spec.name for spec in protocol.file.meetings}
     recent = Meeting.objects.filter(authority=staff.authority, sits_on__lt=today).order_by("-sits_on")[:12]
     return render(
         request,
         "web/meetings/list.html",
         {
-            "upcoming": [(m, names.get(m.meeting, m.meeting)) for m in upcoming],
-            "recent": [(m, names.get(m.meeting, m.meeting)) for m in recent],
+            "upcoming": upcoming,
+            "recent": recent,
         },
     )
 
@@ -113,7 +91,7 @@ def meeting_page(request, pk):
         "web/meetings/agenda.html",
         {
             "meeting": meeting,
-            "name": spec.name if spec else meeting.meeting,
+            "name": meeting.name,
             "rows": rows,
             "age_list": age_list,
             "next_item": pending[0].item if pending else None,
@@ -166,7 +144,7 @@ def meeting_item(request, pk, item_pk):
         decision = values["decision"]
         decided_by = next((p for p in deciders if str(p.pk) == values["decided_by"]), None)
         to_team = next((t for t in receiving_teams if str(t.pk) == values["to_team"]), None)
-        transfer_date = _date(values, "transfer_date")
+        transfer_date = typed_date(values, "transfer_date")
         if decision not in {d.value for d in Decision} - {Decision.PENDING}:
             errors["decision"] = "Select what the meeting decided"
         if decided_by is None:
@@ -195,14 +173,14 @@ def meeting_item(request, pk, item_pk):
                     return redirect("web:meeting_item", pk=meeting.pk, item_pk=following.pk)
                 return redirect("web:meeting", pk=meeting.pk)
             except (services.ApplicationError, TransitionRefused, AccessDenied, services.Conflict) as exc:
-                errors.update(_errors(exc))
+                errors.update(refusal_errors(exc, "decision"))
     row = sheet_row(item)
     return render(
         request,
         "web/meetings/item.html",
         {
             "meeting": meeting,
-            "name": _meeting_name(meeting),
+            "name": meeting.name,
             "item": item,
             "row": row,
             "transfer": transfer,
@@ -254,11 +232,7 @@ def meeting_late(request, pk):
                 )
                 return redirect("web:meeting", pk=meeting.pk)
             except (services.ApplicationError, AccessDenied) as exc:
-                errors.update(
-                    _errors(exc)
-                    if isinstance(exc, services.ApplicationError)
-                    else {"transfer": str(exc)[0].upper() + str(exc)[1:]}
-                )
+                errors.update(refusal_errors(exc, "transfer"))
     return render(
         request,
         "web/meetings/late.html",
@@ -278,8 +252,6 @@ def meeting_close(request, pk):
     """Attendance and minutes; cases not reached are deferred to the next sitting."""
     staff = _reader(request)
     meeting = _meeting_or_404(staff, pk)
-    protocol = protocol_for(staff.authority)
-    spec = protocol.meetings.get(meeting.meeting)
     # Who sits at a transfer meeting: managers, business support and senior managers, not every worker.
     people = list(
         StaffMember.objects.filter(
@@ -306,17 +278,13 @@ def meeting_close(request, pk):
                 )
                 return redirect("web:meeting", pk=meeting.pk)
             except (services.ApplicationError, AccessDenied) as exc:
-                errors.update(
-                    _errors(exc)
-                    if isinstance(exc, services.ApplicationError)
-                    else {"attendees": str(exc)[0].upper() + str(exc)[1:]}
-                )
+                errors.update(refusal_errors(exc, "attendees"))
     return render(
         request,
         "web/meetings/close.html",
         {
             "meeting": meeting,
-            "name": spec.name if spec else meeting.meeting,
+            "name": meeting.name,
             "people": people,
             "values": values,
             "errors": errors,
@@ -382,7 +350,7 @@ def panel_decision(request, pk):
     errors: dict[str, str] = {}
     if request.method == "POST":
         values.update({k: request.POST.get(k, "").strip() for k in values})
-        decided_on = _date(values, "decided_on")
+        decided_on = typed_date(values, "decided_on")
         if values["outcome"] not in fact.values:
             errors["outcome"] = "Select what the panel decided"
         if decided_on is None:
@@ -401,11 +369,7 @@ def panel_decision(request, pk):
                     return redirect("web:transfer", pk=result.transfer.pk)
                 return redirect("web:child", pk=child.pk)
             except (services.ApplicationError, AccessDenied, TransitionRefused) as exc:
-                errors.update(
-                    _errors(exc)
-                    if isinstance(exc, services.ApplicationError)
-                    else {"outcome": str(exc)[0].upper() + str(exc)[1:]}
-                )
+                errors.update(refusal_errors(exc, "outcome"))
     return render(
         request,
         "web/panel_decision.html",

@@ -18,6 +18,7 @@ from handover.organisation.access import AccessDenied
 from handover.organisation.models import Service
 from handover.transfers import services
 from handover.transfers.protocol import protocol_for
+from handover.web.forms import sentence
 from handover.web.views import _child_or_404, _staff
 
 STEPS = ("event", "facts", "recommendation", "readiness", "siblings", "check")
@@ -175,7 +176,7 @@ def propose(request, pk, step="event"):
             except services.ApplicationError as exc:
                 errors.update(exc.errors)
             except AccessDenied as exc:
-                errors["check"] = str(exc)[0].upper() + str(exc)[1:]
+                errors["check"] = sentence(str(exc))
             else:
                 request.session.pop(_key(child), None)
                 return render(

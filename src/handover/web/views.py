@@ -33,6 +33,7 @@ from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, Staf
 from handover.transfers import selectors, services
 from handover.transfers.models import SignOffKind, Transfer
 from handover.transfers.protocol import protocol_for
+from handover.web.forms import refusal_errors, sentence, typed_date
 
 
 def _staff(request):
@@ -284,11 +285,9 @@ def transfer_action(request, pk, action):
                 )
                 return redirect("web:transfer", pk=transfer.pk)
             except services.ApplicationError as exc:
-                errors.update(
-                    {field: message[0].upper() + message[1:] for field, message in exc.errors.items()}
-                )
+                errors.update(refusal_errors(exc, "action"))
             except (TransitionRefused, AccessDenied, services.Conflict) as exc:
-                errors["action"] = str(exc)[0].upper() + str(exc)[1:]
+                errors.update(refusal_errors(exc, "action"))
     context = {
         "transfer": transfer,
         "action": action,
@@ -359,7 +358,7 @@ def transfer_sign_off(request, pk, kind):
             services.transfer_confirm_item(actor=staff, transfer=transfer, item=kind)
     except (services.ApplicationError, AccessDenied) as exc:
         message = "; ".join(exc.errors.values()) if isinstance(exc, services.ApplicationError) else str(exc)
-        messages.error(request, message[0].upper() + message[1:])
+        messages.error(request, sentence(message))
     return redirect("web:transfer", pk=transfer.pk)
 
 
@@ -375,10 +374,7 @@ def remedial_action_new(request, pk):
     if request.method == "POST":
         values.update({k: request.POST.get(k, "").strip() for k in values})
         owner = owners.filter(pk=values["owner"] or 0).first()
-        try:
-            due_on = dt.date(int(values["due-year"]), int(values["due-month"]), int(values["due-day"]))
-        except ValueError:
-            due_on = None
+        due_on = typed_date(values, "due")
         if not values["description"]:
             errors["description"] = "Enter what needs doing"
         if owner is None:
@@ -395,9 +391,9 @@ def remedial_action_new(request, pk):
                     return redirect(back)
                 return redirect("web:transfer", pk=transfer.pk)
             except services.ApplicationError as exc:
-                errors.update({f: m[0].upper() + m[1:] for f, m in exc.errors.items()})
+                errors.update(refusal_errors(exc, "description"))
             except AccessDenied as exc:
-                errors["description"] = str(exc)[0].upper() + str(exc)[1:]
+                errors.update(refusal_errors(exc, "description"))
     return render(
         request,
         "web/remedial_action.html",
