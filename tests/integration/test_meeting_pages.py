@@ -302,3 +302,14 @@ def test_legal_gateway_panel_decision_from_the_child_record(world):
         },
     )
     assert refused.status_code == 400 and child.key_events.count() == 1
+
+
+def test_remedial_action_form_keeps_the_typed_date_and_links_the_error_to_the_day_box(world, sitting):
+    _, first, _ = sitting
+    response = signed_in(world.business_support).post(
+        f"/transfers/{first.transfer.pk}/remedial-actions/new/",
+        {"description": "", "owner": world.ast_sw.pk, "due-day": "4", "due-month": "12", "due-year": "20x0"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and 'href="#due"' in page
+    assert 'id="due" name="due-day" type="text" inputmode="numeric" value="4"' in page

@@ -403,6 +403,7 @@ def remedial_action_new(request, pk):
             "errors": errors,
             "values": values,
             "next": request.POST.get("next", request.GET.get("next", "")),
+            "due_typed": {p: values[f"due-{p}"] for p in ("day", "month", "year")},
         },
         status=400 if errors else 200,
     )
