@@ -24,22 +24,55 @@ from handover.domain.situation import situation_facts
 
 # Commands run by Django (the system of record): `handover manage ...` is manage.py; the others are shortcuts.
 DJANGO_COMMANDS = ("manage", "demo", "import", "serve")
+# `handover protocol publish|migrate-transfers` change the system of record: Django management commands too.
+PROTOCOL_DJANGO_COMMANDS = {"publish": "protocol_publish", "migrate-transfers": "protocol_migrate_transfers"}
 
 
 def _django(argv: list[str]) -> int:
     import os
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handover.config.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     command, rest = argv[0], argv[1:]
-    if command == "manage":
-        execute_from_command_line(["handover", *rest])
-    elif command == "serve":
-        execute_from_command_line(["handover", "runserver", *rest])
-    else:
-        execute_from_command_line(["handover", "import_csv" if command == "import" else command, *rest])
+    if _asks_for_help(command, rest):
+        _settings_for_help()
+    try:
+        if command == "manage":
+            execute_from_command_line(["handover", *rest])
+        elif command == "serve":
+            execute_from_command_line(["handover", "runserver", *rest])
+        else:
+            execute_from_command_line(["handover", "import_csv" if command == "import" else command, *rest])
+    except ImproperlyConfigured as exc:  # production settings missing: say which, in one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _asks_for_help(command: str, rest: list[str]) -> bool:
+    if command == "manage" and (not rest or rest[0] == "help"):
+        return True
+    return "-h" in rest or "--help" in rest
+
+
+def _settings_for_help() -> None:
+    """Help only prints text: no secret is used and no host served. So that `handover demo --help` works where
+    production settings are not set yet, give this process a throwaway key and host, never a saved one."""
+    import os
+    import secrets
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from handover.config.environment import Environment
+
+    try:
+        Environment.read()
+    except ImproperlyConfigured:
+        if len(os.environ.get("HANDOVER_SECRET_KEY", "")) < 50:
+            os.environ["HANDOVER_SECRET_KEY"] = secrets.token_urlsafe(64)
+        os.environ.setdefault("HANDOVER_ALLOWED_HOSTS", "localhost")
 
 
 class InputError(Exception):
@@ -54,6 +87,8 @@ def main(
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DJANGO_COMMANDS:
         return _django(argv)
+    if len(argv) > 1 and argv[0] == "protocol" and argv[1] in PROTOCOL_DJANGO_COMMANDS:
+        return _django([PROTOCOL_DJANGO_COMMANDS[argv[1]], *argv[2:]])
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -83,6 +118,16 @@ def _parser() -> argparse.ArgumentParser:
     coverage.set_defaults(handler=_coverage)
     listing = protocol_commands.add_parser("list", help="bundled protocols")
     listing.set_defaults(handler=_list)
+    # Listed for --help; main() hands them to Django before parsing.
+    protocol_commands.add_parser(
+        "publish",
+        help="store a file as an authority's current version, reporting what it would change for each open "
+        "transfer (--dry-run: only report)",
+    )
+    protocol_commands.add_parser(
+        "migrate-transfers",
+        help="move open transfers to the current version (audited), reporting what changed",
+    )
 
     for name, handler, text in (
         ("route", _route, "which service takes the child, by which rule, route and transfer point"),

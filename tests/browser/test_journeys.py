@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from tests.browser.conftest import axe_violations, screenshot
-from tests.integration.conftest import CIN_PLAN
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.children.models import DocumentOnFile
 from handover.transfers import services
@@ -18,7 +17,7 @@ def propose_in_browser(page, live_server, child, *, to_service=None, reason=""):
     page.goto(f"{live_server.url}/children/{child.pk}/")
     page.click("text=Propose a transfer")
     page.check("input[value='assessment_concluded']")
-    today = timezone.localdate()
+    today = TODAY
     page.fill("#date-day", str(today.day))
     page.fill("#date-month", str(today.month))
     page.fill("#date-year", str(today.year))
@@ -41,19 +40,19 @@ def propose_in_browser(page, live_server, child, *, to_service=None, reason=""):
 
 def make_ready(world, transfer):
     for doc in ("transfer_summary", "chronology", "genogram", "child_plan", "cse_screening"):
-        DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=timezone.localdate())
+        DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
     for item, who in (
         ("file_checked_and_authorised", world.ast_tm),
         ("files_audited_by_both_managers", world.ast_tm),
         ("personal_information_complete", world.ast_sw),
     ):
-        services.transfer_confirm_item(actor=who, transfer=transfer, item=item)
+        services.transfer_confirm_item(now=NOW, actor=who, transfer=transfer, item=item)
     for kind, who in (
         (SignOffKind.SUMMARY_AUTHORISED, world.ast_tm),
         (SignOffKind.SENDING_AUDIT, world.ast_pm),
         (SignOffKind.RECEIVING_AUDIT, world.cin_tm),
     ):
-        services.transfer_sign_off(actor=who, transfer=transfer, kind=kind)
+        services.transfer_sign_off(now=NOW, actor=who, transfer=transfer, kind=kind)
 
 
 def test_propose_agree_allocate_handover_transferred_by_three_people(world, open_as, live_server):
@@ -101,10 +100,11 @@ def test_propose_agree_allocate_handover_transferred_by_three_people(world, open
 
 def test_a_refused_action_is_explained(world, open_as, live_server):
     transfer = services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=world.child("B2", "Cass"),
         event="assessment_concluded",
-        on=timezone.localdate(),
+        on=TODAY,
         answers=CIN_PLAN,
     ).transfers[0]
     page = open_as("cin_sw")
@@ -132,10 +132,11 @@ def test_an_override_needs_and_records_a_reason(world, open_as, live_server):
 
 def test_every_main_page_has_no_wcag_violations(world, open_as, live_server, browser):
     transfer = services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=world.child("B4", "Eve", family=world.family),
         event="assessment_concluded",
-        on=timezone.localdate(),
+        on=TODAY,
         answers=CIN_PLAN,
         separation_reasons={},
     ).transfers[0]

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from tests.browser.conftest import OUTPUT
 from tests.browser.test_journeys import make_ready
-from tests.integration.conftest import CIN_PLAN
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.transfers import services
 from handover.transfers.models import Transfer
@@ -70,7 +69,7 @@ def keyboard_action(page, live_server, transfer, label, *, fields=()):
 
 def test_whole_journey_with_the_keyboard_only(world, browser, live_server):
     child = world.child("K1", "Kit")
-    today = timezone.localdate()
+    today = TODAY
     worker = keyboard_sign_in(browser, live_server, world.ast_sw)
     worker.goto(f"{live_server.url}/children/{child.pk}/")
     tab_to(worker, "a.govuk-button:has-text('Propose a transfer')")
@@ -123,10 +122,11 @@ def test_whole_journey_with_the_keyboard_only(world, browser, live_server):
 @pytest.mark.parametrize("width", [1280, 375])
 def test_screenshots_of_the_main_pages(world, open_as, live_server, width):
     transfer = services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=world.child("K2", "Lyra"),
         event="assessment_concluded",
-        on=timezone.localdate(),
+        on=TODAY,
         answers=CIN_PLAN,
     ).transfers[0]
     page = open_as("ast_tm", width=width)

@@ -10,10 +10,9 @@ import datetime as dt
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 from tests.browser.conftest import PASSWORD, axe_violations, screenshot
-from tests.integration.conftest import listed_on
+from tests.integration.conftest import TODAY, listed_on
 
 from handover.meetings.models import Decision, Meeting
 from handover.meetings.services import early_warning_sheet, meeting_sitting
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def two_cases_on_the_sheet(world):
     """Two cases listed yesterday, on the sheet of the next sitting whose cut-off they made."""
-    day = timezone.localdate() - dt.timedelta(days=1)
+    day = TODAY - dt.timedelta(days=1)
     first = listed_on(world, "bm1", day)
     second = listed_on(world, "bm2", day)
     meeting = meeting_sitting(authority=world.authority, on=day)
@@ -64,7 +63,7 @@ def error_links(page) -> list[str]:
 
 def test_business_support_runs_the_meeting_end_to_end(world, open_as, live_server):
     meeting, first, second = two_cases_on_the_sheet(world)
-    agreed_on = timezone.localdate() + dt.timedelta(days=14)
+    agreed_on = TODAY + dt.timedelta(days=14)
     page = open_as("business_support")
     page.goto(f"{live_server.url}/meetings/{meeting.pk}/")
     expect(page.locator("h1")).to_contain_text("Weekly transfer meeting")
@@ -201,7 +200,7 @@ def test_the_sheet_downloads_from_the_agenda(world, open_as, live_server, tmp_pa
 
 
 def test_the_case_transfer_summary_is_drafted_then_authorised(world, open_as, live_server):
-    transfer = listed_on(world, "bm3", timezone.localdate() - dt.timedelta(days=1))
+    transfer = listed_on(world, "bm3", TODAY - dt.timedelta(days=1))
     url = f"{live_server.url}/transfers/{transfer.pk}/summary/"
     worker = open_as("ast_sw")
     worker.goto(url)
@@ -255,7 +254,7 @@ def test_the_decision_form_works_without_javascript(world, browser, live_server)
     choose(page, "Agreed with an alternative transfer point")
     point.fill("The second LAC review")
     choose(page, "CIN and CP Team East")
-    agreed_on = timezone.localdate() + dt.timedelta(days=21)
+    agreed_on = TODAY + dt.timedelta(days=21)
     type_transfer_date(page, agreed_on)
     page.get_by_label("Decided by").select_option(label=world.cin_tm.name)
     page.get_by_role("button", name="Save and return to the agenda").click()

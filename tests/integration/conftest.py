@@ -9,12 +9,26 @@ import pytest
 from django.utils import timezone
 
 from handover.children.models import Allocation, AllocationKind, Child, Family
+from handover.config.test_settings import HANDOVER_FIXED_NOW
 from handover.organisation.models import Role, Service, Team
 from handover.organisation.services import authority_sync_from_protocol, staff_create
 from handover.transfers import services
-from handover.transfers.models import TransferEvent
 
-TODAY = dt.date(2026, 11, 24)
+# The suite's fixed clock (test settings): Tuesday 24 November 2026, 10:00 in London.
+NOW = HANDOVER_FIXED_NOW
+TODAY = NOW.date()
+
+
+def dated_staff(**fields):
+    """A member of staff whose roles are read for TODAY, as the boundary does for the signed-in person."""
+    staff = staff_create(**fields)
+    staff.as_of = TODAY
+    return staff
+
+
+def at(day: dt.date, hour: int = 10) -> dt.datetime:
+    """An instant on `day`, for a service's `now` when a test acts on another day."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
 @pytest.fixture
@@ -24,13 +38,15 @@ def world(db):
     services = {s.code: s for s in Service.objects.filter(authority=authority)}
 
     def person(username, *roles):
-        return staff_create(
+        staff = staff_create(
             authority=authority,
             username=username,
             name=username.replace("_", " ").title(),
             roles=list(roles),
             email=f"{username}@example.invalid",
         )
+        staff.as_of = TODAY  # as the boundary does for a signed-in person
+        return staff
 
     w = SimpleNamespace(authority=authority, teams=teams, services=services)
     w.ast_sw = person("ava_assessment_sw", (Role.SOCIAL_WORKER, teams["assessment_east"]))
@@ -79,15 +95,13 @@ CIN_PLAN = {"facts": {"assessment_outcome": "cin_plan"}, "siblings": {"in_care_p
 def listed_on(world, identifier, day: dt.date):
     """A transfer proposed and put on the early warning sheet on `day`."""
     transfer = services.transfer_propose(
+        now=at(day),
         actor=world.ast_sw,
         child=world.child(identifier, identifier.title()),
         event="assessment_concluded",
         on=day,
         answers=CIN_PLAN,
     ).transfers[0]
-    services.transfer_act(actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=day)
-    event = TransferEvent.objects.get(transfer=transfer, action="list")
-    event.at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
-    event.save()
-    transfer.refresh_from_db()
-    return transfer
+    return services.transfer_act(
+        now=at(day, 12), actor=world.ast_tm, transfer=transfer, action="list", expected_version=1
+    )

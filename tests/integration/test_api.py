@@ -9,15 +9,14 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from tests.integration.conftest import CIN_PLAN, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY, dated_staff
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import Child, RestrictedAccess
 from handover.organisation.models import Role, Service, Team
-from handover.organisation.services import authority_sync_from_protocol, staff_create
+from handover.organisation.services import authority_sync_from_protocol
 from handover.transfers import services
 from handover.transfers.models import (
     ReadinessConfirmation,
@@ -29,7 +28,7 @@ from handover.transfers.models import (
 
 pytestmark = pytest.mark.django_db
 
-TRANSFER_DATE = max(TODAY, dt.date.today()) + dt.timedelta(days=14)
+TRANSFER_DATE = TODAY + dt.timedelta(days=14)
 
 
 def client_for(staff=None, **kwargs) -> APIClient:
@@ -41,6 +40,7 @@ def client_for(staff=None, **kwargs) -> APIClient:
 
 def propose(world, child, actor=None, **kwargs) -> Transfer:
     return services.transfer_propose(
+        now=NOW,
         actor=actor or world.ast_tm,
         child=child,
         event="assessment_concluded",
@@ -53,7 +53,13 @@ def propose(world, child, actor=None, **kwargs) -> Transfer:
 def act(world, transfer, actor, action, **kwargs) -> Transfer:
     transfer.refresh_from_db()
     return services.transfer_act(
-        actor=actor, transfer=transfer, action=action, expected_version=transfer.version, on=TODAY, **kwargs
+        now=NOW,
+        actor=actor,
+        transfer=transfer,
+        action=action,
+        expected_version=transfer.version,
+        on=TODAY,
+        **kwargs,
     )
 
 
@@ -237,7 +243,7 @@ def test_a_token_authenticates_api_calls(world, child):
 
 
 def test_token_obtained_with_username_and_password(world):
-    staff = staff_create(
+    staff = dated_staff(
         authority=world.authority,
         username="tess_token",
         name="Tess Token",
@@ -281,7 +287,7 @@ def test_session_writes_need_a_csrf_token(world, child):
 
 def test_a_member_of_staff_whose_roles_have_ended_reads_and_writes_no_children(world, child):
     membership = world.ast_tm.memberships.get()
-    membership.end = timezone.localdate() - dt.timedelta(days=1)
+    membership.end = TODAY - dt.timedelta(days=1)
     membership.save()
     client = client_for(world.ast_tm)
     assert client.get("/api/children/").status_code == 403
@@ -1206,7 +1212,7 @@ def test_confirmation_refuses_items_not_confirmed_by_a_person(world, transfer, b
 
 
 def test_remedial_action_recorded_with_who_and_when(world, transfer):
-    due = (timezone.localdate() + dt.timedelta(days=7)).isoformat()
+    due = (TODAY + dt.timedelta(days=7)).isoformat()
     response = client_for(world.cin_tm).post(
         f"/api/transfers/{transfer.pk}/remedial-actions/",
         {"description": "  Genogram to be updated  ", "owner": world.ast_sw.pk, "due": due},
@@ -1222,7 +1228,7 @@ def test_remedial_action_recorded_with_who_and_when(world, transfer):
 def _foreign_staff(world):
     other = authority_sync_from_protocol(protocol_name="central-bedfordshire")
     team = Team.objects.filter(service__authority=other).first()
-    return staff_create(
+    return dated_staff(
         authority=other, username="far_away", name="Far Away", roles=[(Role.SOCIAL_WORKER, team)]
     )
 
@@ -1258,7 +1264,7 @@ def test_remedial_action_refuses_bad_input(world, transfer, change, field):
     body = {
         "description": "Chronology to be updated",
         "owner": world.ast_sw.pk,
-        "due": (timezone.localdate() + dt.timedelta(days=7)).isoformat(),
+        "due": (TODAY + dt.timedelta(days=7)).isoformat(),
     } | change
     before = written()
     response = client_for(world.ast_tm).post(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
-from tests.integration.conftest import CIN_PLAN, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY, dated_staff
 
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record
 from handover.organisation.models import Role
-from handover.organisation.services import authority_sync_from_protocol, staff_create
+from handover.organisation.services import authority_sync_from_protocol
 from handover.transfers import services
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,7 @@ def client_for(staff):
 @pytest.fixture
 def transfer(world):
     return services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=world.child("M1", "Mai"),
         event="assessment_concluded",
@@ -70,8 +71,11 @@ def test_pickers_offer_only_eligible_teams_and_workers(world, transfer):
     teams = {t["code"] for t in api.get(f"/api/transfers/{transfer.pk}/eligible-teams/").json()}
     assert teams == {"cin_cp_east", "cin_cp_west"}
     assert api.get(f"/api/transfers/{transfer.pk}/eligible-workers/").status_code == 400  # no team agreed yet
-    services.transfer_act(actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=TODAY)
     services.transfer_act(
+        now=NOW, actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=TODAY
+    )
+    services.transfer_act(
+        now=NOW,
         actor=world.cin_tm,
         transfer=transfer,
         action="agree",
@@ -145,11 +149,11 @@ def test_reassign_through_the_api(world):
 
 def test_audit_trail_shows_only_this_authoritys_events(world):
     other = authority_sync_from_protocol(protocol_name="central-bedfordshire")
-    stranger = staff_create(
+    stranger = dated_staff(
         authority=other, username="cb_admin", name="Cb Admin", roles=[(Role.ADMINISTRATOR, None)]
     )
-    audit_record(actor=stranger, verb=Verb.IMPORT, detail="imported 10 caseload rows")
-    audit_record(actor=world.ast_tm, verb=Verb.IMPORT, detail="imported 3 staff rows")
+    audit_record(at=NOW, actor=stranger, verb=Verb.IMPORT, detail="imported 10 caseload rows")
+    audit_record(at=NOW, actor=world.ast_tm, verb=Verb.IMPORT, detail="imported 3 staff rows")
     seen = {e["detail"] for e in client_for(world.auditor).get("/api/audit/?verb=import").json()["results"]}
     assert seen == {"imported 3 staff rows"}
     assert AuditEvent.objects.filter(verb=Verb.IMPORT).count() == 2

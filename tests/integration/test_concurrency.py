@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
-from tests.integration.conftest import CIN_PLAN, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.transfers import services
 from handover.transfers.models import Transfer, TransferEvent
@@ -17,6 +17,7 @@ def test_concurrent_actions_one_wins_nothing_lost(world):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrent connections are tested on PostgreSQL (SQLite serialises writers)")
     transfer = services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=world.child("CC1", "Pat"),
         event="assessment_concluded",
@@ -30,7 +31,13 @@ def test_concurrent_actions_one_wins_nothing_lost(world):
         try:
             barrier.wait(timeout=10)
             services.transfer_act(
-                actor=actor, transfer=transfer, action=action, expected_version=1, reason=reason, on=TODAY
+                now=NOW,
+                actor=actor,
+                transfer=transfer,
+                action=action,
+                expected_version=1,
+                reason=reason,
+                on=TODAY,
             )
             outcomes[name] = "ok"
         except services.Conflict as exc:

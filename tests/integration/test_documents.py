@@ -9,7 +9,7 @@ import io
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from tests.integration.conftest import listed_on
+from tests.integration.conftest import NOW, at, listed_on
 from tests.rendered import visible_text
 
 from handover.children.models import DocumentOnFile, InvolvedProfessional, KeyEvent
@@ -71,6 +71,7 @@ def test_minutes_record_decisions_actions_and_attendance(world, sitting, tmp_pat
     meeting, first, _ = sitting
     items = {i.transfer.pk: i for i in early_warning_sheet(meeting)}
     meeting_record_decision(
+        now=NOW,
         actor=world.business_support,
         item=items[first.pk],
         decision="agreed",
@@ -79,6 +80,7 @@ def test_minutes_record_decisions_actions_and_attendance(world, sitting, tmp_pat
         transfer_date=dt.date(2026, 12, 9),
     )
     services.remedial_action_create(
+        now=NOW,
         actor=world.business_support,
         transfer=first,
         description="Update the chronology",
@@ -86,6 +88,7 @@ def test_minutes_record_decisions_actions_and_attendance(world, sitting, tmp_pat
         due=dt.date(2026, 12, 4),
     )
     meeting_close(
+        now=NOW,
         actor=world.business_support,
         meeting=meeting,
         minutes="Both cases discussed; Ews2 needs a genogram first.",
@@ -121,27 +124,27 @@ def test_summary_is_final_only_when_a_transferring_manager_authorises_it(world, 
     KeyEvent.objects.create(child=child, event_type="cin_review", date=dt.date(2026, 12, 14))
     KeyEvent.objects.create(child=child, event_type="cin_review", date=dt.date(2027, 2, 20))  # beyond 8 weeks
     with pytest.raises(services.ApplicationError) as bad:
-        transfer_summary_draft(actor=world.ast_sw, transfer=transfer, work_undertaken="  ", on=MONDAY)
+        transfer_summary_draft(actor=world.ast_sw, transfer=transfer, work_undertaken="  ", now=at(MONDAY))
     assert set(bad.value.errors) == {"work_undertaken"}
     with pytest.raises(AccessDenied):
-        transfer_summary_draft(actor=world.cin_sw, transfer=transfer, work_undertaken="x", on=MONDAY)
+        transfer_summary_draft(actor=world.cin_sw, transfer=transfer, work_undertaken="x", now=at(MONDAY))
     summary = transfer_summary_draft(
         actor=world.ast_sw,
         transfer=transfer,
         work_undertaken="Multi Agency Assessment completed; CIN plan agreed with the family.",
-        on=MONDAY,
+        now=at(MONDAY),
     )
     assert summary.last_assessment_date == dt.date(2026, 10, 30)
     assert summary.last_assessment_outcome == "Cin plan"
-    readiness = {i.id: i.status for i in services.transfer_readiness(transfer, MONDAY).items}
+    readiness = {i.id: i.status for i in services.transfer_readiness(transfer, on=MONDAY).items}
     assert readiness["transfer_summary"] == "missing"
     with pytest.raises(AccessDenied):  # D-181: the respective team manager or practice manager
-        transfer_summary_authorise(actor=world.ast_sw, summary=summary, on=MONDAY)
+        transfer_summary_authorise(actor=world.ast_sw, summary=summary, now=at(MONDAY))
     with pytest.raises(AccessDenied):
-        transfer_summary_authorise(actor=world.cin_tm, summary=summary, on=MONDAY)
+        transfer_summary_authorise(actor=world.cin_tm, summary=summary, now=at(MONDAY))
     assert not DocumentOnFile.objects.filter(child=child, document_type="transfer_summary").exists()
 
-    summary = transfer_summary_authorise(actor=world.ast_pm, summary=summary, on=MONDAY)
+    summary = transfer_summary_authorise(actor=world.ast_pm, summary=summary, now=at(MONDAY))
     assert summary.status == TransferSummary.Status.AUTHORISED
     assert (
         summary.document.document_type == "transfer_summary"
@@ -150,7 +153,7 @@ def test_summary_is_final_only_when_a_transferring_manager_authorises_it(world, 
     assert SignOff.objects.filter(
         transfer=transfer, kind=SignOffKind.SUMMARY_AUTHORISED, by=world.ast_pm
     ).exists()
-    readiness = {i.id: i.status for i in services.transfer_readiness(transfer, MONDAY).items}
+    readiness = {i.id: i.status for i in services.transfer_readiness(transfer, on=MONDAY).items}
     assert readiness["transfer_summary"] == "met"
 
     ahead = summary.contents["dates_ahead"]
@@ -177,7 +180,7 @@ def test_summary_is_final_only_when_a_transferring_manager_authorises_it(world, 
     ):
         assert expected in text
     with pytest.raises(services.ApplicationError, match="already authorised"):
-        transfer_summary_authorise(actor=world.ast_tm, summary=summary, on=MONDAY)
+        transfer_summary_authorise(actor=world.ast_tm, summary=summary, now=at(MONDAY))
 
 
 # -- letters -------------------------------------------------------------------------------------------------
@@ -198,6 +201,7 @@ def agreed_with_worker(world):
     )
     InvolvedProfessional.objects.create(child=child, name="Ben O'Example & Co", role="Head teacher")
     services.transfer_act(
+        now=NOW,
         actor=world.cin_tm,
         transfer=transfer,
         action="agree",
@@ -213,11 +217,12 @@ def agreed_with_worker(world):
 def test_letters_wait_for_the_new_worker_and_need_contact_details(world, agreed_with_worker):
     transfer = agreed_with_worker
     with pytest.raises(services.ApplicationError) as early:
-        letters.letters_send(actor=world.ast_sw, transfer=transfer, on=MONDAY)
+        letters.letters_send(actor=world.ast_sw, transfer=transfer, now=at(MONDAY))
     assert set(early.value.errors) == {"transfer"}
     world.cin_sw.phone, world.cin_sw.email = "", ""
     world.cin_sw.save()
     services.transfer_act(
+        now=NOW,
         actor=world.cin_tm,
         transfer=transfer,
         action="identify_worker",
@@ -226,7 +231,7 @@ def test_letters_wait_for_the_new_worker_and_need_contact_details(world, agreed_
         on=MONDAY,
     )
     with pytest.raises(services.ApplicationError) as bad:
-        letters.letters_send(actor=world.ast_sw, transfer=transfer, on=MONDAY)
+        letters.letters_send(actor=world.ast_sw, transfer=transfer, now=at(MONDAY))
     assert set(bad.value.errors) == {"receiving_worker"}
     assert "Sam Cin Sw has no telephone number or email address" in bad.value.errors["receiving_worker"]
     assert (
@@ -234,7 +239,7 @@ def test_letters_wait_for_the_new_worker_and_need_contact_details(world, agreed_
         and not DocumentOnFile.objects.filter(document_type="transfer_letter").exists()
     )
     with pytest.raises(AccessDenied):
-        letters.letters_send(actor=world.lac_tm, transfer=transfer, on=MONDAY)
+        letters.letters_send(actor=world.lac_tm, transfer=transfer, now=at(MONDAY))
 
 
 def test_letters_to_the_family_and_each_professional_are_kept_on_file(world, agreed_with_worker, tmp_path):
@@ -242,6 +247,7 @@ def test_letters_to_the_family_and_each_professional_are_kept_on_file(world, agr
     world.cin_sw.phone, world.cin_sw.job_title = "01234 567890", "Social Worker"
     world.cin_sw.save()
     services.transfer_act(
+        now=NOW,
         actor=world.cin_tm,
         transfer=transfer,
         action="identify_worker",
@@ -249,7 +255,7 @@ def test_letters_to_the_family_and_each_professional_are_kept_on_file(world, agr
         worker=world.cin_sw,
         on=MONDAY,
     )
-    sent = letters.letters_send(actor=world.ast_sw, transfer=transfer, on=MONDAY)
+    sent = letters.letters_send(actor=world.ast_sw, transfer=transfer, now=at(MONDAY))
     assert [(x.recipient, x.addressee) for x in sent] == [
         ("family", "The parent or carer of Let1 Testfamily"),
         ("professional", "Ben O'Example & Co"),

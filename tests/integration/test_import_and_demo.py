@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from tests.integration.conftest import NOW
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import Allocation, Child
@@ -28,13 +29,13 @@ P3,Baby,Testley,,2027-03-01,,,assessment_east,,2026-11-01,,
 
 
 def test_staff_and_caseload_import(world):
-    assert import_csv(authority=world.authority, kind="staff", text=STAFF) == 3
+    assert import_csv(now=NOW, authority=world.authority, kind="staff", text=STAFF) == 3
     jo = StaffMember.objects.get(user__username="jo.bloggs")
     assert set(Membership.objects.filter(staff=jo).values_list("role", flat=True)) == {
         "social_worker",
         "practice_manager",
     }
-    assert import_csv(authority=world.authority, kind="caseload", text=CASELOAD) == 3
+    assert import_csv(now=NOW, authority=world.authority, kind="caseload", text=CASELOAD) == 3
     rowan = Child.objects.get(identifier="P1")
     assert rowan.family == Child.objects.get(identifier="P2").family
     assert Allocation.objects.get(child=rowan).worker == jo
@@ -46,7 +47,7 @@ def test_import_is_all_or_nothing_with_row_and_column(world):
     bad = CASELOAD.replace("2017-09-30", "30/09/2017").replace("assessment_east", "atlantis")
     bad += "P1,Dup,Licate,2016-01-01,,maybe,,cin_cp_east,nobody,2026-01-05,s21,cin\n"
     with pytest.raises(ImportFailed) as failed:
-        import_csv(authority=world.authority, kind="caseload", text=bad)
+        import_csv(now=NOW, authority=world.authority, kind="caseload", text=bad)
     problems = {(p.row, p.column) for p in failed.value.problems}
     assert {
         (3, "date_of_birth"),
@@ -64,7 +65,7 @@ def test_import_is_all_or_nothing_with_row_and_column(world):
 
 def test_unknown_and_missing_columns(world):
     with pytest.raises(ImportFailed) as failed:
-        import_csv(authority=world.authority, kind="caseload", text="identifier,shoe_size\nX1,4\n")
+        import_csv(now=NOW, authority=world.authority, kind="caseload", text="identifier,shoe_size\nX1,4\n")
     messages = [str(p) for p in failed.value.problems]
     assert "row 1, column shoe_size: unknown column" in messages
     assert "row 1, column team: required column missing" in messages
@@ -80,7 +81,7 @@ def test_import_command_reports_problems(world, tmp_path, capsys):
 
 @pytest.mark.parametrize("protocol", ["dorset", "central-bedfordshire"])
 def test_demo_builds_a_working_authority(protocol):
-    result = build_demo(protocol_name=protocol, size="small", password="demo-pass-123")
+    result = build_demo(now=NOW, protocol_name=protocol, size="small", password="demo-pass-123")
     assert result.children == Child.objects.count() == 300
     assert Allocation.objects.filter(end__isnull=True, kind="primary").count() == 300
     assert result.historic_transfers == 500
@@ -89,7 +90,7 @@ def test_demo_builds_a_working_authority(protocol):
     assert live.count() == result.open_transfers
     assert all(t.deadlines.exists() for t in live)
     with pytest.raises(ValueError, match="already has children's records"):
-        build_demo(protocol_name=protocol, size="small")
+        build_demo(now=NOW, protocol_name=protocol, size="small")
 
 
 def test_demo_if_empty_leaves_an_existing_authority_alone(capsys):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.integration.conftest import TODAY
+from tests.integration.conftest import NOW, TODAY, dated_staff
 
 from handover.audit.models import AuditEvent
 from handover.children.models import KeyEvent
@@ -15,7 +15,6 @@ from handover.domain.workflow import State
 from handover.meetings.panels import panel_decision_record
 from handover.organisation.access import AccessDenied
 from handover.organisation.models import Role
-from handover.organisation.services import staff_create
 from handover.transfers import services
 from handover.transfers.models import Transfer
 
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def court_tm(world):
-    return staff_create(
+    return dated_staff(
         authority=world.authority,
         username="cat_court_tm",
         name="Cat Court Tm",
@@ -35,6 +34,7 @@ def court_tm(world):
 def test_initiating_plo_from_cin_is_agreed_at_the_panel(world, court_tm):
     child = world.child("lgp1", "Lena", team="cin_cp_east", worker=world.cin_sw)
     result = panel_decision_record(
+        now=NOW,
         actor=world.cin_tm,
         child=child,
         outcome="initiate_plo",
@@ -57,8 +57,10 @@ def test_initiating_plo_from_cin_is_agreed_at_the_panel(world, court_tm):
     assert [(e.action, e.actor) for e in events] == [
         ("propose", world.cin_tm),
         ("refer_to_panel", world.cin_tm),
-        ("agree", court_tm),
+        ("agree", world.cin_tm),
     ]
+    # Agreed at the panel by the receiving manager, recorded by the presenting one: the record says both.
+    assert events[2].data["decided_by"] == court_tm.pk and events[2].data["recorded_by"] == world.cin_tm.name
     assert "Legal Gateway Panel" in events[1].reason
     assert "agreed at the Legal Gateway Panel on 24 November 2026" in events[2].reason
     assert "transfer point: the PLO meeting" in events[2].reason
@@ -74,7 +76,7 @@ def test_looked_after_without_plo_goes_to_lac_by_the_weekly_meeting(world):
     # transfer meeting (D-109, D-112), so it is proposed there, not agreed at the panel.
     child = world.child("lgp2", "Lola")
     result = panel_decision_record(
-        actor=world.ast_tm, child=child, outcome="looked_after_without_plo", decided_on=TODAY
+        now=NOW, actor=world.ast_tm, child=child, outcome="looked_after_without_plo", decided_on=TODAY
     )
     transfer = result.transfer
     assert transfer.to_service == world.services["lac"] and transfer.pathway == "to_lac_after_lgp"
@@ -85,7 +87,7 @@ def test_looked_after_without_plo_goes_to_lac_by_the_weekly_meeting(world):
 def test_no_legal_action_records_only_the_key_event(world):
     child = world.child("lgp3", "Liam", team="cin_cp_east", worker=world.cin_sw)
     result = panel_decision_record(
-        actor=world.cin_pm, child=child, outcome="no_legal_action", decided_on=TODAY
+        now=NOW, actor=world.cin_pm, child=child, outcome="no_legal_action", decided_on=TODAY
     )
     assert result.transfer is None and result.decision.outcome == "no_rule"
     assert KeyEvent.objects.get(child=child).notes == "Outcome: no_legal_action"
@@ -96,7 +98,12 @@ def test_an_outcome_the_protocol_does_not_know(world, court_tm):
     child = world.child("lgp4", "Lars", team="cin_cp_east", worker=world.cin_sw)
     with pytest.raises(services.ApplicationError) as bad:
         panel_decision_record(
-            actor=world.cin_tm, child=child, outcome="care_order", decided_on=TODAY, panel_manager=court_tm
+            now=NOW,
+            actor=world.cin_tm,
+            child=child,
+            outcome="care_order",
+            decided_on=TODAY,
+            panel_manager=court_tm,
         )
     assert set(bad.value.errors) == {"outcome"}
     assert "initiate_plo, looked_after_without_plo, no_legal_action" in bad.value.errors["outcome"]
@@ -107,6 +114,7 @@ def test_a_panel_manager_who_is_not_a_court_manager_writes_nothing(world):
     child = world.child("lgp5", "Lucy", team="cin_cp_east", worker=world.cin_sw)
     with pytest.raises(services.ApplicationError) as bad:
         panel_decision_record(
+            now=NOW,
             actor=world.cin_tm,
             child=child,
             outcome="initiate_plo",
@@ -116,7 +124,9 @@ def test_a_panel_manager_who_is_not_a_court_manager_writes_nothing(world):
     assert set(bad.value.errors) == {"panel_manager"}
     assert "PLO and Court" in bad.value.errors["panel_manager"]
     with pytest.raises(services.ApplicationError) as missing:
-        panel_decision_record(actor=world.cin_tm, child=child, outcome="initiate_plo", decided_on=TODAY)
+        panel_decision_record(
+            now=NOW, actor=world.cin_tm, child=child, outcome="initiate_plo", decided_on=TODAY
+        )
     assert set(missing.value.errors) == {"panel_manager"}
     assert not KeyEvent.objects.filter(child=child).exists()
     assert not Transfer.objects.filter(child=child).exists()
@@ -125,6 +135,7 @@ def test_a_panel_manager_who_is_not_a_court_manager_writes_nothing(world):
 def test_a_failure_after_the_key_event_leaves_nothing_half_written(world, court_tm):
     child = world.child("lgp6", "Lily", team="cin_cp_east", worker=world.cin_sw)
     services.transfer_propose(
+        now=NOW,
         actor=world.cin_tm,
         child=child,
         event="lgp_decision",
@@ -133,7 +144,12 @@ def test_a_failure_after_the_key_event_leaves_nothing_half_written(world, court_
     )
     with pytest.raises(services.ApplicationError) as bad:
         panel_decision_record(
-            actor=world.cin_tm, child=child, outcome="initiate_plo", decided_on=TODAY, panel_manager=court_tm
+            now=NOW,
+            actor=world.cin_tm,
+            child=child,
+            outcome="initiate_plo",
+            decided_on=TODAY,
+            panel_manager=court_tm,
         )
     assert "already has an open transfer" in bad.value.errors["child"]
     assert not KeyEvent.objects.filter(child=child).exists()
@@ -147,10 +163,20 @@ def test_who_records_the_panel_decision(world, court_tm):
     for actor in (world.ast_sw, world.business_support, world.cin_tm):
         with pytest.raises(AccessDenied):
             panel_decision_record(
-                actor=actor, child=child, outcome="initiate_plo", decided_on=TODAY, panel_manager=court_tm
+                now=NOW,
+                actor=actor,
+                child=child,
+                outcome="initiate_plo",
+                decided_on=TODAY,
+                panel_manager=court_tm,
             )
     assert not KeyEvent.objects.filter(child=child).exists()
     result = panel_decision_record(
-        actor=world.ast_pm, child=child, outcome="initiate_plo", decided_on=TODAY, panel_manager=court_tm
+        now=NOW,
+        actor=world.ast_pm,
+        child=child,
+        outcome="initiate_plo",
+        decided_on=TODAY,
+        panel_manager=court_tm,
     )
     assert result.transfer.state == State.AGREED

@@ -8,10 +8,9 @@ import io
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 from docx import Document
 from openpyxl import load_workbook
-from tests.integration.conftest import listed_on
+from tests.integration.conftest import NOW, TODAY, dated_staff, listed_on
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import DocumentOnFile, InvolvedProfessional
@@ -219,6 +218,7 @@ def test_letters_written_from_the_transfer_page(world, sitting):
     transfer = first.transfer
     InvolvedProfessional.objects.create(child=transfer.child, name="Pat Example", role="School nurse")
     services.transfer_act(
+        now=NOW,
         actor=world.cin_tm,
         transfer=transfer,
         action="agree",
@@ -232,6 +232,7 @@ def test_letters_written_from_the_transfer_page(world, sitting):
     world.cin_sw.phone = "01234 000000"
     world.cin_sw.save()
     services.transfer_act(
+        now=NOW,
         actor=world.cin_tm,
         transfer=transfer,
         action="identify_worker",
@@ -251,9 +252,8 @@ def test_letters_written_from_the_transfer_page(world, sitting):
 
 def test_legal_gateway_panel_decision_from_the_child_record(world):
     from handover.organisation.models import Role
-    from handover.organisation.services import staff_create
 
-    court_tm = staff_create(
+    court_tm = dated_staff(
         authority=world.authority,
         username="cal_court_tm",
         name="Cal Court Tm",
@@ -267,7 +267,7 @@ def test_legal_gateway_panel_decision_from_the_child_record(world):
     assert "What did the Legal Gateway Panel decide?" in form and "Cal Court Tm" in form
     bad = client.post(url, {"outcome": "initiate_plo", "decided_on-day": "31", "decided_on-month": "2"})
     assert bad.status_code == 400 and "Enter the date of the panel as a real date" in bad.content.decode()
-    today = timezone.localdate()
+    today = TODAY
     no_manager = client.post(
         url,
         {

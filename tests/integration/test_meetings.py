@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.integration.conftest import listed_on
+from tests.integration.conftest import NOW, listed_on
 
+from handover.audit.models import AuditEvent
 from handover.domain.workflow import TransitionRefused
 from handover.meetings.models import Decision, Meeting
 from handover.meetings.services import (
@@ -45,6 +46,7 @@ def test_sheet_compiles_itself_and_late_additions_need_two_managers(world):
     assert [item.transfer for item in early_warning_sheet(meeting)] == [on_time]
     with pytest.raises(services.ApplicationError) as bad:
         meeting_add_late(
+            now=NOW,
             actor=world.business_support,
             meeting=meeting,
             transfer=late,
@@ -53,6 +55,7 @@ def test_sheet_compiles_itself_and_late_additions_need_two_managers(world):
         )
     assert set(bad.value.errors) == {"sending_manager", "receiving_manager"}
     item = meeting_add_late(
+        now=NOW,
         actor=world.business_support,
         meeting=meeting,
         transfer=late,
@@ -63,6 +66,7 @@ def test_sheet_compiles_itself_and_late_additions_need_two_managers(world):
     assert [i.transfer for i in early_warning_sheet(meeting)] == [on_time, late]
     with pytest.raises(services.ApplicationError, match="before the cut-off"):
         meeting_add_late(
+            now=NOW,
             actor=world.business_support,
             meeting=meeting,
             transfer=on_time,
@@ -78,6 +82,7 @@ def test_decisions_drive_the_transfers(world):
     meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
     items = {i.transfer.pk: i for i in early_warning_sheet(meeting)}
     meeting_record_decision(
+        now=NOW,
         actor=world.business_support,
         item=items[agreed.pk],
         decision="agreed_alternative",
@@ -93,6 +98,7 @@ def test_decisions_drive_the_transfers(world):
         TransitionRefused
     ):  # the decider must be a receiving manager: the workflow still rules
         meeting_record_decision(
+            now=NOW,
             actor=world.business_support,
             item=items[declined.pk],
             decision="declined",
@@ -100,6 +106,7 @@ def test_decisions_drive_the_transfers(world):
             reason="Threshold not met",
         )
     meeting_record_decision(
+        now=NOW,
         actor=world.business_support,
         item=items[declined.pk],
         decision="declined",
@@ -110,6 +117,7 @@ def test_decisions_drive_the_transfers(world):
     assert declined.state == "declined"
     with pytest.raises(AccessDenied):
         meeting_record_decision(
+            now=NOW,
             actor=world.lac_tm,
             item=items[deferred.pk],
             decision="deferred",
@@ -117,6 +125,7 @@ def test_decisions_drive_the_transfers(world):
             reason="x",
         )
     meeting_close(
+        now=NOW,
         actor=world.business_support,
         meeting=meeting,
         minutes="Three cases discussed.",
@@ -145,3 +154,48 @@ def test_the_monthly_16_plus_meeting_does_not_hear_the_weekly_meetings_cases(wor
     )
     assert len(early_warning_sheet(weekly)) == 1
     assert early_warning_sheet(monthly) == []
+
+
+def test_a_meeting_decision_records_who_decided_and_who_recorded_it(world):
+    """Business support minute the meeting: the receiving manager present decides, and the record says so."""
+    transfer = listed_on(world, "m6", dt.date(2026, 11, 23))
+    meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
+    item = next(i for i in early_warning_sheet(meeting) if i.transfer.pk == transfer.pk)
+    meeting_record_decision(
+        now=NOW,
+        actor=world.business_support,
+        item=item,
+        decision="agreed",
+        decided_by=world.cin_tm,
+        to_team=world.teams["cin_cp_east"],
+        transfer_date=dt.date(2026, 12, 16),
+    )
+    event = transfer.events.get(action="agree")
+    assert event.actor == world.business_support  # who recorded it: nobody acts as the manager
+    assert (
+        event.data["decided_by"] == world.cin_tm.pk
+        and event.data["recorded_by"] == world.business_support.name
+    )
+    audit = AuditEvent.objects.filter(child=transfer.child, detail__contains="decided by").latest("pk")
+    assert audit.actor == world.business_support.user
+    assert "decided by Tia Cin Tm" in audit.detail and "recorded by Bea Business Support" in audit.detail
+    assert world.cin_tm in meeting.attendees.all()  # present, since they decided there
+    item.refresh_from_db()
+    assert (item.decided_by, item.recorded_by) == (world.cin_tm, world.business_support)
+
+
+def test_the_sending_manager_cannot_agree_their_own_transfer_at_the_meeting(world):
+    transfer = listed_on(world, "m7", dt.date(2026, 11, 23))
+    meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
+    item = next(i for i in early_warning_sheet(meeting) if i.transfer.pk == transfer.pk)
+    with pytest.raises(TransitionRefused, match="receiving"):
+        meeting_record_decision(
+            now=NOW,
+            actor=world.ast_tm,
+            item=item,
+            decision="agreed",
+            to_team=world.teams["cin_cp_east"],
+            transfer_date=dt.date(2026, 12, 16),
+        )
+    transfer.refresh_from_db()
+    assert transfer.state == "listed"

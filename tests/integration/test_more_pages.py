@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client, override_settings
-from django.utils import timezone
-from tests.integration.conftest import CIN_PLAN
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.transfers import services
 
@@ -20,10 +19,11 @@ def signed_in(staff) -> Client:
 
 def blocked_and_escalated(world):
     transfer = services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=world.child("E1", "Eli"),
         event="assessment_concluded",
-        on=timezone.localdate(),
+        on=TODAY,
         answers=CIN_PLAN,
     ).transfers[0]
     for actor, action, reason in (
@@ -33,7 +33,12 @@ def blocked_and_escalated(world):
     ):
         transfer.refresh_from_db()
         services.transfer_act(
-            actor=actor, transfer=transfer, action=action, expected_version=transfer.version, reason=reason
+            now=NOW,
+            actor=actor,
+            transfer=transfer,
+            action=action,
+            expected_version=transfer.version,
+            reason=reason,
         )
     return transfer
 

@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from django.utils import timezone
-from tests.integration.conftest import CIN_PLAN
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.audit.models import AuditEvent, Verb
 from handover.transfers import services
@@ -44,8 +43,9 @@ def test_sign_in_with_wrong_password_shows_the_error_summary(world):
 
 def test_my_work_lists_cases_transfers_waiting_and_overdue_marks(world):
     child = world.child("W1", "Wren")
-    today = timezone.localdate()
+    today = TODAY
     services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=child,
         event="assessment_concluded",
@@ -93,10 +93,11 @@ def test_search_filters_by_team_and_open_transfer(world):
     none = client.get("/children/", {"q": "fen", "open_transfer": "yes"}).content.decode()
     assert "0 results" in none
     services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=east,
         event="assessment_concluded",
-        on=timezone.localdate(),
+        on=TODAY,
         answers=CIN_PLAN,
     )
     assert "1 result" in client.get("/children/", {"q": "fen", "open_transfer": "yes"}).content.decode()

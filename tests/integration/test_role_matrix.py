@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from rest_framework.test import APIClient
-from tests.integration.conftest import CIN_PLAN, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.audit.models import AuditEvent
 from handover.children.models import Allocation, DocumentOnFile
@@ -105,7 +105,7 @@ ALLOWED: dict[str, set[str]] = {
     "remedial_action": SENDING_MANAGERS | RECEIVING_TEAM_MANAGERS | {"business_support"},
 }
 
-TRANSFER_DATE = max(TODAY, dt.date.today()) + dt.timedelta(days=14)
+TRANSFER_DATE = TODAY + dt.timedelta(days=14)
 NRPF = {
     "facts": {"assessment_outcome": "no_intervention", "nrpf": True},
     "siblings": {"in_care_proceedings": False},
@@ -118,13 +118,14 @@ NRPF = {
 def _propose(world, **kwargs) -> Transfer:
     options = {"event": "assessment_concluded", "answers": CIN_PLAN} | kwargs
     return services.transfer_propose(
-        actor=world.ast_tm, child=world.child("RM1", "Rae"), on=TODAY, **options
+        now=NOW, actor=world.ast_tm, child=world.child("RM1", "Rae"), on=TODAY, **options
     ).transfers[0]
 
 
 def _act(world, transfer: Transfer, actor: str, action: str, **kwargs) -> Transfer:
     transfer.refresh_from_db()
     return services.transfer_act(
+        now=NOW,
         actor=getattr(world, actor),
         transfer=transfer,
         action=action,
@@ -176,13 +177,17 @@ def ready_to_complete(world) -> Transfer:
     for doc in ("transfer_summary", "chronology", "genogram", "child_plan", "cse_screening"):
         DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
     for item in ("file_checked_and_authorised", "files_audited_by_both_managers"):
-        services.transfer_confirm_item(actor=world.ast_tm, transfer=transfer, item=item)
+        services.transfer_confirm_item(now=NOW, actor=world.ast_tm, transfer=transfer, item=item)
     services.transfer_confirm_item(
-        actor=world.ast_sw, transfer=transfer, item="personal_information_complete"
+        now=NOW, actor=world.ast_sw, transfer=transfer, item="personal_information_complete"
     )
-    services.transfer_sign_off(actor=world.ast_tm, transfer=transfer, kind=SignOffKind.SUMMARY_AUTHORISED)
-    services.transfer_sign_off(actor=world.ast_pm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
-    services.transfer_sign_off(actor=world.cin_tm, transfer=transfer, kind=SignOffKind.RECEIVING_AUDIT)
+    services.transfer_sign_off(
+        now=NOW, actor=world.ast_tm, transfer=transfer, kind=SignOffKind.SUMMARY_AUTHORISED
+    )
+    services.transfer_sign_off(now=NOW, actor=world.ast_pm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
+    services.transfer_sign_off(
+        now=NOW, actor=world.cin_tm, transfer=transfer, kind=SignOffKind.RECEIVING_AUDIT
+    )
     return transfer
 
 
@@ -266,7 +271,7 @@ def _remedial_body(world, transfer):
     return {
         "description": "Chronology to be brought up to date",
         "owner": world.ast_sw.pk,
-        "due": (max(TODAY, dt.date.today()) + dt.timedelta(days=7)).isoformat(),
+        "due": (TODAY + dt.timedelta(days=7)).isoformat(),
     }
 
 

@@ -8,14 +8,13 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from tests.integration.conftest import TODAY
+from tests.integration.conftest import NOW, TODAY, dated_staff
 
 from handover.children.models import Allocation, AllocationKind, LegalStatusEpisode, PlanEpisode
 from handover.domain.workflow import State
 from handover.meetings.services import meeting_sitting
 from handover.meetings.sixteen_plus import age_list, age_list_for
 from handover.organisation.models import Role
-from handover.organisation.services import staff_create
 from handover.transfers import services
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +26,7 @@ SITTING = dt.date(2026, 12, 1)
 @pytest.fixture
 def lac(world):
     """A LAC social worker, and a way to make looked after children in the LAC team."""
-    worker = staff_create(
+    worker = dated_staff(
         authority=world.authority,
         username="lou_lac_sw",
         name="Lou Lac Sw",
@@ -97,7 +96,7 @@ def test_overdue_and_proposed_cases_are_shown_in_order(world, lac):
     late = lac("late", dt.date(2011, 1, 10))  # 15y9m on 10 October 2026: past at the sitting
     proposed = lac("proposed", dt.date(2011, 3, 5))  # 15y9m on 5 December 2026
     transfer = services.transfer_propose(
-        actor=world.lac_tm, child=proposed, event="age_reached", on=TODAY
+        now=NOW, actor=world.lac_tm, child=proposed, event="age_reached", on=TODAY
     ).transfers[0]
     meeting = meeting_sitting(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting")
     first, second = age_list(meeting)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.integration.conftest import CIN_PLAN, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import Allocation, DocumentOnFile
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def propose(world, child, actor=None, **kwargs):
     return services.transfer_propose(
+        now=NOW,
         actor=actor or world.ast_sw,
         child=child,
         event="assessment_concluded",
@@ -31,7 +32,13 @@ def propose(world, child, actor=None, **kwargs):
 def act(actor, transfer, action, **kwargs):
     transfer.refresh_from_db()
     return services.transfer_act(
-        actor=actor, transfer=transfer, action=action, expected_version=transfer.version, on=TODAY, **kwargs
+        now=NOW,
+        actor=actor,
+        transfer=transfer,
+        action=action,
+        expected_version=transfer.version,
+        on=TODAY,
+        **kwargs,
     )
 
 
@@ -39,13 +46,17 @@ def make_ready(world, transfer):
     for doc in ("transfer_summary", "chronology", "genogram", "child_plan", "cse_screening"):
         DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
     for item in ("file_checked_and_authorised", "files_audited_by_both_managers"):
-        services.transfer_confirm_item(actor=world.ast_tm, transfer=transfer, item=item)
+        services.transfer_confirm_item(now=NOW, actor=world.ast_tm, transfer=transfer, item=item)
     services.transfer_confirm_item(
-        actor=world.ast_sw, transfer=transfer, item="personal_information_complete"
+        now=NOW, actor=world.ast_sw, transfer=transfer, item="personal_information_complete"
     )
-    services.transfer_sign_off(actor=world.ast_tm, transfer=transfer, kind=SignOffKind.SUMMARY_AUTHORISED)
-    services.transfer_sign_off(actor=world.ast_pm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
-    services.transfer_sign_off(actor=world.cin_tm, transfer=transfer, kind=SignOffKind.RECEIVING_AUDIT)
+    services.transfer_sign_off(
+        now=NOW, actor=world.ast_tm, transfer=transfer, kind=SignOffKind.SUMMARY_AUTHORISED
+    )
+    services.transfer_sign_off(now=NOW, actor=world.ast_pm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
+    services.transfer_sign_off(
+        now=NOW, actor=world.cin_tm, transfer=transfer, kind=SignOffKind.RECEIVING_AUDIT
+    )
 
 
 def test_full_journey_ends_one_allocation_and_starts_the_next(world):
@@ -134,9 +145,12 @@ def test_agree_needs_a_team_of_the_receiving_service(world):
 
 def test_stale_version_is_a_conflict(world):
     transfer = propose(world, world.child("C5", "Ed"))
-    services.transfer_act(actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=TODAY)
+    services.transfer_act(
+        now=NOW, actor=world.ast_tm, transfer=transfer, action="list", expected_version=1, on=TODAY
+    )
     with pytest.raises(services.Conflict, match="changed by someone else"):
         services.transfer_act(
+            now=NOW,
             actor=world.ast_pm,
             transfer=transfer,
             action="withdraw",
@@ -194,6 +208,7 @@ def test_siblings_with_one_worker_move_together_or_with_a_reason(world):
         propose(world, older)
     assert f"separation_reasons.{younger.pk}" in bad.value.errors
     proposal = services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=older,
         event="assessment_concluded",
@@ -209,6 +224,7 @@ def test_sibling_separated_with_a_recorded_reason(world):
     older = world.child("C11", "Kit", family=world.family)
     younger = world.child("C12", "Lu", family=world.family)
     transfer = services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=older,
         event="assessment_concluded",
@@ -223,7 +239,9 @@ def test_sibling_separated_with_a_recorded_reason(world):
 def test_missing_facts_are_asked_for(world):
     child = world.child("C13", "Mo")
     with pytest.raises(services.ApplicationError) as bad:
-        services.transfer_propose(actor=world.ast_sw, child=child, event="assessment_concluded", on=TODAY)
+        services.transfer_propose(
+            now=NOW, actor=world.ast_sw, child=child, event="assessment_concluded", on=TODAY
+        )
     assert "assessment_outcome" in bad.value.errors["answers"]
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 from django.utils import timezone
-from tests.integration.conftest import CIN_PLAN
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import DocumentOnFile, RestrictedAccess
@@ -31,10 +31,11 @@ def post_action(staff, transfer, action, **data):
 @pytest.fixture
 def transfer(world):
     return services.transfer_propose(
+        now=NOW,
         actor=world.ast_sw,
         child=world.child("T1", "Tam"),
         event="assessment_concluded",
-        on=timezone.localdate(),
+        on=TODAY,
         answers=CIN_PLAN,
     ).transfers[0]
 
@@ -90,19 +91,19 @@ def test_journey_by_three_people_with_errors_shown_in_the_summary(world, transfe
     refused = post_action(world.cin_tm, transfer, "complete")
     assert refused.status_code == 400 and "The transfer is not ready" in refused.content.decode()
     for doc in ("transfer_summary", "chronology", "genogram", "child_plan", "cse_screening"):
-        DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=timezone.localdate())
+        DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
     for item, who in (
         ("file_checked_and_authorised", world.ast_tm),
         ("files_audited_by_both_managers", world.ast_tm),
         ("personal_information_complete", world.ast_sw),
     ):
-        services.transfer_confirm_item(actor=who, transfer=transfer, item=item)
+        services.transfer_confirm_item(now=NOW, actor=who, transfer=transfer, item=item)
     for kind, who in (
         (SignOffKind.SUMMARY_AUTHORISED, world.ast_tm),
         (SignOffKind.SENDING_AUDIT, world.ast_pm),
         (SignOffKind.RECEIVING_AUDIT, world.cin_tm),
     ):
-        services.transfer_sign_off(actor=who, transfer=transfer, kind=kind)
+        services.transfer_sign_off(now=NOW, actor=who, transfer=transfer, kind=kind)
     assert post_action(world.cin_tm, transfer, "complete").status_code == 302
     assert Transfer.objects.get(pk=transfer.pk).state == "transferred"
 
@@ -134,7 +135,7 @@ def test_sign_offs_confirmations_and_remedial_actions_from_the_page(world, trans
     assert "only a team manager or practice manager of the receiving team" in refused.content.decode().lower()
     bad = manager.post(f"/transfers/{transfer.pk}/remedial-actions/new/", {"description": "", "owner": ""})
     assert bad.status_code == 400 and "Enter what needs doing" in bad.content.decode()
-    due = timezone.localdate() + timezone.timedelta(days=7)
+    due = TODAY + timezone.timedelta(days=7)
     ok = manager.post(
         f"/transfers/{transfer.pk}/remedial-actions/new/",
         {

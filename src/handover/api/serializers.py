@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from handover.audit.models import AuditEvent
@@ -15,6 +14,7 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.domain import text
 from handover.domain.workflow import Action
 from handover.organisation.models import Membership, StaffMember, Team
 from handover.transfers.models import (
@@ -27,6 +27,16 @@ from handover.transfers.models import (
     Transfer,
     TransferEvent,
 )
+
+
+def capped(field: str, cap: int) -> dict:
+    """Keyword arguments for text people type: at most `cap` characters (domain/text.py), said in the same words
+    as the pages and services. NUL is refused by every CharField (and by the JSON parser before that)."""
+    return {"max_length": cap, "error_messages": {"max_length": text.too_long(field, cap)}}
+
+
+def free_text(field: str, cap: int, **kwargs) -> serializers.CharField:
+    return serializers.CharField(**capped(field, cap), **kwargs)
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -173,7 +183,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
             return "done_late" if deadline.due and deadline.actual > deadline.due else "done"
         if deadline.due is None:
             return "unknown"
-        return "overdue" if deadline.due < timezone.localdate() else "due"
+        return "overdue" if deadline.due < self.context["request"].today else "due"
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -260,18 +270,20 @@ class SituationInput(serializers.Serializer):
 
 class ProposeInput(SituationInput):
     to_service = serializers.CharField(required=False, allow_blank=True, default="")
-    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    override_reason = free_text("override_reason", text.REASON, required=False, allow_blank=True, default="")
     with_siblings = serializers.PrimaryKeyRelatedField(
         queryset=Child.objects.all(), many=True, required=False, default=list
     )
-    separation_reasons = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
+    separation_reasons = serializers.DictField(
+        child=free_text("separation_reason", text.REASON), required=False, default=dict
+    )
     exception = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class ActionInput(serializers.Serializer):
     action = serializers.ChoiceField(choices=[a.value for a in Action])
     version = serializers.IntegerField(min_value=1, help_text="the transfer's version you are acting on")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = free_text("reason", text.REASON, required=False, allow_blank=True, default="")
     to_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     transfer_date = serializers.DateField(required=False, allow_null=True)
     worker = serializers.PrimaryKeyRelatedField(
@@ -288,7 +300,7 @@ class ConfirmationInput(serializers.Serializer):
 
 
 class RemedialActionInput(serializers.Serializer):
-    description = serializers.CharField()
+    description = free_text("description", text.ACTION)
     owner = serializers.PrimaryKeyRelatedField(queryset=StaffMember.objects.all())
     due = serializers.DateField()
 
@@ -306,6 +318,7 @@ class ReassignInput(serializers.Serializer):
 class CaseRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = CaseRequest
+        extra_kwargs = {"reason": capped("reason", text.REASON)}
         fields = [
             "id",
             "child",
@@ -332,7 +345,7 @@ class CaseRequestSerializer(serializers.ModelSerializer):
 
 class CaseRequestDecisionInput(serializers.Serializer):
     accept = serializers.BooleanField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = free_text("reason", text.REASON, required=False, allow_blank=True, default="")
     event = serializers.CharField(required=False, allow_blank=True, default="")
     date = serializers.DateField(required=False, allow_null=True, default=None)
     answers = serializers.DictField(required=False, default=dict)
@@ -341,6 +354,7 @@ class CaseRequestDecisionInput(serializers.Serializer):
 class BulkTransferSerializer(serializers.ModelSerializer):
     class Meta:
         model = BulkTransfer
+        extra_kwargs = {"reason": capped("reason", text.REASON)}
         fields = [
             "id",
             "from_team",
@@ -398,13 +412,15 @@ class KeyEventInput(serializers.ModelSerializer):
     class Meta:
         model = KeyEvent
         fields = ["event_type", "date", "notes"]
+        extra_kwargs = {"notes": capped("notes", text.NOTES)}
 
 
 class ProfessionalSerializer(serializers.ModelSerializer):
     class Meta:
         model = InvolvedProfessional
         fields = ["name", "role", "organisation", "phone", "email", "address"]
+        extra_kwargs = {"address": capped("address", text.ADDRESS)}
 
 
 class CloseInput(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = free_text("reason", Child._meta.get_field("closure_reason").max_length)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db import transaction
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
@@ -27,11 +28,12 @@ from handover.organisation.access import (
     visible_children,
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, Service, StaffMember, Team
+from handover.organisation.protocol import protocol_for, protocol_for_transfer
+from handover.organisation.selectors import eligible_workers
 from handover.transfers import services
 from handover.transfers.bulk import bulk_transfer_request
 from handover.transfers.case_requests import case_request_create, case_request_decide
 from handover.transfers.models import BulkTransfer, CaseRequest, Transfer
-from handover.transfers.protocol import protocol_for
 
 
 class IsStaff(permissions.BasePermission):
@@ -40,7 +42,7 @@ class IsStaff(permissions.BasePermission):
     message = "sign in as an active member of staff"
 
     def has_permission(self, request, view):
-        staff = staff_for(request.user)
+        staff = staff_for(request.user, on=request.today)
         if staff is None or not staff.active:
             return False
         if request.method not in permissions.SAFE_METHODS and not can_write(staff):
@@ -55,12 +57,21 @@ class StaffView:
 
     @property
     def staff(self) -> StaffMember:
-        return staff_for(self.request.user)
+        return staff_for(self.request.user, on=self.request.today)
 
     @property
     def schema_only(self) -> bool:
         """drf-spectacular builds the schema with no signed-in person."""
         return getattr(self, "swagger_fake_view", False)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number a database can hold, else a 400 naming the filter (not an overflow 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
 
 
 class TeamFilter(django_filters.FilterSet):
@@ -83,7 +94,7 @@ class TeamViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
 
 class StaffFilter(django_filters.FilterSet):
-    team = django_filters.NumberFilter(field_name="memberships__team", distinct=True)
+    team = IdFilter(field_name="memberships__team", distinct=True)
     role = django_filters.CharFilter(field_name="memberships__role", distinct=True)
 
     class Meta:
@@ -106,7 +117,7 @@ class StaffViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 class ChildFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", help_text="name or identifier")
     date_of_birth = django_filters.DateFilter()
-    team = django_filters.NumberFilter(method="by_team", help_text="open primary allocation in this team")
+    team = IdFilter(method="by_team", help_text="open primary allocation in this team")
 
     class Meta:
         model = Child
@@ -162,6 +173,7 @@ class ChildViewSet(
         response = super().list(request, *args, **kwargs)
         ids = [row["id"] for row in response.data["results"]]
         audit_record(
+            at=self.request.now,
             actor=request.user,
             verb=Verb.CHILD_LISTED,
             after={"children": ids},
@@ -171,7 +183,7 @@ class ChildViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         child = self.get_object()
-        audit_record(actor=request.user, verb=Verb.CHILD_VIEWED, child=child, obj=child)
+        audit_record(at=self.request.now, actor=request.user, verb=Verb.CHILD_VIEWED, child=child, obj=child)
         return Response(self.get_serializer(child).data)
 
     @extend_schema(request=s.ReassignInput, responses={200: s.AllocationSerializer})
@@ -181,7 +193,9 @@ class ChildViewSet(
         data = s.ReassignInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            allocation = allocation_reassign(actor=self.staff, child=self.get_object(), **data.validated_data)
+            allocation = allocation_reassign(
+                now=self.request.now, actor=self.staff, child=self.get_object(), **data.validated_data
+            )
         except AllocationError as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(s.AllocationSerializer(allocation).data)
@@ -191,7 +205,11 @@ class ChildViewSet(
         data.is_valid(raise_exception=True)
         try:
             row = child_record_add(
-                actor=self.staff, child=self.get_object(), kind=kind, values=data.validated_data
+                now=self.request.now,
+                actor=self.staff,
+                child=self.get_object(),
+                kind=kind,
+                values=data.validated_data,
             )
         except AllocationError as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
@@ -241,7 +259,10 @@ class ChildViewSet(
         data.is_valid(raise_exception=True)
         try:
             child = child_close(
-                actor=self.staff, child=self.get_object(), reason=data.validated_data["reason"]
+                now=self.request.now,
+                actor=self.staff,
+                child=self.get_object(),
+                reason=data.validated_data["reason"],
             )
         except AllocationError as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
@@ -263,7 +284,12 @@ class ChildViewSet(
     def perform_create(self, serializer):
         child = serializer.save(authority=self.staff.authority)
         audit_record(
-            actor=self.request.user, verb=Verb.CHILD_CREATED, child=child, obj=child, after=snapshot(child)
+            at=self.request.now,
+            actor=self.request.user,
+            verb=Verb.CHILD_CREATED,
+            child=child,
+            obj=child,
+            after=snapshot(child),
         )
 
     @transaction.atomic
@@ -271,6 +297,7 @@ class ChildViewSet(
         before = snapshot(serializer.instance)
         child = serializer.save()
         audit_record(
+            at=self.request.now,
             actor=self.request.user,
             verb=Verb.CHILD_CHANGED,
             child=child,
@@ -282,7 +309,7 @@ class ChildViewSet(
 
 class TransferFilter(django_filters.FilterSet):
     state = django_filters.CharFilter()
-    from_team = django_filters.NumberFilter()
+    from_team = IdFilter()
     to_service = django_filters.CharFilter(field_name="to_service__code")
 
     class Meta:
@@ -313,6 +340,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         children = sorted({row["child"] for row in response.data["results"]})
         if children:  # an empty page shows no child
             audit_record(
+                at=self.request.now,
                 actor=request.user,
                 verb=Verb.CHILD_LISTED,
                 after={"children": children},
@@ -322,10 +350,17 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         transfer = self.get_object()
-        audit_record(actor=request.user, verb=Verb.TRANSFER_VIEWED, child=transfer.child, obj=transfer)
+        audit_record(
+            at=self.request.now,
+            actor=request.user,
+            verb=Verb.TRANSFER_VIEWED,
+            child=transfer.child,
+            obj=transfer,
+        )
         data = self.get_serializer(transfer).data
         data["readiness"] = readiness_data(
-            protocol_for(transfer.child.authority), services.transfer_readiness(transfer)
+            protocol_for_transfer(transfer),
+            services.transfer_readiness(transfer, on=self.request.today),
         )
         data["available_actions"] = [
             a.value for a in services.transfer_available_actions(self.staff, transfer)
@@ -353,7 +388,12 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             answers=data.validated_data["answers"],
         )
         audit_record(
-            actor=request.user, verb=Verb.CHILD_VIEWED, child=child, obj=child, detail="recommendation"
+            at=self.request.now,
+            actor=request.user,
+            verb=Verb.CHILD_VIEWED,
+            child=child,
+            obj=child,
+            detail="recommendation",
         )
         return Response(decision_data(protocol_for(child.authority), decision))
 
@@ -371,10 +411,11 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
                 return Response({"errors": {"to_service": f"no service {v['to_service']!r}"}}, status=400)
         reasons = {}
         for key, reason in v["separation_reasons"].items():
-            if not str(key).isdigit():
+            if not (str(key).isascii() and str(key).isdigit()):  # "²" is a digit int() refuses
                 return Response({"errors": {"separation_reasons": f"{key!r} is not a child id"}}, status=400)
             reasons[int(key)] = reason
         proposal = services.transfer_propose(
+            now=self.request.now,
             actor=self.staff,
             child=child,
             event=v["event"],
@@ -399,6 +440,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         updated = services.transfer_act(
+            now=self.request.now,
             actor=self.staff,
             transfer=transfer,
             action=v["action"],
@@ -417,6 +459,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         data = s.FactsInput(data=request.data)
         data.is_valid(raise_exception=True)
         updated = services.transfer_update_facts(
+            now=self.request.now,
             actor=self.staff,
             transfer=self.get_object(),
             answers=data.validated_data["answers"],
@@ -438,7 +481,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         transfer = self.get_object()
         if transfer.to_team is None:
             return Response({"errors": {"to_team": "agree the receiving team first"}}, status=400)
-        workers = services.eligible_workers(transfer.to_team)
+        workers = eligible_workers(transfer.to_team, on=self.request.today)
         if transfer.from_allocation and transfer.from_allocation.worker_id:
             workers = workers.exclude(pk=transfer.from_allocation.worker_id)
         return Response(
@@ -453,7 +496,10 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         data = s.SignOffInput(data=request.data)
         data.is_valid(raise_exception=True)
         sign_off = services.transfer_sign_off(
-            actor=self.staff, transfer=self.get_object(), kind=data.validated_data["kind"]
+            now=self.request.now,
+            actor=self.staff,
+            transfer=self.get_object(),
+            kind=data.validated_data["kind"],
         )
         return Response(s.SignOffSerializer(sign_off).data, status=status.HTTP_201_CREATED)
 
@@ -463,7 +509,10 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         data = s.ConfirmationInput(data=request.data)
         data.is_valid(raise_exception=True)
         confirmation = services.transfer_confirm_item(
-            actor=self.staff, transfer=self.get_object(), item=data.validated_data["item"]
+            now=self.request.now,
+            actor=self.staff,
+            transfer=self.get_object(),
+            item=data.validated_data["item"],
         )
         return Response(
             {"item": confirmation.item, "by": confirmation.by_id, "at": confirmation.at},
@@ -476,7 +525,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         data = s.RemedialActionInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = services.remedial_action_create(
-            actor=self.staff, transfer=self.get_object(), **data.validated_data
+            now=self.request.now, actor=self.staff, transfer=self.get_object(), **data.validated_data
         )
         return Response(s.RemedialActionSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -498,6 +547,7 @@ class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         child = serializer.validated_data["child"]
         require_child_access(self.staff, child)
         created = case_request_create(
+            now=self.request.now,
             actor=self.staff,
             child=child,
             requesting_team=serializer.validated_data["requesting_team"],
@@ -512,6 +562,7 @@ class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         data.is_valid(raise_exception=True)
         v = data.validated_data
         decided = case_request_decide(
+            now=self.request.now,
             actor=self.staff,
             request=self.get_object(),
             accept=v["accept"],
@@ -536,7 +587,7 @@ class BulkTransferViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyM
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job = bulk_transfer_request(actor=self.staff, **serializer.validated_data)
+        job = bulk_transfer_request(now=self.request.now, actor=self.staff, **serializer.validated_data)
         return Response(s.BulkTransferSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -27,6 +27,8 @@ class Verb(models.TextChoices):
     IMPORT = "import", "Imported records"
     DOCUMENT_WRITTEN = "document_written", "Wrote a document"
     DOCUMENT_READ = "document_read", "Read or downloaded a document"
+    PROTOCOL_PUBLISHED = "protocol_published", "Published a protocol version"
+    PROTOCOL_MIGRATED = "protocol_migrated", "Moved a transfer to another protocol version"
 
 
 class AuditEvent(models.Model):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 
 from handover.audit.models import AuditEvent, Verb
 
@@ -14,16 +14,20 @@ def audit_record(
     *,
     actor: Any,
     verb: Verb,
+    at: dt.datetime,
     child: models.Model | None = None,
     obj: models.Model | None = None,
     before: dict | None = None,
     after: dict | None = None,
     detail: str = "",
 ) -> AuditEvent:
-    """Record who did what to which record. `actor` is a User or a StaffMember (or None for the system)."""
+    """Record who did what to which record, at `at` (the boundary's clock).
+
+    `actor` is a User or a StaffMember (or None for the system).
+    """
     user = getattr(actor, "user", actor)
     return AuditEvent.objects.create(
-        at=timezone.now(),
+        at=at,
         actor=user,
         verb=verb,
         child=child,

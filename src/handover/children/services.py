@@ -20,9 +20,11 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.domain.text import text_errors
 from handover.domain.workflow import MANAGERS
 from handover.organisation.access import AccessDenied, can_write, current_memberships
 from handover.organisation.models import StaffMember, Team
+from handover.organisation.selectors import eligible_workers
 
 
 class AllocationError(ValueError):
@@ -45,10 +47,9 @@ def allocation_move(
     worker: StaffMember | None,
     reason_code: str,
     on: dt.date,
+    now: dt.datetime,
 ) -> Allocation:
     """End `allocation` and start the next one at the same moment (SSD involvements must not overlap)."""
-    from handover.transfers.services import eligible_workers  # one definition of who can hold a case
-
     if reason_code not in ChangeReason.values:
         raise AllocationError({"reason_code": f"one of {', '.join(ChangeReason.values)}"})
     if worker is not None and worker.pk == allocation.worker_id and to_team.pk == allocation.team_id:
@@ -66,6 +67,7 @@ def allocation_move(
         audit_record(
             actor=actor,
             verb=Verb.ALLOCATION_ENDED,
+            at=now,
             child=current.child,
             obj=current,
             before=before,
@@ -81,7 +83,9 @@ def allocation_move(
             start=on,
             start_reason=reason_code,
         )
-        audit_record(actor=actor, verb=Verb.ALLOCATION_STARTED, child=new.child, obj=new, after=snapshot(new))
+        audit_record(
+            actor=actor, verb=Verb.ALLOCATION_STARTED, at=now, child=new.child, obj=new, after=snapshot(new)
+        )
     return new
 
 
@@ -91,7 +95,7 @@ def allocation_reassign(
     child: Child,
     worker: StaffMember,
     reason_code: str = "MANAGE",
-    on: dt.date | None = None,
+    now: dt.datetime,
 ) -> Allocation:
     """A manager moves a child to another worker in the same team, directly (no transfer)."""
     current = (
@@ -106,7 +110,8 @@ def allocation_reassign(
         to_team=current.team,
         worker=worker,
         reason_code=reason_code,
-        on=on or timezone.localdate(),
+        on=timezone.localtime(now).date(),
+        now=now,
     )
 
 
@@ -115,7 +120,7 @@ def _require_writer(actor: StaffMember) -> None:
         raise AccessDenied("your roles are read-only")
 
 
-def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dict):
+def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dict, now: dt.datetime):
     """Add a dated entry to a child's record: a document on file, a legal status, a plan, a key event or an
     involved professional. An open legal status or plan of the same kind is ended the day the new one starts,
     so episodes never overlap."""
@@ -143,6 +148,7 @@ def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dic
                 audit_record(
                     actor=actor,
                     verb=Verb.CHILD_CHANGED,
+                    at=now,
                     child=child,
                     obj=row,
                     before=before,
@@ -151,16 +157,18 @@ def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dic
         if kind == "documents":
             values = {**values, "recorded_by": actor}
         row = model.objects.create(child=child, **values)
-        audit_record(actor=actor, verb=Verb.CHILD_CHANGED, child=child, obj=row, after=snapshot(row))
+        audit_record(actor=actor, verb=Verb.CHILD_CHANGED, at=now, child=child, obj=row, after=snapshot(row))
     return row
 
 
-def child_close(*, actor: StaffMember, child: Child, reason: str, on: dt.date | None = None) -> Child:
+def child_close(*, actor: StaffMember, child: Child, reason: str, now: dt.datetime) -> Child:
     """Close a child's record with a reason (nothing is deleted); open allocations end the same day."""
     _require_writer(actor)
-    on = on or timezone.localdate()
+    on = timezone.localtime(now).date()
     if not reason.strip():
         raise AllocationError({"reason": "say why the record is closed"})
+    if problems := text_errors(reason=(reason.strip(), Child._meta.get_field("closure_reason").max_length)):
+        raise AllocationError(problems)  # refused whole, never cut short
     if child.closed_on:
         raise AllocationError({"child": f"already closed on {child.closed_on}"})
     with transaction.atomic():
@@ -172,15 +180,22 @@ def child_close(*, actor: StaffMember, child: Child, reason: str, on: dt.date | 
             audit_record(
                 actor=actor,
                 verb=Verb.ALLOCATION_ENDED,
+                at=now,
                 child=child,
                 obj=allocation,
                 before=before,
                 after=snapshot(allocation),
             )
         before = snapshot(child)
-        child.closed_on, child.closure_reason = on, reason.strip()[:200]
+        child.closed_on, child.closure_reason = on, reason.strip()
         child.save()
         audit_record(
-            actor=actor, verb=Verb.CHILD_CLOSED, child=child, obj=child, before=before, after=snapshot(child)
+            actor=actor,
+            verb=Verb.CHILD_CLOSED,
+            at=now,
+            child=child,
+            obj=child,
+            before=before,
+            after=snapshot(child),
         )
     return child

@@ -1,6 +1,9 @@
-"""Settings for the test suite: development mode, fast password hashing, tasks run immediately."""
+"""Settings for the test suite: development mode, fast password hashing, tasks run immediately, and a fixed
+clock (the suite is written for Tuesday 24 November 2026; CI also runs it with the machine's clock moved)."""
 
+import datetime as _dt
 import os
+from zoneinfo import ZoneInfo
 
 os.environ.setdefault("HANDOVER_DEBUG", "true")
 os.environ.setdefault("HANDOVER_SECURE", "false")
@@ -9,3 +12,5 @@ from handover.config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+HANDOVER_FIXED_NOW = _dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))

@@ -5,13 +5,15 @@ to edit and PDF to send, each kept on the child's file."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template import Context, Engine
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -174,16 +176,38 @@ def letter_context(transfer: Transfer, recipient: Recipient, on: dt.date) -> dic
     }
 
 
-def letters_send(*, actor, transfer: Transfer, on: dt.date | None = None) -> list[Letter]:
-    """Write the letters for the family and every involved professional, all or none, each on the child's file."""
-    on = on or timezone.localdate()
+class LettersSent(list):
+    """The transfer's letters as they stand (family first, then each professional); `written` holds those this
+    call wrote. Asking again for the same letters writes nothing and returns the ones already written."""
+
+    def __init__(self, letters: list[Letter], written: list[Letter]):
+        super().__init__(letters)
+        self.written = written
+
+
+def letter_digest(fields: dict) -> str:
+    """A letter's version: the digest of everything it says but the date it was written on."""
+    said = {key: value for key, value in fields.items() if key != "date"}
+    return hashlib.sha256(json.dumps(said, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def letters_send(*, actor, transfer: Transfer, now: dt.datetime) -> LettersSent:
+    """Write the letters for the family and every involved professional, all or none, each on the child's file.
+
+    Idempotent per transfer, recipient and version of the letter (what it says): a letter already written
+    with the same content is returned, not written again, so a double click or two people at once never make
+    duplicates. The transfer's row is locked while the letters are written (PostgreSQL; SQLite serialises
+    writers), and a unique constraint backs the rule."""
+    on = timezone.localtime(now).date()
     transfer.refresh_from_db()
     _require_writer(actor, transfer)
     _check_ready(transfer)
     path, wording_file = letters_file(transfer.child.authority)
     word_template = path.parent / wording_file.word_template if wording_file.word_template else WORD_TEMPLATE
-    created = []
+    letters: list[Letter] = []
+    written: list[Letter] = []
     with transaction.atomic():
+        Transfer.objects.select_for_update().values_list("pk", flat=True).get(pk=transfer.pk)
         for recipient in recipients(transfer):
             context = letter_context(transfer, recipient, on)
             text = _render_wording(wording_file.letters[recipient.kind], context)
@@ -205,35 +229,54 @@ def letters_send(*, actor, transfer: Transfer, on: dt.date | None = None) -> lis
                     if s
                 ],
             }
-            docx = render_docx(word_template, fields)
-            pdf = render_pdf("documents/letter.html", fields)
-            document = DocumentOnFile.objects.create(
-                child=transfer.child,
-                document_type=DOCUMENT_TYPE,
-                title=f"Letter to {recipient.name}: {text['subject']}"[:200],
-                dated=on,
-                recorded_by=actor,
-                content=pdf,
-                content_type=PDF,
-            )
-            letter = Letter.objects.create(
+            digest = letter_digest(fields)
+            same = Letter.objects.filter(
                 transfer=transfer,
                 recipient=recipient.kind,
                 professional=recipient.professional,
-                addressee=recipient.name,
-                address="\n".join(recipient.address_lines),
-                docx=docx,
-                pdf=pdf,
-                document=document,
-                generated_by=actor,
-                generated_at=timezone.now(),
+                content_digest=digest,
             )
-            audit_record(
-                actor=actor,
-                verb=Verb.DOCUMENT_WRITTEN,
-                child=transfer.child,
-                obj=letter,
-                detail=f"letter to {recipient.name}",
-            )
-            created.append(letter)
-    return created
+            letter = same.first()
+            if letter is None:
+                docx = render_docx(word_template, fields)
+                pdf = render_pdf("documents/letter.html", fields)
+                try:
+                    with transaction.atomic():  # a savepoint: a refused duplicate leaves the rest usable
+                        document = DocumentOnFile.objects.create(
+                            child=transfer.child,
+                            document_type=DOCUMENT_TYPE,
+                            title=f"Letter to {recipient.name}: {text['subject']}"[:200],
+                            dated=on,
+                            recorded_by=actor,
+                            content=pdf,
+                            content_type=PDF,
+                        )
+                        letter = Letter.objects.create(
+                            transfer=transfer,
+                            recipient=recipient.kind,
+                            professional=recipient.professional,
+                            addressee=recipient.name,
+                            address="\n".join(recipient.address_lines),
+                            docx=docx,
+                            pdf=pdf,
+                            document=document,
+                            generated_by=actor,
+                            generated_at=now,
+                            content_digest=digest,
+                        )
+                except IntegrityError:
+                    letter = same.first()  # the same letter, written a moment ago by someone else
+                    if letter is None:
+                        raise
+                else:
+                    audit_record(
+                        actor=actor,
+                        verb=Verb.DOCUMENT_WRITTEN,
+                        at=now,
+                        child=transfer.child,
+                        obj=letter,
+                        detail=f"letter to {recipient.name}",
+                    )
+                    written.append(letter)
+            letters.append(letter)
+    return LettersSent(letters, written)

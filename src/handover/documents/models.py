@@ -55,7 +55,27 @@ class Letter(models.Model):
     document = models.OneToOneField(DocumentOnFile, on_delete=models.PROTECT, related_name="letter")
     generated_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
     generated_at = models.DateTimeField()
+    content_digest = models.CharField(
+        max_length=64,
+        null=True,
+        editable=False,
+        help_text="SHA-256 of what the letter says (all but the date it was written): the version of the "
+        "letter. Empty for letters written before it was recorded.",
+    )
     history = HistoricalRecords(excluded_fields=["docx", "pdf"])
 
     class Meta:
         ordering = ["-generated_at", "recipient", "pk"]
+        constraints = [
+            # The same letter is written once: asking again (a double click, two people at once) finds it.
+            models.UniqueConstraint(
+                fields=["transfer", "content_digest"],
+                condition=models.Q(recipient="family"),
+                name="one_family_letter_per_transfer_and_version",
+            ),
+            models.UniqueConstraint(
+                fields=["transfer", "professional", "content_digest"],
+                condition=models.Q(recipient="professional"),
+                name="one_professional_letter_per_transfer_and_version",
+            ),
+        ]

@@ -40,6 +40,28 @@ class Sheet:
     heading: str = ""
 
 
+# Text in a sheet is data, never a formula. openpyxl makes any string that starts with "=" a formula, so a reason
+# typed as "=HYPERLINK(...)" or "=cmd|' /C calc'!A0" would run when the sheet is opened. OWASP's advice for CSV
+# is to prefix such text with a quote, but that changes what the reader sees and copies. An XLSX cell has a
+# type, so every string is written as a string cell (data_type "s": the file holds it as text and Excel,
+# LibreOffice and Sheets never evaluate it), and text that starts like a formula (= + - @ tab, CR) is also
+# marked quotePrefix, the spreadsheet's own "this is text" flag, so it stays text when the cell is edited.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _put(ws, row: int, column: int, value: object):
+    """Write one cell: strings as text (never a formula), without the control characters XML cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if not isinstance(value, str):
+        return ws.cell(row=row, column=column, value=value)
+    cell = ws.cell(row=row, column=column, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+    cell.data_type = "s"
+    if value.startswith(FORMULA_START):
+        cell.quotePrefix = True
+    return cell
+
+
 def render_xlsx(sheets: Sequence[Sheet]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -51,13 +73,13 @@ def render_xlsx(sheets: Sequence[Sheet]) -> bytes:
         ws = book.create_sheet(title=sheet.title[:31])  # Excel's limit on a sheet name
         first = 1
         if sheet.heading:
-            ws.cell(row=1, column=1, value=sheet.heading).font = Font(bold=True, size=14)
+            _put(ws, 1, 1, sheet.heading).font = Font(bold=True, size=14)
             first = 3
         for col, name in enumerate(sheet.header, start=1):
-            ws.cell(row=first, column=col, value=name).font = Font(bold=True)
+            _put(ws, first, col, name).font = Font(bold=True)
         for r, row in enumerate(sheet.rows, start=first + 1):
             for col, value in enumerate(row, start=1):
-                cell = ws.cell(row=r, column=col, value=value)
+                cell = _put(ws, r, col, value)
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 if isinstance(value, dt.date):
                     cell.number_format = "dd/mm/yyyy"

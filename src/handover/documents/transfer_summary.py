@@ -17,10 +17,11 @@ from handover.documents.models import TransferSummary
 from handover.documents.rendering import PDF, render_pdf
 from handover.domain.deadlines import next_sitting
 from handover.domain.facts import ASSESSMENT_DOCUMENT
+from handover.domain.text import SUMMARY, text_errors
 from handover.domain.workflow import MANAGERS, State
 from handover.organisation.access import AccessDenied, actor_on_transfer, can_write
+from handover.organisation.protocol import protocol_for_transfer
 from handover.transfers.models import SignOff, SignOffKind, Transfer
-from handover.transfers.protocol import protocol_for
 from handover.transfers.services import ApplicationError
 
 LOOK_AHEAD = dt.timedelta(
@@ -62,7 +63,7 @@ def dates_ahead(transfer: Transfer, on: dt.date) -> list[dict]:
         for e in transfer.child.key_events.filter(date__gte=on, date__lte=until)
     ]
     if transfer.state in BEFORE_AGREEMENT:
-        protocol = protocol_for(transfer.child.authority)
+        protocol = protocol_for_transfer(transfer)
         for spec in protocol.file.meetings:
             if spec.cadence == "weekly":
                 sits_on = next_sitting(protocol, spec, on)
@@ -123,10 +124,10 @@ def transfer_summary_draft(
     work_undertaken: str,
     last_assessment_date: dt.date | None = None,
     last_assessment_outcome: str | None = None,
-    on: dt.date | None = None,
+    now: dt.datetime,
 ) -> TransferSummary:
     """Write (or rewrite) the draft. The last assessment defaults to what is on file."""
-    on = on or timezone.localdate()
+    on = timezone.localtime(now).date()
     _require_sending_side(actor, transfer, managers_only=False)
     errors = {}
     if not transfer.is_open:
@@ -135,6 +136,15 @@ def transfer_summary_draft(
         errors["work_undertaken"] = "summarise the work undertaken with the child and family"
     if last_assessment_date is not None and last_assessment_date > on:
         errors["last_assessment_date"] = "the last assessment cannot be dated in the future"
+    errors.update(
+        text_errors(
+            work_undertaken=(work_undertaken.strip(), SUMMARY),
+            last_assessment_outcome=(
+                (last_assessment_outcome or "").strip(),
+                TransferSummary._meta.get_field("last_assessment_outcome").max_length,
+            ),
+        )
+    )
     if errors:
         raise ApplicationError(errors)
     on_file_date, on_file_outcome = last_assessment(transfer)
@@ -152,6 +162,7 @@ def transfer_summary_draft(
         audit_record(
             actor=actor,
             verb=Verb.DOCUMENT_WRITTEN,
+            at=now,
             child=transfer.child,
             obj=summary,
             detail="summary drafted",
@@ -159,11 +170,9 @@ def transfer_summary_draft(
     return summary
 
 
-def transfer_summary_authorise(
-    *, actor, summary: TransferSummary, on: dt.date | None = None
-) -> TransferSummary:
+def transfer_summary_authorise(*, actor, summary: TransferSummary, now: dt.datetime) -> TransferSummary:
     """A manager of the transferring team authorises the draft (D-181): it becomes final and goes on file."""
-    on = on or timezone.localdate()
+    on = timezone.localtime(now).date()
     transfer = summary.transfer
     _require_sending_side(actor, transfer, managers_only=True)
     if summary.status != TransferSummary.Status.DRAFT:
@@ -175,7 +184,7 @@ def transfer_summary_authorise(
         summary.status, summary.authorised_by, summary.authorised_at = (
             TransferSummary.Status.AUTHORISED,
             actor,
-            timezone.now(),
+            now,
         )
         pdf = transfer_summary_pdf(summary)
         summary.document = DocumentOnFile.objects.create(
@@ -196,6 +205,7 @@ def transfer_summary_authorise(
         audit_record(
             actor=actor,
             verb=Verb.DOCUMENT_WRITTEN,
+            at=now,
             child=transfer.child,
             obj=summary.document,
             detail="Case Transfer Summary authorised and put on file",

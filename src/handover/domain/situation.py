@@ -21,6 +21,7 @@ from typing import Any
 from handover.domain.errors import SituationError
 from handover.domain.facts import FactType
 from handover.domain.protocol.model import Protocol
+from handover.domain.text import NUL, REASON
 
 _SECTIONS = ("child", "history", "siblings", "mother", "transfer")
 _TOP_LEVEL = ("event", "date", *_SECTIONS, "facts", "milestones", "documents", "confirmations", "today")
@@ -128,6 +129,10 @@ def _typed(protocol: Protocol, field: str, kind: FactType, values: tuple[str, ..
         return value
     if not isinstance(value, str):
         raise SituationError(field, f"must be text, not {value!r}")
+    if NUL in value:
+        raise SituationError(field, "must not contain the null character (U+0000)")
+    if len(value) > REASON:
+        raise SituationError(field, f"must be {REASON:,} characters or less")
     return value
 
 

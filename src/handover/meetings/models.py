@@ -37,7 +37,7 @@ class Meeting(models.Model):
     @property
     def name(self) -> str:
         """The meeting's name as the protocol file gives it (e.g. "Weekly transfer meeting")."""
-        from handover.transfers.protocol import (
+        from handover.organisation.protocol import (
             protocol_for,  # the protocol is cached; import late to avoid a cycle
         )
 

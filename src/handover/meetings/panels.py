@@ -21,11 +21,12 @@ from handover.audit.services import audit_record, snapshot
 from handover.children.models import Child, KeyEvent
 from handover.domain import routing
 from handover.domain.protocol.schema import RouteKind
+from handover.domain.text import NOTES, text_errors
 from handover.domain.workflow import MANAGERS, Action
 from handover.organisation.access import AccessDenied, can_write, current_memberships, require_child_access
 from handover.organisation.models import Service, StaffMember, Team
+from handover.organisation.protocol import protocol_for
 from handover.transfers.models import Transfer
-from handover.transfers.protocol import protocol_for
 from handover.transfers.services import ApplicationError, transfer_act, transfer_propose, transfer_recommend
 from handover.transfers.situations import current_primary
 
@@ -51,6 +52,7 @@ def panel_decision_record(
     decided_on: dt.date,
     panel_manager: StaffMember | None = None,
     notes: str = "",
+    now: dt.datetime,
 ) -> PanelDecision:
     """Record the Legal Gateway Panel's decision on a child and start the transfer it leads to.
 
@@ -68,11 +70,12 @@ def panel_decision_record(
     errors: dict[str, str] = {}
     if outcome not in fact.values:
         errors["outcome"] = f"{outcome!r} is not a panel outcome; choose one of: " + ", ".join(fact.values)
-    if decided_on > timezone.localdate():
+    if decided_on > timezone.localtime(now).date():
         errors["decided_on"] = "the panel's decision cannot be dated in the future"
     allocation = current_primary(child)
     if allocation is None:
         errors["child"] = "the child has no open primary allocation, so no team presented the case"
+    errors.update(text_errors(notes=(notes, NOTES)))
     if errors:
         raise ApplicationError(errors)
     _require_presenting_manager(actor, child, allocation.team)
@@ -93,7 +96,7 @@ def panel_decision_record(
     to_team = None
     if agreed_at_panel and decision.outcome == "route":
         to_service = Service.objects.get(authority=child.authority, code=decision.receiving_service)
-        to_team = _panel_managers_team(panel_manager, to_service)
+        to_team = _panel_managers_team(panel_manager, to_service, timezone.localtime(now).date())
 
     event_name = protocol.events[event_id].name
     with transaction.atomic():
@@ -106,6 +109,7 @@ def panel_decision_record(
         audit_record(
             actor=actor,
             verb=Verb.CHILD_CHANGED,
+            at=now,
             child=child,
             obj=key_event,
             after=snapshot(key_event),
@@ -119,11 +123,12 @@ def panel_decision_record(
                 child=child,
                 event=event_id,
                 on=decided_on,
+                now=now,
                 answers={"facts": {outcome_fact: outcome}},
             ).transfers[0]
             if agreed_at_panel:
                 transfer = _agree_at_panel(
-                    transfer, actor, panel_manager, to_team, route.name, pathway, protocol, decided_on
+                    transfer, actor, panel_manager, to_team, route.name, pathway, protocol, decided_on, now
                 )
     return PanelDecision(key_event=key_event, outcome=outcome, decision=decision, transfer=transfer)
 
@@ -138,7 +143,7 @@ def _require_presenting_manager(actor: StaffMember, child: Child, team: Team) ->
         )
 
 
-def _panel_managers_team(panel_manager: StaffMember | None, to_service: Service) -> Team:
+def _panel_managers_team(panel_manager: StaffMember | None, to_service: Service, on: dt.date) -> Team:
     """The receiving team: the one in the receiving service that the agreeing manager manages."""
     if panel_manager is None:
         raise ApplicationError(
@@ -146,7 +151,7 @@ def _panel_managers_team(panel_manager: StaffMember | None, to_service: Service)
         )
     teams = [
         m.team
-        for m in current_memberships(panel_manager)
+        for m in current_memberships(panel_manager, on)
         if m.role in MANAGERS and m.team is not None and m.team.service_id == to_service.pk and m.team.active
     ]
     if not panel_manager.active or not teams:
@@ -165,6 +170,7 @@ def _agree_at_panel(
     pathway,
     protocol,
     decided_on: dt.date,
+    now: dt.datetime,
 ) -> Transfer:
     """Presented to the panel by the sending manager, agreed there by the receiving one (D-097)."""
     transfer_by = protocol.timelines[pathway.timeline].transfer_by
@@ -179,16 +185,19 @@ def _agree_at_panel(
         action=Action.REFER_TO_PANEL,
         expected_version=transfer.version,
         reason=f"presented to the {panel}",
+        now=now,
         on=decided_on,
     )
     day = f"{decided_on.day} {decided_on:%B %Y}"
     return transfer_act(
-        actor=panel_manager,
+        actor=actor,
+        decided_by=panel_manager,  # agreed at the panel by the receiving manager; recorded by the presenter
         transfer=transfer,
         action=Action.AGREE,
         expected_version=transfer.version,
         to_team=to_team,
         transfer_date=due,
         reason=f"agreed at the {panel} on {day}; transfer point: {pathway.transfer_point}",
+        now=now,
         on=decided_on,
     )

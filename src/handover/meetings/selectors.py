@@ -10,8 +10,8 @@ from django.db.models import Prefetch, Q, prefetch_related_objects
 from handover.children.models import LegalStatusEpisode, PlanEpisode
 from handover.meetings.models import Decision, Meeting, MeetingItem
 from handover.meetings.services import early_warning_sheet
+from handover.organisation.protocol import protocol_for_transfer
 from handover.transfers.models import RemedialAction
-from handover.transfers.protocol import protocol_for
 from handover.transfers.services import transfer_readiness
 
 
@@ -59,15 +59,15 @@ def case_status(child, on: dt.date) -> str:
     return " ".join(parts) or "No plan recorded"
 
 
-def sheet_row(item: MeetingItem, protocol=None, key_dates: int = 3) -> SheetRow:
-    """One case as the sheet shows it, as of the meeting day."""
+def sheet_row(item: MeetingItem, key_dates: int = 3) -> SheetRow:
+    """One case as the sheet shows it, as of the meeting day, by the protocol version the transfer runs on."""
     meeting = item.meeting
-    protocol = protocol or protocol_for(meeting.authority)
     transfer = item.transfer
+    protocol = protocol_for_transfer(transfer)
     child = transfer.child
     allocation = transfer.from_allocation
     pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
-    readiness = transfer_readiness(transfer, meeting.sits_on)
+    readiness = transfer_readiness(transfer, on=meeting.sits_on)
     upcoming = [
         KeyDate(d.name, d.due)
         for d in transfer.deadlines.all()
@@ -91,14 +91,13 @@ def sheet_row(item: MeetingItem, protocol=None, key_dates: int = 3) -> SheetRow:
 
 def sheet_rows(meeting: Meeting) -> list[SheetRow]:
     """The sheet with each case's readiness gaps and next key dates, as of the meeting day."""
-    protocol = protocol_for(meeting.authority)
     items = early_warning_sheet(meeting)
     prefetch_related_objects(
         items,
         "transfer__deadlines",
         Prefetch("transfer__remedial_actions", RemedialAction.objects.select_related("owner")),
     )
-    return [sheet_row(item, protocol) for item in items]
+    return [sheet_row(item) for item in items]
 
 
 def decided(meeting: Meeting) -> dict[str, int]:

@@ -12,13 +12,15 @@ from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
+from handover.domain import text
 from handover.domain.deadlines import cutoff_for, next_sitting
+from handover.domain.text import text_errors
 from handover.domain.workflow import MANAGERS, State
 from handover.meetings.models import Decision, Meeting, MeetingItem
 from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
 from handover.organisation.models import Authority, Role, StaffMember
+from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.transfers.models import Transfer
-from handover.transfers.protocol import protocol_for
 from handover.transfers.services import ApplicationError, transfer_act
 
 
@@ -78,17 +80,16 @@ def _listed_on(transfer: Transfer) -> dt.date | None:
     return timezone.localtime(listed).date() if listed else None
 
 
-def _pathways_at(meeting: Meeting) -> list[str]:
-    """The pathways whose cases this meeting hears: those whose timeline has a step at it. A transfer with no
-    pathway (the managers chose the team) goes to the protocol's weekly meeting."""
-    protocol = protocol_for(meeting.authority)
-    heard = [
+def _pathways_at(protocol, meeting: Meeting) -> frozenset[str]:
+    """The pathways of `protocol` whose cases this meeting hears: those whose timeline has a step at it. A
+    transfer with no pathway (the managers chose the team) goes to the protocol's weekly meeting."""
+    heard = {
         p.id
         for p in protocol.pathways.values()
         if any(step.at == meeting.meeting for step in protocol.timelines[p.timeline].steps)
-    ]
+    }
     weekly = next((m.id for m in protocol.file.meetings if m.cadence == "weekly"), None)
-    return heard + ([""] if meeting.meeting == weekly else [])
+    return frozenset(heard | ({""} if meeting.meeting == weekly else set()))
 
 
 def early_warning_sheet(meeting: Meeting) -> list[MeetingItem]:
@@ -96,10 +97,10 @@ def early_warning_sheet(meeting: Meeting) -> list[MeetingItem]:
     earlier sitting, plus the late additions. Deferred cases roll on to the next sitting."""
     if meeting.status != Meeting.Status.CLOSED:
         # When each case was put on the sheet: one query, not one per case.
+        # Each case by the protocol version it runs on: a pathway renamed since is still heard.
         listed = (
-            Transfer.objects.filter(
-                child__authority=meeting.authority, state=State.LISTED, pathway__in=_pathways_at(meeting)
-            )
+            Transfer.objects.filter(child__authority=meeting.authority, state=State.LISTED)
+            .select_related("child")
             .annotate(listed_at=Max("events__at", filter=Q(events__action="list")))
             .exclude(pk__in=meeting.items.values("transfer_id"))
         )
@@ -108,8 +109,14 @@ def early_warning_sheet(meeting: Meeting) -> list[MeetingItem]:
             .exclude(meeting__status=Meeting.Status.CLOSED)
             .values_list("transfer_id", flat=True)
         )
+        heard: dict[str, frozenset[str]] = {}
         for transfer in listed:
             if transfer.pk in waiting_elsewhere or transfer.listed_at is None:
+                continue
+            protocol = protocol_for_transfer(transfer)
+            if protocol.sha256 not in heard:
+                heard[protocol.sha256] = _pathways_at(protocol, meeting)
+            if transfer.pathway not in heard[protocol.sha256]:
                 continue
             if timezone.localtime(transfer.listed_at).date() <= meeting.cutoff:
                 MeetingItem.objects.get_or_create(meeting=meeting, transfer=transfer)
@@ -124,7 +131,7 @@ def early_warning_sheet(meeting: Meeting) -> list[MeetingItem]:
     )
 
 
-def _is_manager_of(staff: StaffMember, *, team=None, service=None) -> bool:
+def _is_manager_of(staff: StaffMember, *, on: dt.date, team=None, service=None) -> bool:
     return any(
         m.role in MANAGERS
         and m.team_id
@@ -132,7 +139,7 @@ def _is_manager_of(staff: StaffMember, *, team=None, service=None) -> bool:
             m.team_id == getattr(team, "pk", None)
             or (service is not None and m.team.service_id == service.pk)
         )
-        for m in current_memberships(staff)
+        for m in current_memberships(staff, on)
     )
 
 
@@ -143,6 +150,7 @@ def meeting_add_late(
     transfer: Transfer,
     sending_manager: StaffMember,
     receiving_manager: StaffMember,
+    now: dt.datetime,
 ) -> MeetingItem:
     """A case identified after the cut-off joins only with the recorded agreement of the two managers (D-177)."""
     transfer.refresh_from_db()
@@ -156,11 +164,11 @@ def meeting_add_late(
     identified = _listed_on(transfer)
     if identified is not None and identified <= meeting.cutoff:
         errors["transfer"] = "it was identified before the cut-off, so it is on the sheet already"
-    if not _is_manager_of(sending_manager, team=transfer.from_team):
+    if not _is_manager_of(sending_manager, on=timezone.localtime(now).date(), team=transfer.from_team):
         errors["sending_manager"] = (
             f"{sending_manager} is not a team or practice manager of {transfer.from_team}"
         )
-    if not _is_manager_of(receiving_manager, service=transfer.to_service):
+    if not _is_manager_of(receiving_manager, on=timezone.localtime(now).date(), service=transfer.to_service):
         errors["receiving_manager"] = (
             f"{receiving_manager} is not a team or practice manager in {transfer.to_service}"
         )
@@ -180,6 +188,7 @@ def meeting_add_late(
         audit_record(
             actor=actor,
             verb=Verb.TRANSFER_ACTION,
+            at=now,
             child=transfer.child,
             obj=item,
             detail=f"late addition to {meeting}, agreed by {sending_manager} and {receiving_manager}",
@@ -208,14 +217,22 @@ def meeting_record_decision(
     actor: StaffMember,
     item: MeetingItem,
     decision: str,
-    decided_by: StaffMember,
+    decided_by: StaffMember | None = None,
     to_team=None,
     transfer_date: dt.date | None = None,
     alternative_transfer_point: str = "",
     reason: str = "",
+    now: dt.datetime,
 ) -> MeetingItem:
-    """Record what the meeting decided; the transfer moves on through its workflow as the decider."""
+    """Record what the meeting decided; the transfer moves on through its workflow.
+
+    `decided_by` is the receiving manager, present at the meeting, who agreed or declined (by default the person
+    recording it). The workflow asks whether *that* manager may agree or decline; when someone else records it
+    (business support, the chair), the manager is recorded as present and the transfer's history and audit
+    trail name both: who decided and who recorded it. Nobody can decide as someone else who is not there.
+    """
     decision = Decision(decision)
+    decided_by = decided_by or actor
     meeting = item.meeting
     transfer = item.transfer
     _require_recorder(actor, meeting, transfer)
@@ -232,6 +249,15 @@ def meeting_record_decision(
         )
     if decision in (Decision.DEFERRED, Decision.DECLINED) and not reason.strip():
         errors["reason"] = f"give the reason the case was {decision.value}"
+    errors.update(
+        text_errors(
+            reason=(reason, text.REASON),
+            alternative_transfer_point=(
+                alternative_transfer_point,
+                MeetingItem._meta.get_field("alternative_transfer_point").max_length,
+            ),
+        )
+    )
     if errors:
         raise ApplicationError(errors)
     with transaction.atomic():
@@ -241,43 +267,50 @@ def meeting_record_decision(
                 f"; transfer point: {alternative_transfer_point}" if alternative_transfer_point else ""
             )
             transfer_act(
-                actor=decided_by,
+                actor=actor,
+                decided_by=decided_by,
                 transfer=transfer,
                 action="agree",
                 expected_version=transfer.version,
                 to_team=to_team,
                 transfer_date=transfer_date,
                 reason=note,
+                now=now,
                 on=meeting.sits_on,
             )
         elif decision is Decision.DECLINED:
             transfer_act(
-                actor=decided_by,
+                actor=actor,
+                decided_by=decided_by,
                 transfer=transfer,
                 action="decline",
                 expected_version=transfer.version,
                 reason=reason,
+                now=now,
                 on=meeting.sits_on,
             )
         item.decision, item.decided_by, item.reason = decision, decided_by, reason
         item.alternative_transfer_point = alternative_transfer_point.strip()
-        item.recorded_by, item.recorded_at = actor, timezone.now()
+        item.recorded_by, item.recorded_at = actor, now
         item.save()
+        if decided_by != actor:
+            meeting.attendees.add(decided_by)  # they decided at the meeting, so they were there
         if meeting.status == Meeting.Status.SCHEDULED:
             meeting.status = Meeting.Status.IN_PROGRESS
             meeting.save(update_fields=["status"])
         audit_record(
             actor=actor,
             verb=Verb.TRANSFER_ACTION,
+            at=now,
             child=transfer.child,
             obj=item,
-            detail=f"{meeting}: {decision.label}",
+            detail=f"{meeting}: {decision.label}, decided by {decided_by.name}, recorded by {actor.name}",
         )
     return item
 
 
 def meeting_close(
-    *, actor: StaffMember, meeting: Meeting, minutes: str, attendees: list[StaffMember]
+    *, actor: StaffMember, meeting: Meeting, minutes: str, attendees: list[StaffMember], now: dt.datetime
 ) -> Meeting:
     """Close the sitting: cases not reached are deferred to the next one; attendance and minutes recorded."""
     held = {m.role for m in current_memberships(actor)}
@@ -285,13 +318,15 @@ def meeting_close(
         raise AccessDenied("the chair or business support closes the meeting")
     if meeting.status == Meeting.Status.CLOSED:
         raise ApplicationError({"meeting": "already closed"})
+    if problems := text_errors(minutes=(minutes, text.MINUTES)):
+        raise ApplicationError(problems)
     with transaction.atomic():
         for item in meeting.items.filter(decision=Decision.PENDING):
             item.decision, item.reason = Decision.DEFERRED, "not reached at the meeting"
-            item.recorded_by, item.recorded_at = actor, timezone.now()
+            item.recorded_by, item.recorded_at = actor, now
             item.save()
         meeting.minutes, meeting.status = minutes, Meeting.Status.CLOSED
         meeting.save()
         meeting.attendees.set(attendees)
-        audit_record(actor=actor, verb=Verb.TRANSFER_ACTION, obj=meeting, detail=f"closed {meeting}")
+        audit_record(actor=actor, verb=Verb.TRANSFER_ACTION, at=now, obj=meeting, detail=f"closed {meeting}")
     return meeting

@@ -23,8 +23,8 @@ from handover.domain.workflow import OPEN_STATES, State
 from handover.meetings.models import Meeting
 from handover.meetings.services import meeting_sitting
 from handover.organisation.models import Authority
+from handover.organisation.protocol import protocol_for
 from handover.transfers.models import Transfer
-from handover.transfers.protocol import protocol_for
 from handover.transfers.services import ApplicationError, transfer_recommend
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from handover.domain.workflow import Actor
 from handover.organisation.models import Membership, Role, StaffMember
@@ -25,14 +24,21 @@ class AccessDenied(PermissionError):
     """The signed-in person may not do this; the message says which rule."""
 
 
-def staff_for(user) -> StaffMember | None:
+def staff_for(user, on: dt.date | None = None) -> StaffMember | None:
+    """The signed-in person; `on` (the request's day, from the boundary) is the day their roles are read for."""
     if user is None or not user.is_authenticated:
         return None
-    return getattr(user, "staff", None)
+    staff = getattr(user, "staff", None)
+    if staff is not None and on is not None:
+        staff.as_of = on
+    return staff
 
 
 def current_memberships(staff: StaffMember, on: dt.date | None = None) -> list[Membership]:
-    on = on or timezone.localdate()
+    """The roles `staff` holds on `on`, by default the day the boundary loaded them for (never the clock)."""
+    on = on or getattr(staff, "as_of", None)
+    if on is None:
+        raise ValueError(f"no day to read {staff}'s roles for: load them with staff_for(user, on=...)")
     cache = getattr(staff, "_memberships_cache", None)
     if cache is not None and cache[0] == on:
         return cache[1]
@@ -45,8 +51,8 @@ def current_memberships(staff: StaffMember, on: dt.date | None = None) -> list[M
     return memberships
 
 
-def roles_of(staff: StaffMember) -> set[str]:
-    return {m.role for m in current_memberships(staff)}
+def roles_of(staff: StaffMember, on: dt.date | None = None) -> set[str]:
+    return {m.role for m in current_memberships(staff, on)}
 
 
 def can_read_children(staff: StaffMember | None) -> bool:
@@ -56,10 +62,10 @@ def can_read_children(staff: StaffMember | None) -> bool:
     return bool(roles - NO_CHILD_ACCESS_ROLES)
 
 
-def can_write(staff: StaffMember | None) -> bool:
+def can_write(staff: StaffMember | None, on: dt.date | None = None) -> bool:
     if staff is None or not staff.active:
         return False
-    return bool(roles_of(staff) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES)
+    return bool(roles_of(staff, on) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES)
 
 
 def visible_children(staff: StaffMember | None, queryset: QuerySet) -> QuerySet:
@@ -82,12 +88,14 @@ def require_child_access(staff: StaffMember | None, child) -> None:
         raise AccessDenied("this record is restricted to the staff named on it")
 
 
-def actor_for(staff: StaffMember, *, sending_team, receiving_service, receiving_team=None) -> Actor:
+def actor_for(
+    staff: StaffMember, *, sending_team, receiving_service, receiving_team=None, on: dt.date | None = None
+) -> Actor:
     """The actor's roles on each side of a transfer (workflow.Actor)."""
     sending: set[str] = set()
     receiving: set[str] = set()
     other: set[str] = set()
-    for m in current_memberships(staff):
+    for m in current_memberships(staff, on):
         if m.role in READ_ONLY_ROLES or m.role in NO_CHILD_ACCESS_ROLES:
             continue
         if m.team_id is not None:
@@ -106,10 +114,11 @@ def actor_for(staff: StaffMember, *, sending_team, receiving_service, receiving_
     return Actor(frozenset(sending), frozenset(receiving), frozenset(other))
 
 
-def actor_on_transfer(staff: StaffMember, transfer) -> Actor:
+def actor_on_transfer(staff: StaffMember, transfer, on: dt.date | None = None) -> Actor:
     """The actor's roles on each side of this transfer."""
     return actor_for(
         staff,
+        on=on,
         sending_team=transfer.from_team,
         receiving_service=transfer.to_service,
         receiving_team=transfer.to_team,

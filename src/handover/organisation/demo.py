@@ -29,9 +29,9 @@ from handover.children.models import (
 )
 from handover.domain.workflow import State, TransitionRefused
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
+from handover.organisation.protocol import protocol_named
 from handover.organisation.services import authority_sync_from_protocol
 from handover.transfers.models import Transfer, TransferEvent
-from handover.transfers.protocol import protocol_named
 
 FIRST_NAMES = [
     "Ada",
@@ -151,13 +151,13 @@ def build_demo(
     size: str = "mid",
     seed: int = 1,
     password: str | None = None,
-    today: dt.date | None = None,
+    now: dt.datetime,
     progress=lambda message: None,
 ) -> DemoResult:
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}")
     rng = random.Random(seed)
-    today = today or timezone.localdate()
+    today = timezone.localtime(now).date()
     password = password or secrets.token_urlsafe(12)
     children_target, staff_target, historic_target = SIZES[size]
     with transaction.atomic():
@@ -172,10 +172,8 @@ def build_demo(
         weights = [CASELOAD_SHARE.get(t.service.kind, 3) / _teams_of(holding, t) for t in holding]
         n_children = _children(authority, holding, weights, staff_by_team, children_target, today, rng)
         progress(f"{n_children} open children with allocations, plans, legal statuses and documents")
-        historic = _historic_transfers(
-            authority, holding, staff_by_team, historic_target, today, rng, progress
-        )
-        open_transfers = _open_transfers(authority, protocol_name, staff_by_team, today, rng)
+        historic = _historic_transfers(authority, holding, staff_by_team, historic_target, now, rng, progress)
+        open_transfers = _open_transfers(authority, protocol_name, staff_by_team, now, rng)
         progress(f"{historic} historic transfers, {open_transfers} open transfers")
     return DemoResult(
         authority,
@@ -328,7 +326,7 @@ def _children(authority, holding, weights, staff_by_team, target, today, rng) ->
     return len(children)
 
 
-def _historic_transfers(authority, holding, staff_by_team, target, today, rng, progress) -> int:
+def _historic_transfers(authority, holding, staff_by_team, target, now, rng, progress) -> int:
     """Closed transfers over the past years: the demand and delay history managers look at."""
     children = list(Child.objects.filter(authority=authority).values_list("pk", flat=True))
     proposers = [m for roles in staff_by_team.values() for m in roles.get("team_manager", [])]
@@ -338,7 +336,7 @@ def _historic_transfers(authority, holding, staff_by_team, target, today, rng, p
         rows, events = [], []
         for _ in range(min(batch, target - made)):
             from_team, to_team = rng.sample(holding, 2)
-            proposed = timezone.now() - dt.timedelta(days=rng.randint(20, 6 * 365))
+            proposed = now - dt.timedelta(days=rng.randint(20, 6 * 365))
             took = dt.timedelta(days=rng.randint(3, 40))
             rows.append(
                 Transfer(
@@ -378,16 +376,21 @@ def _historic_transfers(authority, holding, staff_by_team, target, today, rng, p
     return made
 
 
-def _open_transfers(authority, protocol_name, staff_by_team, today, rng) -> int:
+def _open_transfers(authority, protocol_name, staff_by_team, now, rng) -> int:
     """A handful of live transfers through the real service, so their deadlines and audit rows are real."""
     from handover.transfers import services
 
+    today = timezone.localtime(now).date()
     protocol = protocol_named(protocol_name)
     made = 0
     assessment = Allocation.objects.filter(
         child__authority=authority, end__isnull=True, team__service__kind="assessment"
     ).select_related("child", "team", "worker")[:40]
+    for person in {m for roles in staff_by_team.values() for members in roles.values() for m in members}:
+        person.as_of = today  # their roles are read for the demo's day, as a request reads them for its own
     for n, allocation in enumerate(assessment):
+        if allocation.worker is not None:
+            allocation.worker.as_of = today
         answers = _answers_for(protocol, rng)
         try:
             proposal = services.transfer_propose(
@@ -395,6 +398,7 @@ def _open_transfers(authority, protocol_name, staff_by_team, today, rng) -> int:
                 child=allocation.child,
                 event=answers.pop("_event"),
                 on=today,
+                now=now,
                 answers=answers,
                 separation_reasons=_separations(allocation.child),
             )
@@ -412,7 +416,7 @@ def _open_transfers(authority, protocol_name, staff_by_team, today, rng) -> int:
                         transfer=transfer,
                         action="list",
                         expected_version=transfer.version,
-                        on=today,
+                        now=now,
                     )
                 except (services.ApplicationError, services.AccessDenied, TransitionRefused):
                     break

@@ -85,12 +85,34 @@ class ImportFailed(Exception):
         super().__init__(f"{len(problems)} problem(s); nothing was imported")
 
 
+class NotUTF8(ValueError):
+    """A file that is not UTF-8 text: reported in one line naming the file."""
+
+
+def decode_csv(data: bytes, name: str) -> str:
+    """A CSV file's text. UTF-8, with or without the byte order mark Excel's "CSV UTF-8" writes; anything else
+    (Latin-1, Windows-1252, UTF-16) is refused rather than guessed at, so no name is imported garbled."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotUTF8(
+            f"{name}: expected UTF-8 text, but byte {data[exc.start]:#04x} at position {exc.start} is not UTF-8; "
+            'save the file as "CSV UTF-8" and try again'
+        ) from None
+    if "\x00" in text:  # UTF-16 without a byte order mark decodes as UTF-8 full of NULs
+        raise NotUTF8(
+            f'{name}: expected UTF-8 text, but it holds NUL bytes (UTF-16?); save it as "CSV UTF-8"'
+        )
+    return text
+
+
 def import_csv(
     *,
     authority: Authority,
     kind: str,
     text: str,
     actor=None,
+    now: dt.datetime,
     progress: Callable[[str], None] = lambda message: None,
 ) -> int:
     """Validate every row, then write all of them in one transaction. Returns the number of rows written."""
@@ -112,7 +134,7 @@ def import_csv(
     with transaction.atomic():
         writer = {"teams": _write_teams, "staff": _write_staff, "caseload": _write_caseload}[kind]
         written = writer(authority, checked, progress)
-        audit_record(actor=actor, verb=Verb.IMPORT, detail=f"imported {written} {kind} rows")
+        audit_record(actor=actor, verb=Verb.IMPORT, at=now, detail=f"imported {written} {kind} rows")
     return written
 
 

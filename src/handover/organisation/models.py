@@ -116,3 +116,34 @@ class Membership(models.Model):
     def __str__(self) -> str:
         where = self.team or self.service or "the authority"
         return f"{self.staff} — {self.get_role_display()} ({where})"
+
+
+class ProtocolVersion(models.Model):
+    """One version of an authority's protocol file, kept whole so a transfer is always judged by the version it
+    started under (`Transfer.protocol_version` names it). At most one per authority is current: the version
+    new proposals use. Rows are never changed after they are written, apart from which one is current."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="protocol_versions")
+    name = models.CharField(max_length=200, help_text="the file it was published from, or the bundled name")
+    version = models.CharField(max_length=100, help_text="the source version and a hash of the file's bytes")
+    sha256 = models.CharField(max_length=64)
+    text = models.TextField(help_text="the protocol file, exactly as published")
+    clauses_text = models.TextField(help_text="the numbered copy of the source document the file cites")
+    published_at = models.DateTimeField(null=True, blank=True, help_text="empty: stored when set up")
+    published_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    current = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["authority", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "sha256"], name="unique_protocol_version_sha256"),
+            models.UniqueConstraint(fields=["authority", "version"], name="unique_protocol_version"),
+            models.UniqueConstraint(
+                fields=["authority"], condition=models.Q(current=True), name="one_current_protocol_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} protocol {self.version}{' (current)' if self.current else ''}"

@@ -1,25 +1,79 @@
-"""Use cases for the organisation: set up an authority from its protocol file, add staff and their roles."""
+"""Use cases for the organisation: set up an authority from its protocol file, publish a new version of the
+protocol, add staff and their roles."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import yaml
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
-from handover.transfers.protocol import protocol_named
+from handover.audit.models import Verb
+from handover.audit.services import audit_record
+from handover.clock import today_of
+from handover.domain.errors import Problem, ProtocolError
+from handover.domain.protocol import schema
+from handover.domain.protocol.loader import resolve_protocol_path
+from handover.domain.protocol.model import Protocol
+from handover.organisation.access import AccessDenied, roles_of
+from handover.organisation.models import (
+    SENIOR_ROLES,
+    Authority,
+    Membership,
+    ProtocolVersion,
+    Role,
+    Service,
+    StaffMember,
+    Team,
+)
+from handover.organisation.protocol import protocol_for, protocol_from_text, protocol_named
+
+# Who may publish a protocol version or move transfers onto it.
+PROTOCOL_ROLES = frozenset({Role.ADMINISTRATOR, *SENIOR_ROLES})
 
 
 @transaction.atomic
-def authority_sync_from_protocol(*, protocol_name: str, name: str | None = None) -> Authority:
-    """Create or update the authority, its services and teams from the protocol file. Never deletes a team:
-    teams no longer in the file are made inactive."""
+def authority_sync_from_protocol(
+    *, protocol_name: str, name: str | None = None, now: dt.datetime | None = None
+) -> Authority:
+    """Create or update the authority from the protocol file, and store the file's version (current, unless the
+    authority already has a current version). Services and teams follow the current version. Never deletes a
+    team: teams no longer in it are made inactive. `now` dates the stored version (none: not published)."""
     protocol = protocol_named(protocol_name)
     spec = protocol.file
     authority, _ = Authority.objects.update_or_create(
         code=spec.authority.id, defaults={"name": name or spec.authority.name, "protocol": protocol_name}
     )
+    if not ProtocolVersion.objects.filter(authority=authority, sha256=protocol.sha256).exists():
+        _store_file(authority, protocol_name, protocol, now)
+    _sync_services(authority, protocol_for(authority).file)
+    return authority
+
+
+def _store_file(
+    authority: Authority, protocol_name: str, protocol: Protocol, now: dt.datetime | None
+) -> None:
+    """Keep the file's text and its numbered copy's, so the version can be loaded after the file changes."""
+    path = resolve_protocol_path(protocol_name)
+    raw = path.read_bytes()
+    text = raw.decode("utf-8")
+    clauses_text = (path.parent / protocol.file.source.document).read_text(encoding="utf-8")
+    protocol = protocol_from_text(text=text, clauses_text=clauses_text, name=protocol_name)  # as stored now
+    ProtocolVersion.objects.create(
+        authority=authority,
+        name=protocol_name,
+        version=protocol.version,
+        sha256=protocol.sha256,
+        text=text,
+        clauses_text=clauses_text,
+        published_at=now,
+        current=not ProtocolVersion.objects.filter(authority=authority, current=True).exists(),
+    )
+
+
+def _sync_services(authority: Authority, spec: schema.ProtocolFile) -> None:
     seen: set[int] = set()
     for service_spec in spec.services:
         service, _ = Service.objects.update_or_create(
@@ -41,7 +95,102 @@ def authority_sync_from_protocol(*, protocol_name: str, name: str | None = None)
     for team in Team.objects.filter(service__authority=authority).exclude(pk__in=seen):
         team.active = False
         team.save(update_fields=["active"])
-    return authority
+
+
+def protocol_file_texts(path: str | Path) -> tuple[str, str]:
+    """A protocol file's text and the text of the numbered copy beside it, as they would be stored. Refuses
+    (ProtocolError) a file that cannot be read or is not UTF-8; the loader checks the rest."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ProtocolError([Problem(str(path), "", f"cannot read file: {exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ProtocolError([Problem(str(path), "", f"not UTF-8 (byte {exc.start})")]) from exc
+    document = _source_document(text)
+    try:
+        clauses_text = (path.parent / document).read_text(encoding="utf-8") if document else ""
+    except (OSError, UnicodeDecodeError):
+        clauses_text = ""  # the loader names the missing numbered copy
+    return text, clauses_text
+
+
+def _source_document(text: str) -> str | None:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None  # the loader reports it, with the line
+    source = raw.get("source") if isinstance(raw, dict) else None
+    document = source.get("document") if isinstance(source, dict) else None
+    return document if isinstance(document, str) else None
+
+
+def protocol_check_publisher(staff: StaffMember | None, authority: Authority, on: dt.date) -> None:
+    """Only an administrator or a senior manager of the authority publishes versions or moves transfers."""
+    if staff is None or not staff.active or staff.authority_id != authority.pk:
+        raise AccessDenied(f"name an active member of staff of {authority}")
+    if not roles_of(staff, on) & PROTOCOL_ROLES:
+        raise AccessDenied(
+            "only an administrator, service manager, head of service or service director publishes a "
+            "protocol version or moves transfers onto it"
+        )
+
+
+@transaction.atomic
+def protocol_publish(
+    *,
+    authority: Authority,
+    text: str,
+    clauses_text: str,
+    name: str,
+    now: dt.datetime,
+    by: StaffMember | None,
+) -> ProtocolVersion:
+    """Store a protocol file as the authority's current version, audited. The text goes through the loader's
+    checks (ProtocolError if it fails them, or is another authority's). Services and teams follow the new
+    version (teams it no longer has are made inactive). Open transfers keep the version they recorded until
+    they are moved (`handover protocol migrate-transfers`)."""
+    if by is not None:
+        protocol_check_publisher(by, authority, today_of(now))
+    protocol = protocol_from_text(text=text, clauses_text=clauses_text, name=name)
+    if protocol.name != authority.code:
+        raise ProtocolError(
+            [Problem(name, "authority.id", f"is {protocol.name!r}; this is {authority.code!r}'s protocol")]
+        )
+    Authority.objects.select_for_update().get(pk=authority.pk)  # one publisher at a time
+    previous = ProtocolVersion.objects.filter(authority=authority, current=True).first()
+    row = ProtocolVersion.objects.filter(authority=authority, sha256=protocol.sha256).first()
+    if row is not None and row.current:
+        return row
+    if previous is not None:
+        previous.current = False
+        previous.save(update_fields=["current"])
+    if row is None:
+        row = ProtocolVersion.objects.create(
+            authority=authority,
+            name=name,
+            version=protocol.version,
+            sha256=protocol.sha256,
+            text=text,
+            clauses_text=clauses_text,
+            published_at=now,
+            published_by=by,
+            current=True,
+        )
+    else:  # an earlier version published again
+        row.current = True
+        row.save(update_fields=["current"])
+    _sync_services(authority, protocol.file)
+    audit_record(
+        actor=by,
+        verb=Verb.PROTOCOL_PUBLISHED,
+        at=now,
+        obj=row,
+        before={"version": previous.version} if previous else None,
+        after={"version": row.version, "sha256": row.sha256, "name": name},
+        detail=f"{authority.code} protocol {row.version} published from {name}",
+    )
+    return row
 
 
 @transaction.atomic

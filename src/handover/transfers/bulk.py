@@ -14,15 +14,18 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from handover import clock
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
 from handover.children.models import Allocation, AllocationKind, ChangeReason
 from handover.children.services import AllocationError, allocation_move, require_team_manager
+from handover.domain.text import REASON, text_errors
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import AccessDenied, roles_of
 from handover.organisation.models import SENIOR_ROLES, StaffMember, Team
+from handover.organisation.selectors import eligible_workers
 from handover.transfers.models import BulkTransfer, Transfer
-from handover.transfers.services import ApplicationError, eligible_workers
+from handover.transfers.services import ApplicationError
 
 
 def bulk_transfer_request(
@@ -34,6 +37,7 @@ def bulk_transfer_request(
     reason_code: str = ChangeReason.ORGRST,
     from_worker: StaffMember | None = None,
     to_worker: StaffMember | None = None,
+    now: dt.datetime,
 ) -> BulkTransfer:
     require_team_manager(actor, from_team)
     if to_team.service_id != from_team.service_id and not roles_of(actor) & {r.value for r in SENIOR_ROLES}:
@@ -41,6 +45,7 @@ def bulk_transfer_request(
     errors = {}
     if not reason.strip():
         errors["reason"] = "say why the caseload is moving"
+    errors.update(text_errors(reason=(reason, REASON)))
     if reason_code not in (
         ChangeReason.ORGRST,
         ChangeReason.LEFTRL,
@@ -50,7 +55,10 @@ def bulk_transfer_request(
         errors["reason_code"] = "ORGRST, LEFTRL, ABSENC or MANAGE"
     if from_team.pk == to_team.pk and (to_worker is None or to_worker == from_worker):
         errors["to_worker"] = "name the worker taking the caseload within the same team"
-    if to_worker is not None and not eligible_workers(to_team).filter(pk=to_worker.pk).exists():
+    if (
+        to_worker is not None
+        and not eligible_workers(to_team, on=timezone.localtime(now).date()).filter(pk=to_worker.pk).exists()
+    ):
         errors["to_worker"] = f"{to_worker} is not an active case-holding worker in {to_team}"
     if not to_team.active:
         errors["to_team"] = f"{to_team} is not active"
@@ -59,7 +67,7 @@ def bulk_transfer_request(
     with transaction.atomic():
         job = BulkTransfer.objects.create(
             requested_by=actor,
-            requested_at=timezone.now(),
+            requested_at=now,
             from_team=from_team,
             from_worker=from_worker,
             to_team=to_team,
@@ -68,7 +76,11 @@ def bulk_transfer_request(
             reason=reason.strip(),
         )
         audit_record(
-            actor=actor, verb=Verb.BULK_TRANSFER, obj=job, detail=f"{from_team} -> {to_team}: {reason}"
+            actor=actor,
+            verb=Verb.BULK_TRANSFER,
+            at=now,
+            obj=job,
+            detail=f"{from_team} -> {to_team}: {reason}",
         )
         transaction.on_commit(lambda: run_bulk_transfer.enqueue(job.pk))
     return job
@@ -76,6 +88,15 @@ def bulk_transfer_request(
 
 @task()
 def run_bulk_transfer(job_id: int) -> None:
+    """The background task: the boundary where the clock is read for the job."""
+    bulk_transfer_run(job_id=job_id, now=clock.now())
+    job = BulkTransfer.objects.get(pk=job_id)
+    job.finished_at = clock.now()
+    job.save(update_fields=["finished_at"])
+
+
+def bulk_transfer_run(*, job_id: int, now: dt.datetime) -> BulkTransfer:
+    """Move the job's caseload family by family, recording a result line per child."""
     job = BulkTransfer.objects.select_related("from_team", "to_team", "requested_by").get(pk=job_id)
     allocations = Allocation.objects.filter(team=job.from_team, kind=AllocationKind.PRIMARY, end__isnull=True)
     if job.from_worker_id:
@@ -83,22 +104,22 @@ def run_bulk_transfer(job_id: int) -> None:
     allocations = list(allocations.select_related("child").order_by("child__family_id", "child_id"))
     job.status, job.total, job.done, job.results = BulkTransfer.Status.RUNNING, len(allocations), 0, []
     job.save(update_fields=["status", "total", "done", "results"])
-    on = timezone.localdate()
+    on = timezone.localtime(now).date()
     open_states = [s.value for s in OPEN_STATES]
     families = groupby(allocations, key=lambda a: a.child.family_id or f"child-{a.child_id}")
     for _, group in families:
         group = list(group)
-        results = _move_family(job, group, on, open_states)
+        results = _move_family(job, group, on, now, open_states)
         job.results.extend(results)
         job.done += len(group)
         job.save(update_fields=["results", "done"])
     job.status = BulkTransfer.Status.DONE
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at"])
+    job.save(update_fields=["status"])
+    return job
 
 
 def _move_family(
-    job: BulkTransfer, group: list[Allocation], on: dt.date, open_states: list[str]
+    job: BulkTransfer, group: list[Allocation], on: dt.date, now: dt.datetime, open_states: list[str]
 ) -> list[dict]:
     """Siblings move together or not at all."""
     blocked = Transfer.objects.filter(child__in=[a.child for a in group], state__in=open_states).first()
@@ -115,6 +136,7 @@ def _move_family(
                     worker=job.to_worker,
                     reason_code=job.reason_code,
                     on=on,
+                    now=now,
                 )
     except (AllocationError, ApplicationError) as exc:
         return [_result(a, "failed", str(exc)) for a in group]

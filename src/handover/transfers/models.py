@@ -11,7 +11,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from handover.children.models import Allocation, AllocationKind, Child, Family
-from handover.domain.workflow import State
+from handover.domain.workflow import FINAL_STATES, State
 from handover.organisation.models import Service, StaffMember, Team
 
 
@@ -76,13 +76,22 @@ class Transfer(models.Model):
             models.Index(fields=["from_team", "state"]),
             models.Index(fields=["to_service", "state"]),
         ]
+        constraints = [
+            # One open transfer per child and allocation kind: the database refuses a second, however
+            # simultaneous (services.transfer_propose turns the refusal into its usual message).
+            models.UniqueConstraint(
+                fields=["child", "kind"],
+                condition=~models.Q(state__in=sorted(s.value for s in FINAL_STATES)),
+                name="one_open_transfer_per_child_and_kind",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Transfer {self.pk} of {self.child}: {self.from_team} → {self.to_team or self.to_service}"
 
     @property
     def is_open(self) -> bool:
-        return self.state not in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN)
+        return self.state not in FINAL_STATES
 
 
 class TransferEvent(models.Model):
@@ -203,6 +212,15 @@ class CaseRequest(models.Model):
     transfer = models.OneToOneField(
         Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="request"
     )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"],
+                condition=models.Q(status="open"),
+                name="one_open_case_request_per_child",
+            )
+        ]
 
 
 class BulkTransfer(models.Model):

@@ -12,8 +12,8 @@ from handover.children.models import Allocation, Child
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import current_memberships, visible_children
 from handover.organisation.models import StaffMember
+from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.transfers.models import Escalation, RemedialAction, Transfer, TransferEvent
-from handover.transfers.protocol import protocol_for
 from handover.transfers.services import transfer_available_actions
 
 
@@ -29,10 +29,12 @@ class Due:
         return self.working_days_left is not None and self.working_days_left < 0
 
 
-def due(staff: StaffMember, date: dt.date | None, today: dt.date) -> Due:
+def due(staff: StaffMember, date: dt.date | None, today: dt.date, transfer: Transfer | None = None) -> Due:
+    """Working days to `date` in the calendar of the transfer's protocol version (else the authority's)."""
     if date is None:
         return Due(None, None)
-    return Due(date, protocol_for(staff.authority).calendar.working_days_between(today, date))
+    protocol = protocol_for_transfer(transfer) if transfer is not None else protocol_for(staff.authority)
+    return Due(date, protocol.calendar.working_days_between(today, date))
 
 
 def my_cases(staff: StaffMember) -> list[Allocation]:
@@ -68,7 +70,7 @@ def transfers_waiting_on(staff: StaffMember, today: dt.date) -> list[tuple[Trans
         if not actions:
             continue
         upcoming = [d.due for d in transfer.deadlines.all() if d.due and not d.actual and not d.standing]
-        waiting.append((transfer, actions, due(staff, min(upcoming) if upcoming else None, today)))
+        waiting.append((transfer, actions, due(staff, min(upcoming) if upcoming else None, today, transfer)))
     waiting.sort(key=lambda row: (row[2].date is None, row[2].date or dt.date.max))
     return waiting
 
@@ -77,7 +79,7 @@ def remedial_actions_for(staff: StaffMember, today: dt.date) -> list[tuple[Remed
     actions = RemedialAction.objects.filter(owner=staff, done_at__isnull=True).select_related(
         "transfer__child"
     )
-    return [(action, due(staff, action.due, today)) for action in actions.order_by("due")]
+    return [(action, due(staff, action.due, today, action.transfer)) for action in actions.order_by("due")]
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def open_escalations_for(staff: StaffMember, today: dt.date) -> list[tuple[Escal
         .select_related("transfer__child", "transfer__from_team", "transfer__to_service")
         .order_by("opened_at")
     )
-    return [(row, due(staff, row.due, today)) for row in rows]
+    return [(row, due(staff, row.due, today, row.transfer)) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from handover.audit.models import Verb
@@ -22,10 +22,12 @@ from handover.audit.services import audit_record, snapshot
 from handover.children.models import Allocation, AllocationKind, ChangeReason, Child, DocumentOnFile
 from handover.domain import deadlines as deadline_engine
 from handover.domain import readiness as readiness_engine
-from handover.domain import routing
+from handover.domain import routing, text
 from handover.domain.errors import SituationError
+from handover.domain.protocol.model import Protocol
 from handover.domain.readiness import Readiness
 from handover.domain.situation import situation_facts
+from handover.domain.text import text_errors
 from handover.domain.workflow import (
     MANAGERS,
     OPEN_STATES,
@@ -37,6 +39,8 @@ from handover.domain.workflow import (
 )
 from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
 from handover.organisation.models import CASE_HOLDING_ROLES, Membership, Role, Service, StaffMember, Team
+from handover.organisation.protocol import protocol_for, protocol_for_transfer
+from handover.organisation.selectors import eligible_workers
 from handover.transfers.models import (
     Deadline,
     Escalation,
@@ -47,7 +51,6 @@ from handover.transfers.models import (
     Transfer,
     TransferEvent,
 )
-from handover.transfers.protocol import protocol_for
 from handover.transfers.situations import current_primary, record_situation
 
 
@@ -91,6 +94,7 @@ def transfer_propose(
     child: Child,
     event: str,
     on: dt.date,
+    now: dt.datetime,
     answers: dict | None = None,
     to_service: Service | None = None,
     override_reason: str = "",
@@ -128,6 +132,10 @@ def transfer_propose(
         errors["to_service"] = "that service belongs to another authority"
     if exception and exception not in {e.id for e in protocol.file.exceptions}:
         errors["exception"] = f"{exception!r} is not a permitted exception in the {protocol.name} protocol"
+    errors.update(text_errors(override_reason=(override_reason, text.REASON)))
+    for sibling_id, separation in (separation_reasons or {}).items():
+        if problem := text.text_problem("separation_reason", separation, text.REASON):
+            errors[f"separation_reasons.{sibling_id}"] = problem
     if errors:
         raise ApplicationError(errors)
 
@@ -142,24 +150,20 @@ def transfer_propose(
             {"to_service": "the child is already held by this service; reassign within it"}
         )
     _require_can_propose(actor, from_team, from_allocation)
-    already = Transfer.objects.filter(
-        child=child, kind=kind, state__in=[s.value for s in OPEN_STATES]
-    ).first()
-    if already is not None:
-        raise ApplicationError(
-            {"child": f"{child.name} already has an open transfer ({already.pk}, {already.state})"}
-        )
 
-    siblings = _siblings_to_move(
-        child, from_allocation, protocol, with_siblings or [], separation_reasons or {}, exception
-    )
-    group = uuid.uuid4() if siblings else None
-    now = timezone.now()
     created: list[Transfer] = []
     with transaction.atomic():
+        # "Already open" is checked inside the transaction, and the database's one-open-transfer constraint
+        # settles a race: of two simultaneous proposals, the second gets the same refusal as if it came later.
+        _refuse_if_open(child, kind)
+        siblings = _siblings_to_move(
+            child, from_allocation, protocol, with_siblings or [], separation_reasons or {}, exception
+        )
+        group = uuid.uuid4() if siblings else None
         for member in [child, *siblings]:
             member_allocation = from_allocation if member is child else current_primary(member)
-            transfer = Transfer.objects.create(
+            transfer = _create_unless_open(
+                field="child" if member is child else "with_siblings",
                 child=member,
                 kind=kind,
                 state=State.PROPOSED,
@@ -199,9 +203,14 @@ def transfer_propose(
                 reason=override_reason,
                 data={"rule": transfer.rule, "recommended": decision.receiving_service},
             )
-            _recompute_deadlines(transfer)
+            _recompute_deadlines(transfer, today=timezone.localtime(now).date())
             audit_record(
-                actor=actor, verb=Verb.TRANSFER_PROPOSED, child=member, obj=transfer, after=snapshot(transfer)
+                actor=actor,
+                verb=Verb.TRANSFER_PROPOSED,
+                at=now,
+                child=member,
+                obj=transfer,
+                after=snapshot(transfer),
             )
             created.append(transfer)
         for sibling_id, reason in (separation_reasons or {}).items():
@@ -217,6 +226,37 @@ def transfer_propose(
         created[0].separation_reason = "; ".join((separation_reasons or {}).values())
         created[0].save(update_fields=["separation_reason"])
     return Proposal(created, decision)
+
+
+def _open_transfer(child: Child, kind: str) -> Transfer | None:
+    return Transfer.objects.filter(child=child, kind=kind, state__in=[s.value for s in OPEN_STATES]).first()
+
+
+def _already_open(child: Child, already: Transfer | None, field: str) -> ApplicationError:
+    if field == "with_siblings":
+        return ApplicationError({"with_siblings": "a sibling already has an open transfer"})
+    which = f" ({already.pk}, {already.state})" if already is not None else ""
+    return ApplicationError({"child": f"{child.name} already has an open transfer{which}"})
+
+
+def _refuse_if_open(child: Child, kind: str) -> None:
+    already = _open_transfer(child, kind)
+    if already is not None:
+        raise _already_open(child, already, "child")
+
+
+def _create_unless_open(*, field: str, **fields) -> Transfer:
+    """Create the transfer; if the one-open-transfer constraint refuses it (someone proposed the same child a
+    moment ago), say so as `ApplicationError` on `field`. The savepoint keeps the caller's transaction usable;
+    the caller's own transaction then rolls back, so a sibling group is proposed whole or not at all."""
+    try:
+        with transaction.atomic():
+            return Transfer.objects.create(**fields)
+    except IntegrityError as exc:
+        already = _open_transfer(fields["child"], fields["kind"])
+        if already is None:
+            raise  # some other integrity problem: not ours to reword
+        raise _already_open(fields["child"], already, field) from exc
 
 
 def _require_can_propose(actor: StaffMember, from_team: Team, allocation: Allocation) -> None:
@@ -297,10 +337,21 @@ def transfer_act(
     to_team: Team | None = None,
     transfer_date: dt.date | None = None,
     worker: StaffMember | None = None,
+    now: dt.datetime,
     on: dt.date | None = None,
+    decided_by: StaffMember | None = None,
 ) -> Transfer:
-    """Take one workflow action on a transfer, if the workflow table allows this actor to take it now."""
-    on = on or timezone.localdate()
+    """Take one workflow action on a transfer, if the workflow table allows this actor to take it now.
+
+    `now` is when it is recorded; `on` the day it counts for (a meeting's decision counts on the day the meeting
+    sat), by default the day of `now`. `decided_by` is for a meeting's decision recorded by someone else
+    (business support, the chair): the workflow asks whether *that* person, present at the meeting, may take
+    the action, and the record names both, truthfully: who decided and who recorded it.
+    """
+    decider = decided_by or actor
+    on = on or timezone.localtime(now).date()
+    if problems := text_errors(reason=(reason, text.REASON)):
+        raise ApplicationError(problems)
     with transaction.atomic():
         locked = (
             Transfer.objects.select_for_update(of=("self",))
@@ -312,11 +363,11 @@ def transfer_act(
                 f"transfer {locked.pk} was changed by someone else (now version {locked.version}, you had "
                 f"{expected_version}); reload it and try again"
             )
-        if not can_write(actor):
+        if not can_write(actor) or not can_write(decider, on):
             raise AccessDenied("your roles are read-only")
-        protocol = protocol_for(locked.child.authority)
+        protocol = protocol_for_transfer(locked)
         ladder = protocol.file.escalation
-        actor_roles = actor_on_transfer(actor, locked)
+        actor_roles = actor_on_transfer(decider, locked, on)
         blockers = _completion_blockers(locked, on) if action == Action.COMPLETE else None
         target = check(
             action,
@@ -328,10 +379,14 @@ def transfer_act(
             **_ladder(protocol, locked),
         )
         if action == Action.RECORD_HANDOVER:
-            _require_one_of_the_workers(actor, actor_roles, locked)
+            _require_one_of_the_workers(decider, actor_roles, locked)
         before = snapshot(locked)
         previous_state = locked.state
         data: dict[str, Any] = {}
+        if decider != actor:
+            data.update(
+                {"decided_by": decider.pk, "decided_by_name": decider.name, "recorded_by": actor.name}
+            )
         action = Action(action)
         if action is Action.AGREE:
             _agree(locked, to_team, transfer_date, data)
@@ -340,19 +395,19 @@ def transfer_act(
         elif action is Action.BLOCK:
             locked.blocked_from = locked.state
         elif action is Action.ESCALATE:
-            _escalate(locked, ladder, reason, protocol, on)
+            _escalate(locked, ladder, reason, protocol, on, now)
             data["level"] = locked.escalation_level
         elif action is Action.RESOLVE:
             target = State(locked.blocked_from)
-            Escalation.objects.filter(transfer=locked, resolved_at__isnull=True).update(
-                resolved_at=timezone.now(), resolution=reason
-            )
+            for escalation in Escalation.objects.filter(transfer=locked, resolved_at__isnull=True):
+                escalation.resolved_at, escalation.resolution = now, reason
+                escalation.save()  # not queryset.update(): the row history must see it
             locked.blocked_from = ""
             locked.escalation_level = 0
         elif action is Action.COMPLETE:
-            _complete(locked, actor, on, data)
+            _complete(locked, actor, on, now, data)
         if target in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN):
-            locked.closed_at = timezone.now()
+            locked.closed_at = now
             locked.closed_reason = reason
         locked.state = target
         locked.version += 1
@@ -363,19 +418,25 @@ def transfer_act(
             from_state=previous_state,
             to_state=target,
             actor=actor,
-            at=timezone.now(),
+            at=now,
             reason=reason,
             data=data,
         )
-        _recompute_deadlines(locked, milestones_on=on)
+        _recompute_deadlines(locked, today=on)
         audit_record(
             actor=actor,
             verb=Verb.TRANSFER_ACTION,
+            at=now,
             child=locked.child,
             obj=locked,
             before=before,
             after=snapshot(locked),
-            detail=f"{action.value}: {previous_state} -> {target}",
+            detail=f"{action.value}: {previous_state} -> {target}"
+            + (
+                f"; decided by {decider.name} at the meeting, recorded by {actor.name}"
+                if decider != actor
+                else ""
+            ),
         )
     return locked
 
@@ -394,7 +455,7 @@ def transfer_available_actions(actor: StaffMember, transfer: Transfer) -> list[A
     """The actions this person could take on the transfer now (reasons and readiness aside)."""
     if not can_write(actor) or not transfer.is_open:
         return []
-    protocol = protocol_for(transfer.child.authority)
+    protocol = protocol_for_transfer(transfer)
     roles = actor_on_transfer(actor, transfer)
     actions = available_actions(
         state=transfer.state, actor=roles, route_kind=transfer.route_kind, **_ladder(protocol, transfer)
@@ -441,21 +502,6 @@ def _agree(transfer: Transfer, to_team: Team | None, transfer_date: dt.date | No
     data.update({"to_team": to_team.code, "transfer_date": transfer_date.isoformat()})
 
 
-def eligible_workers(team: Team, role: str = Role.SOCIAL_WORKER, on: dt.date | None = None):
-    """Active staff holding a case-holding role in `team` on `on`."""
-    on = on or timezone.localdate()
-    return (
-        StaffMember.objects.filter(
-            active=True,
-            memberships__team=team,
-            memberships__role__in=[r.value for r in CASE_HOLDING_ROLES],
-            memberships__start__lte=on,
-        )
-        .exclude(memberships__team=team, memberships__end__lt=on)
-        .distinct()
-    )
-
-
 def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict, on: dt.date) -> None:
     if worker is None:
         raise ApplicationError({"worker": "name the receiving worker"})
@@ -470,7 +516,7 @@ def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict,
     data["worker"] = worker.pk
 
 
-def _escalate(transfer: Transfer, ladder, reason: str, protocol, on: dt.date) -> None:
+def _escalate(transfer: Transfer, ladder, reason: str, protocol, on: dt.date, now: dt.datetime) -> None:
     if transfer.escalation_level >= len(ladder):
         raise TransitionRefused(
             "protocol.escalation.final",
@@ -482,13 +528,13 @@ def _escalate(transfer: Transfer, ladder, reason: str, protocol, on: dt.date) ->
         transfer=transfer,
         level=level.level,
         role=level.who.value,
-        opened_at=timezone.now(),
+        opened_at=now,
         due=None if level.final else protocol.calendar.add(on, ladder[level.level].after),
         reason=reason,
     )
 
 
-def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, data: dict) -> None:
+def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, now: dt.datetime, data: dict) -> None:
     """End the old allocation and start the new one at the same moment (SSDA903 reason TSPROC)."""
     old = transfer.from_allocation
     if transfer.kind == AllocationKind.PRIMARY:
@@ -502,6 +548,7 @@ def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, data: dict) -
         audit_record(
             actor=actor,
             verb=Verb.ALLOCATION_ENDED,
+            at=now,
             child=transfer.child,
             obj=old,
             before=before,
@@ -517,7 +564,7 @@ def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, data: dict) -
         start_reason=ChangeReason.TSPROC,
     )
     audit_record(
-        actor=actor, verb=Verb.ALLOCATION_STARTED, child=transfer.child, obj=new, after=snapshot(new)
+        actor=actor, verb=Verb.ALLOCATION_STARTED, at=now, child=transfer.child, obj=new, after=snapshot(new)
     )
     transfer.to_allocation = new
     data["allocation"] = new.pk
@@ -533,7 +580,7 @@ def _worker_role(worker: StaffMember | None, team: Team) -> str:
 
 
 def transfer_update_facts(
-    *, actor: StaffMember, transfer: Transfer, answers: dict, expected_version: int
+    *, actor: StaffMember, transfer: Transfer, answers: dict, expected_version: int, now: dt.datetime
 ) -> Transfer:
     """Correct or add facts of the situation; the deadlines are recomputed from them."""
     roles = actor_on_transfer(actor, transfer)
@@ -551,17 +598,18 @@ def transfer_update_facts(
                 raise ApplicationError({f"answers.{section}": "must be an object of facts"})
             situation[section] = {**situation.get(section, {}), **values}
         try:
-            situation_facts(protocol_for(locked.child.authority), situation)
+            situation_facts(protocol_for_transfer(locked), situation)
         except SituationError as exc:
             raise ApplicationError({f"answers.{exc.field}": exc.problem}) from exc
         before = snapshot(locked)
         locked.situation = situation
         locked.version += 1
         locked.save()
-        _recompute_deadlines(locked)
+        _recompute_deadlines(locked, today=timezone.localtime(now).date())
         audit_record(
             actor=actor,
             verb=Verb.TRANSFER_ACTION,
+            at=now,
             child=locked.child,
             obj=locked,
             before=before,
@@ -585,7 +633,7 @@ _SIGN_OFF_SIDE = {
 }
 
 
-def transfer_sign_off(*, actor: StaffMember, transfer: Transfer, kind: str) -> SignOff:
+def transfer_sign_off(*, actor: StaffMember, transfer: Transfer, kind: str, now: dt.datetime) -> SignOff:
     """The transferring manager authorises the summary and audits the file; the receiving manager audits it."""
     kind = SignOffKind(kind)
     roles = actor_on_transfer(actor, transfer)
@@ -598,19 +646,26 @@ def transfer_sign_off(*, actor: StaffMember, transfer: Transfer, kind: str) -> S
         raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
     with transaction.atomic():
         sign_off, created = SignOff.objects.get_or_create(
-            transfer=transfer, kind=kind, defaults={"by": actor, "at": timezone.now()}
+            transfer=transfer, kind=kind, defaults={"by": actor, "at": now}
         )
         if not created:
             raise ApplicationError({"kind": f"already signed off by {sign_off.by} on {sign_off.at:%d %B %Y}"})
         audit_record(
-            actor=actor, verb=Verb.TRANSFER_SIGNED_OFF, child=transfer.child, obj=transfer, detail=kind.label
+            actor=actor,
+            verb=Verb.TRANSFER_SIGNED_OFF,
+            at=now,
+            child=transfer.child,
+            obj=transfer,
+            detail=kind.label,
         )
     return sign_off
 
 
-def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) -> ReadinessConfirmation:
+def transfer_confirm_item(
+    *, actor: StaffMember, transfer: Transfer, item: str, now: dt.datetime
+) -> ReadinessConfirmation:
     """Confirm a checklist item that needs a person's judgement, by someone holding the role it names."""
-    protocol = protocol_for(transfer.child.authority)
+    protocol = protocol_for_transfer(transfer)
     spec = next((c.spec for c in protocol.readiness if c.spec.id == item), None)
     if spec is None or spec.requires.confirmed_by is None:
         raise ApplicationError({"item": f"{item!r} is not a checklist item that is confirmed by a person"})
@@ -624,13 +679,14 @@ def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) 
         raise AccessDenied(f"{spec.name} is confirmed by a {wanted.replace('_', ' ')} of either team")
     with transaction.atomic():
         confirmation, created = ReadinessConfirmation.objects.get_or_create(
-            transfer=transfer, item=item, defaults={"by": actor, "at": timezone.now()}
+            transfer=transfer, item=item, defaults={"by": actor, "at": now}
         )
         if not created:
             raise ApplicationError({"item": "already confirmed"})
         audit_record(
             actor=actor,
             verb=Verb.TRANSFER_SIGNED_OFF,
+            at=now,
             child=transfer.child,
             obj=transfer,
             detail=f"confirmed {item}",
@@ -639,7 +695,13 @@ def transfer_confirm_item(*, actor: StaffMember, transfer: Transfer, item: str) 
 
 
 def remedial_action_create(
-    *, actor: StaffMember, transfer: Transfer, description: str, owner: StaffMember, due: dt.date
+    *,
+    actor: StaffMember,
+    transfer: Transfer,
+    description: str,
+    owner: StaffMember,
+    due: dt.date,
+    now: dt.datetime,
 ) -> RemedialAction:
     roles = actor_on_transfer(actor, transfer)
     # Business support minute the transfer meeting for every team, so they may record actions for any case.
@@ -655,7 +717,8 @@ def remedial_action_create(
         errors["transfer"] = f"the transfer is {transfer.state}"
     if not description.strip():
         errors["description"] = "say what needs doing"
-    if due < timezone.localdate():
+    errors.update(text_errors(description=(description.strip(), text.ACTION)))
+    if due < timezone.localtime(now).date():
         errors["due"] = "the due date cannot be in the past"
     if owner.authority_id != transfer.child.authority_id or not owner.active:
         errors["owner"] = "the owner must be an active member of staff of this authority"
@@ -668,10 +731,15 @@ def remedial_action_create(
             owner=owner,
             due=due,
             created_by=actor,
-            created_at=timezone.now(),
+            created_at=now,
         )
         audit_record(
-            actor=actor, verb=Verb.REMEDIAL_ACTION, child=transfer.child, obj=action, after=snapshot(action)
+            actor=actor,
+            verb=Verb.REMEDIAL_ACTION,
+            at=now,
+            child=transfer.child,
+            obj=action,
+            after=snapshot(action),
         )
     return action
 
@@ -679,8 +747,9 @@ def remedial_action_create(
 # -- readiness and deadlines ------------------------------------------------------------------------------------------
 
 
-def transfer_facts(transfer: Transfer) -> dict:
-    protocol = protocol_for(transfer.child.authority)
+def transfer_facts(transfer: Transfer, protocol: Protocol | None = None) -> dict:
+    """The transfer's facts under its own protocol version (or `protocol`, to compare another version)."""
+    protocol = protocol or protocol_for_transfer(transfer)
     facts = situation_facts(protocol, transfer.situation)
     facts["transfer.from"] = transfer.from_team.service.code
     facts["transfer.from_kind"] = transfer.from_team.service.kind
@@ -700,14 +769,14 @@ def _documents_on_file(child: Child) -> dict[str, dt.date]:
     return documents
 
 
-def transfer_readiness(transfer: Transfer, on: dt.date | None = None) -> Readiness:
-    """The protocol's checklist against the documents on the child's file and the confirmations recorded."""
-    on = on or timezone.localdate()
-    protocol = protocol_for(transfer.child.authority)
+def transfer_readiness(transfer: Transfer, *, on: dt.date, protocol: Protocol | None = None) -> Readiness:
+    """The checklist of the transfer's protocol version (or `protocol`) on `on`, against the documents on the
+    child's file and the confirmations."""
+    protocol = protocol or protocol_for_transfer(transfer)
     confirmations = {c.item: c.at.date() for c in transfer.confirmations.all()}
     return readiness_engine.assess(
         protocol,
-        transfer_facts(transfer),
+        transfer_facts(transfer, protocol),
         on=on,
         documents=_documents_on_file(transfer.child),
         confirmations=confirmations,
@@ -731,7 +800,9 @@ def transfer_preview_readiness(
 
 
 def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
-    blockers = {item.id: f"{item.name} ({item.detail})" for item in transfer_readiness(transfer, on).blocking}
+    blockers = {
+        item.id: f"{item.name} ({item.detail})" for item in transfer_readiness(transfer, on=on).blocking
+    }
     signed = set(transfer.sign_offs.values_list("kind", flat=True))
     for kind in SignOffKind:
         if kind.value not in signed:
@@ -741,15 +812,21 @@ def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
     return blockers
 
 
-def _recompute_deadlines(transfer: Transfer, milestones_on: dt.date | None = None) -> None:
-    """Replace the transfer's deadlines with the engine's, counting from what has actually happened."""
-    protocol = protocol_for(transfer.child.authority)
+def _recompute_deadlines(transfer: Transfer, *, today: dt.date) -> None:
+    """Replace the transfer's deadlines with its protocol version's, counting from what has actually happened."""
+    rows = transfer_deadlines(transfer, protocol_for_transfer(transfer), today=today)
+    transfer.deadlines.all().delete()
+    Deadline.objects.bulk_create(rows)
+
+
+def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date) -> list[Deadline]:
+    """The deadlines `protocol` gives the transfer (unsaved rows): its pathway's timeline, if the version has
+    that pathway, and the standing timescales."""
     facts = situation_facts(protocol, transfer.situation)
     milestones: dict[str, dt.date] = {}
-    today = milestones_on or timezone.localdate()
     rows: list[Deadline] = []
-    if transfer.pathway:
-        pathway = protocol.pathways[transfer.pathway]
+    pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
+    if pathway is not None:
         # The protocol file says which action completes each step (the transfer point: `complete`).
         timeline = protocol.timelines[pathway.timeline]
         done_at = {event.action: timezone.localtime(event.at).date() for event in transfer.events.all()}
@@ -762,8 +839,7 @@ def _recompute_deadlines(transfer: Transfer, milestones_on: dt.date | None = Non
     for d in deadline_engine.standing_timescales(protocol, facts, today=today, milestones=milestones):
         if d.status != "unknown":
             rows.append(_deadline_row(transfer, d, standing=True))
-    transfer.deadlines.all().delete()
-    Deadline.objects.bulk_create(rows)
+    return rows
 
 
 def _deadline_row(transfer: Transfer, d, *, standing: bool) -> Deadline:

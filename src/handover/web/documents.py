@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
@@ -45,7 +44,7 @@ def transfer_summary(request, pk):
     if request.method == "POST":
         try:
             if request.POST.get("authorise") and draft is not None:
-                summaries.transfer_summary_authorise(actor=staff, summary=draft)
+                summaries.transfer_summary_authorise(now=request.now, actor=staff, summary=draft)
                 messages.success(request, "The Case Transfer Summary is authorised and on the child's file.")
                 return redirect("web:transfer", pk=transfer.pk)
             values = {k: request.POST.get(k, "").strip() for k in values}
@@ -59,6 +58,7 @@ def transfer_summary(request, pk):
                 )
             if not errors:
                 summaries.transfer_summary_draft(
+                    now=request.now,
                     actor=staff,
                     transfer=transfer,
                     work_undertaken=values["work_undertaken"],
@@ -68,7 +68,7 @@ def transfer_summary(request, pk):
                 return redirect("web:transfer_summary", pk=transfer.pk)
         except (ApplicationError, AccessDenied) as exc:
             errors.update(refusal_errors(exc, "summary"))
-    preview = summaries.dates_ahead(transfer, draft.drafted_on if draft else timezone.localdate())
+    preview = summaries.dates_ahead(transfer, draft.drafted_on if draft else request.today)
     return render(
         request,
         "web/transfer_summary.html",
@@ -100,6 +100,7 @@ def transfer_summary_pdf(request, pk):
         else summaries.transfer_summary_pdf(summary)
     )
     audit_record(
+        at=request.now,
         actor=staff,
         verb=Verb.DOCUMENT_READ,
         child=transfer.child,
@@ -109,6 +110,20 @@ def transfer_summary_pdf(request, pk):
     return _file(content, PDF, f"case-transfer-summary-{transfer.child.identifier}.pdf")
 
 
+def _letters_message(written: int, already: int) -> str:
+    def letters(n: int) -> str:
+        return f"{n} letter{'s' if n != 1 else ''}"
+
+    if not written:
+        return f"The letters were already written ({letters(already)} on file); nothing was written again."
+    message = f"{letters(written)} written and kept on file."
+    if already:
+        message += (
+            f" {letters(already)} already written {'were' if already != 1 else 'was'} not written again."
+        )
+    return message
+
+
 @login_required
 def transfer_letters(request, pk):
     """POST: write the letters to the family and every involved professional."""
@@ -116,10 +131,8 @@ def transfer_letters(request, pk):
     transfer = _transfer_or_404(staff, pk)
     if request.method == "POST":
         try:
-            sent = letter_service.letters_send(actor=staff, transfer=transfer)
-            messages.success(
-                request, f"{len(sent)} letter{'s' if len(sent) != 1 else ''} written and kept on file."
-            )
+            sent = letter_service.letters_send(now=request.now, actor=staff, transfer=transfer)
+            messages.success(request, _letters_message(len(sent.written), len(sent) - len(sent.written)))
         except (ApplicationError, AccessDenied) as exc:
             for message in refusal_errors(exc, "letters").values():
                 messages.error(request, message)
@@ -137,6 +150,7 @@ def letter_download(request, pk, fmt):
     if letter is None or fmt not in ("docx", "pdf"):
         raise Http404("no such letter")
     audit_record(
+        at=request.now,
         actor=staff,
         verb=Verb.DOCUMENT_READ,
         child=letter.transfer.child,
@@ -162,7 +176,12 @@ def document_download(request, pk):
     if document is None or not document.content:
         raise Http404("no such document, or no file kept for it")
     audit_record(
-        actor=staff, verb=Verb.DOCUMENT_READ, child=document.child, obj=document, detail=document.title[:200]
+        at=request.now,
+        actor=staff,
+        verb=Verb.DOCUMENT_READ,
+        child=document.child,
+        obj=document,
+        detail=document.title[:200],
     )
     extension = {PDF: "pdf", DOCX: "docx"}.get(document.content_type, "bin")
     return _file(

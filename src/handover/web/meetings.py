@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
@@ -20,9 +19,9 @@ from handover.meetings.models import Decision, Meeting, MeetingItem
 from handover.meetings.selectors import sheet_row, sheet_rows
 from handover.organisation.access import AccessDenied, can_read_children, current_memberships
 from handover.organisation.models import Role, StaffMember, Team
+from handover.organisation.protocol import protocol_for
 from handover.transfers import services
 from handover.transfers.models import Transfer
-from handover.transfers.protocol import protocol_for
 from handover.web.forms import refusal_errors, typed_date
 from handover.web.views import _child_or_404, _staff
 
@@ -51,7 +50,7 @@ def meeting_list(request):
     """The next sitting of each of the protocol's meetings, then the recent ones."""
     staff = _reader(request)
     protocol = protocol_for(staff.authority)
-    today = timezone.localdate()
+    today = request.today
     upcoming = [
         meetings.meeting_sitting(authority=staff.authority, on=today, meeting_id=spec.id)
         for spec in protocol.file.meetings
@@ -79,6 +78,7 @@ def meeting_page(request, pk):
     if spec is not None and spec.lists:
         age_list = sixteen_plus.age_list(meeting)
     audit_record(
+        at=request.now,
         actor=staff,
         verb=Verb.CHILD_LISTED,
         obj=meeting,
@@ -157,6 +157,7 @@ def meeting_item(request, pk, item_pk):
         if not errors:
             try:
                 meetings.meeting_record_decision(
+                    now=request.now,
                     actor=staff,
                     item=item,
                     decision=decision,
@@ -224,6 +225,7 @@ def meeting_late(request, pk):
         if not errors:
             try:
                 meetings.meeting_add_late(
+                    now=request.now,
                     actor=staff,
                     meeting=meeting,
                     transfer=transfer,
@@ -274,7 +276,11 @@ def meeting_close(request, pk):
         if not errors:
             try:
                 meetings.meeting_close(
-                    actor=staff, meeting=meeting, minutes=values["minutes"], attendees=attendees
+                    now=request.now,
+                    actor=staff,
+                    meeting=meeting,
+                    minutes=values["minutes"],
+                    attendees=attendees,
                 )
                 return redirect("web:meeting", pk=meeting.pk)
             except (services.ApplicationError, AccessDenied) as exc:
@@ -311,6 +317,7 @@ def meeting_paper(request, pk, paper, fmt):
     render_paper, content_type, stem = PAPERS[(paper, fmt)]
     content = render_paper(meeting)
     audit_record(
+        at=request.now,
         actor=staff,
         verb=Verb.DOCUMENT_READ,
         obj=meeting,
@@ -358,6 +365,7 @@ def panel_decision(request, pk):
         if not errors:
             try:
                 result = panels.panel_decision_record(
+                    now=request.now,
                     actor=staff,
                     child=child,
                     outcome=values["outcome"],

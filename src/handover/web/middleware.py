@@ -1,11 +1,27 @@
-"""While HANDOVER_MAINTENANCE is on, every request gets the 'service unavailable' page (503)."""
+"""Request boundary: the one clock read per request, and the maintenance page."""
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
+from handover import clock
+
+
+class RequestClock:
+    """Read the clock once per request: everything below takes `request.now` (and its `request.today`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.now = clock.now()
+        request.today = clock.today_of(request.now)
+        return self.get_response(request)
+
 
 class ServiceUnavailable:
+    """While HANDOVER_MAINTENANCE is on, every request gets the 'service unavailable' page (503)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 

@@ -12,12 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from handover.domain import text
 from handover.domain.explain import decision_data
 from handover.domain.facts import FactType
 from handover.organisation.access import AccessDenied
 from handover.organisation.models import Service
+from handover.organisation.protocol import protocol_for
 from handover.transfers import services
-from handover.transfers.protocol import protocol_for
 from handover.web.forms import sentence
 from handover.web.views import _child_or_404, _staff
 
@@ -35,7 +36,7 @@ def _date(prefix: str, data) -> dt.date | None:
             int(data.get(f"{prefix}-month", "")),
             int(data.get(f"{prefix}-day", "")),
         )
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a year of 20 digits
         return None
 
 
@@ -112,8 +113,9 @@ def propose(request, pk, step="event"):
                 value = raw if raw in allowed else None
             else:
                 value = raw.strip() or None
-            if value is None:
-                errors["value"] = f"Answer the question: {spec.question}"
+            problem = text.text_problem("answer", value, text.REASON) if isinstance(value, str) else None
+            if value is None or problem:
+                errors["value"] = sentence(problem) if problem else f"Answer the question: {spec.question}"
             else:
                 state.setdefault("facts", {})[name] = value
                 return save_and("facts")
@@ -129,6 +131,8 @@ def propose(request, pk, step="event"):
                 errors["override_reason"] = (
                     "Enter why the child should go to a different service than the protocol says"
                 )
+            elif problem := text.text_problem("reason", reason, text.REASON):
+                errors["override_reason"] = sentence(problem)
             if not errors:
                 state.update(
                     {"to_service": choice, "override_reason": reason if choice not in candidates else ""}
@@ -144,7 +148,7 @@ def propose(request, pk, step="event"):
             state["with_siblings"], state["separation_reasons"] = [], {}
             return save_and("check")
         if request.method == "POST":
-            chosen = {int(v) for v in request.POST.getlist("with_siblings") if v.isdigit()}
+            chosen = {int(v) for v in request.POST.getlist("with_siblings") if v.isascii() and v.isdigit()}
             reasons = {}
             for sibling in siblings:
                 if sibling.pk not in chosen:
@@ -153,6 +157,8 @@ def propose(request, pk, step="event"):
                         errors[f"reason-{sibling.pk}"] = (
                             f"Enter why {sibling.name} should not move with {child.name}"
                         )
+                    elif problem := text.text_problem("reason", reason, text.REASON):
+                        errors[f"reason-{sibling.pk}"] = sentence(problem)
                     reasons[str(sibling.pk)] = reason
             if not errors:
                 state.update({"with_siblings": sorted(chosen), "separation_reasons": reasons})
@@ -163,6 +169,7 @@ def propose(request, pk, step="event"):
             siblings = {s.pk: s for s in services.siblings_with_same_worker(child)}
             try:
                 proposal = services.transfer_propose(
+                    now=request.now,
                     actor=staff,
                     child=child,
                     event=state["event"],

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from handover.audit.models import AuditEvent, Verb
@@ -30,14 +29,22 @@ from handover.organisation.access import (
     visible_children,
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
+from handover.organisation.protocol import protocol_for
+from handover.organisation.selectors import eligible_workers
 from handover.transfers import selectors, services
 from handover.transfers.models import SignOffKind, Transfer
-from handover.transfers.protocol import protocol_for
-from handover.web.forms import refusal_errors, sentence, typed_date
+from handover.web.forms import (
+    RemedialActionForm,
+    SearchForm,
+    TransferActionForm,
+    form_errors,
+    refusal_errors,
+    sentence,
+)
 
 
 def _staff(request):
-    staff = staff_for(request.user)
+    staff = staff_for(request.user, on=request.today)
     if staff is None or not staff.active:
         raise PermissionDenied("sign in as an active member of staff")
     return staff
@@ -61,7 +68,7 @@ def sign_out(request):
 @login_required
 def my_work(request):
     staff = _staff(request)
-    today = timezone.localdate()
+    today = request.today
     cases = selectors.my_cases(staff)
     return render(
         request,
@@ -83,44 +90,55 @@ def search(request):
     query = request.GET.get("q", "").strip()
     team = request.GET.get("team", "")
     open_transfer = request.GET.get("open_transfer") == "yes"
-    error = None
+    teams = Team.objects.filter(service__authority=staff.authority, active=True, service__external=False)
+    errors: dict[str, str] = {}
     results: list[Child] = []
     if "q" in request.GET:
-        if len(query) < 2:
-            error = (
-                "Enter at least 2 characters of a name, a date of birth (like 2015-03-27) or an identifier"
-            )
-        else:
+        form = SearchForm(request.GET, teams=teams)
+        errors = form_errors(form, "q")
+        if not errors:
+            query, chosen = form.cleaned_data["q"], form.cleaned_data["team"]
             words = Q(identifier__iexact=query)
             for word in query.split():
                 words |= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-                if len(word) == 10 and word[4] == "-":
-                    words |= Q(date_of_birth=word)
+                if born := _typed_birth_date(word):
+                    words |= Q(date_of_birth=born)
             found = visible_children(staff, Child.objects.filter(words))
-            if team.isdigit():
-                found = found.filter(allocations__team_id=int(team), allocations__end__isnull=True)
+            if chosen is not None:
+                found = found.filter(allocations__team=chosen, allocations__end__isnull=True)
             if open_transfer:
                 found = found.filter(transfers__state__in=[s.value for s in OPEN_STATES])
             results = list(found.distinct().order_by("last_name", "first_name")[:50])
             audit_record(
+                at=request.now,
                 actor=staff,
                 verb=Verb.CHILD_LISTED,
                 after={"children": [c.pk for c in results]},
                 detail=f"search: {query}"[:300],
             )
-    teams = Team.objects.filter(service__authority=staff.authority, active=True, service__external=False)
     return render(
         request,
         "web/search.html",
         {
-            "query": query,
+            "query": query.replace("\x00", ""),
             "results": results,
-            "error": error,
+            "error": errors.get("q"),
+            "team_error": errors.get("team"),
             "teams": teams,
             "team": team,
             "open_transfer": open_transfer,
         },
     )
+
+
+def _typed_birth_date(word: str) -> dt.date | None:
+    """A word typed like 2015-03-27 that is a real date; anything else (2020-99-99) is searched as text."""
+    if len(word) != 10 or word[4] != "-":
+        return None
+    try:
+        return dt.date.fromisoformat(word)
+    except ValueError:
+        return None
 
 
 def _child_or_404(staff, pk):
@@ -135,8 +153,8 @@ def _child_or_404(staff, pk):
 def child_record(request, pk):
     staff = _staff(request)
     child = _child_or_404(staff, pk)
-    audit_record(actor=staff, verb=Verb.CHILD_VIEWED, child=child, obj=child)
-    today = timezone.localdate()
+    audit_record(at=request.now, actor=staff, verb=Verb.CHILD_VIEWED, child=child, obj=child)
+    today = request.today
     allocations = child.allocations.select_related("team", "worker")
     can_see_audit = bool(roles_of(staff) & {r.value for r in (Role.AUDITOR, *MANAGER_ROLES, *SENIOR_ROLES)})
     return render(
@@ -184,16 +202,16 @@ def transfer_page(request, pk):
 
     staff = _staff(request)
     transfer = _transfer_or_404(staff, pk)
-    audit_record(actor=staff, verb=Verb.TRANSFER_VIEWED, child=transfer.child, obj=transfer)
-    today = timezone.localdate()
-    deadlines = [(d, selectors.due(staff, d.due, today)) for d in transfer.deadlines.all()]
+    audit_record(at=request.now, actor=staff, verb=Verb.TRANSFER_VIEWED, child=transfer.child, obj=transfer)
+    today = request.today
+    deadlines = [(d, selectors.due(staff, d.due, today, transfer)) for d in transfer.deadlines.all()]
     return render(
         request,
         "web/transfer.html",
         {
             "transfer": transfer,
             "deadlines": deadlines,
-            "readiness": services.transfer_readiness(transfer, today),
+            "readiness": services.transfer_readiness(transfer, on=today),
             "sign_offs": transfer.sign_offs.select_related("by"),
             "remedial_actions": transfer.remedial_actions.select_related("owner"),
             "summary": transfer.summaries.select_related("authorised_by", "drafted_by").first(),
@@ -261,27 +279,28 @@ def transfer_action(request, pk, action):
     values = {"reason": "", "to_team": "", "worker": "", "day": "", "month": "", "year": ""}
     if request.method == "POST":
         values.update({k: request.POST.get(k, "").strip() for k in values})
-        kwargs = {"reason": values["reason"]}
-        if action == "agree":
-            kwargs["to_team"] = Team.objects.filter(pk=values["to_team"] or 0).first()
-            try:
-                kwargs["transfer_date"] = dt.date(
-                    int(values["year"]), int(values["month"]), int(values["day"])
-                )
-            except ValueError:
-                errors["transfer_date"] = "Enter the agreed transfer date as a real date, like 9 12 2026"
-        if action == "identify_worker":
-            kwargs["worker"] = StaffMember.objects.filter(pk=values["worker"] or 0).first()
-        if ACTION_LABELS[action]["reason"] and not values["reason"]:
-            errors["reason"] = "Enter the reason"
+        authority = transfer.child.authority
+        form = TransferActionForm(
+            request.POST,
+            teams=Team.objects.filter(service__authority=authority),
+            workers=StaffMember.objects.filter(authority=authority),
+            needs_reason=ACTION_LABELS[action]["reason"],
+            needs_date=action == "agree",
+        )
+        errors.update(form_errors(form, "transfer_date", anchors={"version": "action"}))
         if not errors:
+            v = form.cleaned_data
             try:
                 services.transfer_act(
+                    now=request.now,
                     actor=staff,
                     transfer=transfer,
                     action=action,
-                    expected_version=int(request.POST.get("version", "0")),
-                    **kwargs,
+                    expected_version=v["version"],
+                    reason=v["reason"],
+                    to_team=v["to_team"] if action == "agree" else None,
+                    transfer_date=v["transfer_date"],
+                    worker=v["worker"] if action == "identify_worker" else None,
                 )
                 return redirect("web:transfer", pk=transfer.pk)
             except services.ApplicationError as exc:
@@ -297,7 +316,7 @@ def transfer_action(request, pk, action):
         "values": values,
         "teams": services.eligible_receiving_teams(transfer) if action == "agree" else [],
         "workers": (
-            services.eligible_workers(transfer.to_team)
+            eligible_workers(transfer.to_team, on=request.today)
             if action == "identify_worker" and transfer.to_team
             else []
         ),
@@ -311,7 +330,7 @@ def escalations(request):
     return render(
         request,
         "web/escalations.html",
-        {"escalations": selectors.open_escalations_for(staff, timezone.localdate())},
+        {"escalations": selectors.open_escalations_for(staff, request.today)},
     )
 
 
@@ -332,7 +351,7 @@ def team(request, pk=None):
         "web/team.html",
         {
             "teams": teams,
-            "pressure": selectors.team_pressure(chosen, timezone.localdate()),
+            "pressure": selectors.team_pressure(chosen, request.today),
         },
     )
 
@@ -353,9 +372,9 @@ def transfer_sign_off(request, pk, kind):
         return redirect("web:transfer", pk=transfer.pk)
     try:
         if kind in SignOffKind.values:
-            services.transfer_sign_off(actor=staff, transfer=transfer, kind=kind)
+            services.transfer_sign_off(now=request.now, actor=staff, transfer=transfer, kind=kind)
         else:
-            services.transfer_confirm_item(actor=staff, transfer=transfer, item=kind)
+            services.transfer_confirm_item(now=request.now, actor=staff, transfer=transfer, item=kind)
     except (services.ApplicationError, AccessDenied) as exc:
         message = "; ".join(exc.errors.values()) if isinstance(exc, services.ApplicationError) else str(exc)
         messages.error(request, sentence(message))
@@ -373,18 +392,17 @@ def remedial_action_new(request, pk):
     ).distinct()
     if request.method == "POST":
         values.update({k: request.POST.get(k, "").strip() for k in values})
-        owner = owners.filter(pk=values["owner"] or 0).first()
-        due_on = typed_date(values, "due")
-        if not values["description"]:
-            errors["description"] = "Enter what needs doing"
-        if owner is None:
-            errors["owner"] = "Select who will do it"
-        if due_on is None:
-            errors["due"] = "Enter the due date as a real date, like 4 12 2026"
+        form = RemedialActionForm(request.POST, owners=owners)
+        errors.update(form_errors(form, "due"))
         if not errors:
             try:
                 services.remedial_action_create(
-                    actor=staff, transfer=transfer, description=values["description"], owner=owner, due=due_on
+                    now=request.now,
+                    actor=staff,
+                    transfer=transfer,
+                    description=form.cleaned_data["description"],
+                    owner=form.cleaned_data["owner"],
+                    due=form.cleaned_data["due"],
                 )
                 back = request.POST.get("next", "")
                 if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

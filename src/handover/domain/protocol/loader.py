@@ -21,7 +21,7 @@ from handover.domain.conditions import ALWAYS, Condition, ConditionError, compil
 from handover.domain.errors import Problem, ProtocolError
 from handover.domain.facts import STANDARD_FACTS, FactSpec, FactType
 from handover.domain.protocol import schema
-from handover.domain.protocol.clauses import read_clauses
+from handover.domain.protocol.clauses import parse_clauses, read_clauses
 from handover.domain.protocol.model import CompiledReadiness, CompiledRule, CompiledTimescale, Protocol
 from handover.domain.protocol.overlap import find_overlap
 
@@ -54,6 +54,23 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
         raw_bytes = path.read_bytes()
     except OSError as exc:
         raise ProtocolError([Problem(display, "", f"cannot read file: {exc.strerror}")]) from exc
+    return _load(raw_bytes, display, base_dir=path.parent, clauses_text=None)
+
+
+def load_protocol_text(
+    text: str | bytes, *, name: str, clauses: str | None = None, base_dir: Path | None = None
+) -> Protocol:
+    """Load a protocol from its text (a stored version), through exactly the checks a file gets.
+
+    `clauses` is the text of the numbered copy the file cites; without it the copy is read from `base_dir`
+    (the folder the file came from), and without either the file is refused. Problems are reported against
+    `name`. The version hashes the text's UTF-8 bytes, so a file and its stored text have the same version.
+    """
+    raw_bytes = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    return _load(raw_bytes, name, base_dir=base_dir, clauses_text=clauses)
+
+
+def _load(raw_bytes: bytes, display: str, *, base_dir: Path | None, clauses_text: str | None) -> Protocol:
     try:
         # libyaml's C loader when present: the pure-Python one is most of the load time.
         raw = yaml.load(raw_bytes, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -70,7 +87,7 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
         spec = schema.ProtocolFile.model_validate(raw)
     except ValidationError as exc:
         raise ProtocolError([_pydantic_problem(display, e) for e in exc.errors()]) from exc
-    return _Compiler(spec, path, raw_bytes).compile()
+    return _Compiler(spec, display, raw_bytes, base_dir=base_dir, clauses_text=clauses_text).compile()
 
 
 def _pydantic_problem(file: str, error: Mapping[str, Any]) -> Problem:
@@ -89,11 +106,20 @@ def _pydantic_problem(file: str, error: Mapping[str, Any]) -> Problem:
 
 
 class _Compiler:
-    def __init__(self, spec: schema.ProtocolFile, path: Path, raw_bytes: bytes):
+    def __init__(
+        self,
+        spec: schema.ProtocolFile,
+        file: str,
+        raw_bytes: bytes,
+        *,
+        base_dir: Path | None,
+        clauses_text: str | None,
+    ):
         self.spec = spec
-        self.path = path
-        self.file = str(path)
+        self.file = file
         self.raw_bytes = raw_bytes
+        self.base_dir = base_dir
+        self.clauses_text = clauses_text
         self.problems: list[Problem] = []
         self.cited: set[str] = set()
         self._cite_paths: list[tuple[str, tuple[str, ...]]] = []
@@ -152,10 +178,12 @@ class _Compiler:
         calendar = WorkingCalendar(
             subdivision=spec.calendar.subdivision, closure_days=spec.calendar.closure_days
         )
+        sha256 = hashlib.sha256(self.raw_bytes).hexdigest()
         return Protocol(
             file=spec,
             path=self.file,
-            version=f"{spec.source.version}+{hashlib.sha256(self.raw_bytes).hexdigest()[:12]}",
+            version=f"{spec.source.version}+{sha256[:12]}",
+            sha256=sha256,
             clauses=clauses,
             facts=facts,
             calendar=calendar,
@@ -175,14 +203,18 @@ class _Compiler:
     # -- pieces -------------------------------------------------------------------------------------
 
     def _clauses(self) -> dict[str, str]:
-        source = self.path.parent / self.spec.source.document
-        try:
-            clauses = read_clauses(source)
-        except OSError:
-            self.problem(
-                "source.document", f"numbered copy {self.spec.source.document!r} not found beside the file"
-            )
+        document = self.spec.source.document
+        if self.clauses_text is not None:
+            clauses = parse_clauses(self.clauses_text)
+        elif self.base_dir is None:
+            self.problem("source.document", f"numbered copy {document!r} not given with the text")
             return {}
+        else:
+            try:
+                clauses = read_clauses(self.base_dir / document)
+            except OSError:
+                self.problem("source.document", f"numbered copy {document!r} not found beside the file")
+                return {}
         prefix = self.spec.source.clause_prefix + "-"
         if not clauses or not all(c.startswith(prefix) for c in clauses):
             self.problem(

@@ -58,6 +58,7 @@ class Protocol:
     timelines: dict[str, schema.Timeline] = field(default_factory=dict)
     document_types: dict[str, schema.DocumentType] = field(default_factory=dict)
     meetings: dict[str, schema.Meeting] = field(default_factory=dict)
+    sha256: str = ""  # of the file's bytes: the identity of a stored version
     # Derived indexes, so routing builds nothing per decision.
     rule_ids_by_event: dict[str, tuple[str, ...]] = field(init=False)
     service_teams: dict[str, tuple[str, ...]] = field(init=False)

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from handover import clock
 from handover.organisation.demo import SIZES, build_demo
 from handover.organisation.models import Authority
 
@@ -37,6 +38,7 @@ class Command(BaseCommand):
                 size=options["size"],
                 seed=options["seed"],
                 password=options["password"],
+                now=clock.now(),
                 progress=self.stdout.write,
             )
         except ValueError as exc:

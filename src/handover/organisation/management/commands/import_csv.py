@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from handover.organisation.importing import COLUMNS, ImportFailed, import_csv
+from handover import clock
+from handover.organisation.importing import COLUMNS, ImportFailed, NotUTF8, decode_csv, import_csv
 from handover.organisation.models import Authority
 
 
@@ -25,12 +26,18 @@ class Command(BaseCommand):
                 "name the authority with --authority (run `handover demo` or set one up first)"
             )
         try:
-            text = Path(options["file"]).read_text(encoding="utf-8")
+            text = decode_csv(Path(options["file"]).read_bytes(), options["file"])
         except OSError as exc:
             raise CommandError(f"cannot read {options['file']}: {exc.strerror}") from exc
+        except NotUTF8 as exc:
+            raise CommandError(str(exc), returncode=2) from exc
         try:
             written = import_csv(
-                authority=authorities.get(), kind=options["kind"], text=text, progress=self.stdout.write
+                authority=authorities.get(),
+                kind=options["kind"],
+                text=text,
+                now=clock.now(),
+                progress=self.stdout.write,
             )
         except ImportFailed as exc:
             for problem in exc.problems:
