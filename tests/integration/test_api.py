@@ -504,7 +504,12 @@ def test_restricted_child_is_invisible_to_staff_not_named(world, child, restrict
         "date": TODAY.isoformat(),
         "answers": CIN_PLAN,
     }
-    assert client.post("/api/transfers/recommend/", body, format="json").status_code in (403, 404)
+    missing = {**body, "child": 999_999}
+    refused = client.post("/api/transfers/recommend/", body, format="json")
+    unknown = client.post("/api/transfers/recommend/", missing, format="json")
+    # The same answer as for an id that does not exist: the refusal must not confirm the child exists.
+    assert refused.status_code == unknown.status_code == 400
+    assert str(refused.data).replace(str(restricted.pk), "ID") == str(unknown.data).replace("999999", "ID")
     before = written()
     writes = [
         client.patch(f"/api/children/{restricted.pk}/", {"school": "X"}, format="json"),
@@ -521,7 +526,8 @@ def test_restricted_child_is_invisible_to_staff_not_named(world, child, restrict
             format="json",
         ),
     ]
-    assert all(w.status_code in (403, 404) for w in writes), [w.status_code for w in writes]
+    assert writes[1].status_code == 400 and "child" in writes[1].data  # as for an unknown id
+    assert all(w.status_code in (403, 404) for w in writes[:1] + writes[2:]), [w.status_code for w in writes]
     assert written() == before
     assert not AuditEvent.objects.filter(child=restricted, verb=Verb.CHILD_VIEWED).exists()
     hidden.refresh_from_db()
@@ -1282,3 +1288,25 @@ def test_services_of_the_world_are_the_protocols(world):
         "cin_cp",
         "lac",
     }
+
+
+def test_the_audit_trail_hides_restricted_children_from_an_auditor_not_named(world, child, restricted):
+    propose(world, restricted)
+    client = client_for(world.auditor)
+    assert client.get("/api/audit/", {"child": restricted.pk}).data["count"] == 0
+    assert client.get("/api/audit/", {"child": child.pk}).status_code == 200
+    RestrictedAccess.objects.create(child=restricted, staff=world.auditor)
+    assert client.get("/api/audit/", {"child": restricted.pk}).data["count"] > 0
+
+
+def test_a_case_request_for_a_restricted_child_reads_as_an_unknown_id(world, restricted):
+    client = client_for(world.lac_tm)
+    body = {
+        "child": restricted.pk,
+        "requesting_team": world.teams["lac_team"].pk,
+        "reason": "We hold the siblings",
+    }
+    refused = client.post("/api/case-requests/", body, format="json")
+    unknown = client.post("/api/case-requests/", {**body, "child": 999_999}, format="json")
+    assert refused.status_code == unknown.status_code == 400
+    assert str(refused.data).replace(str(restricted.pk), "ID") == str(unknown.data).replace("999999", "ID")

@@ -16,6 +16,7 @@ from handover.children.models import (
 )
 from handover.domain import text
 from handover.domain.workflow import Action
+from handover.organisation.access import staff_for, visible_children
 from handover.organisation.models import Membership, StaffMember, Team
 from handover.transfers.models import (
     BulkTransfer,
@@ -261,8 +262,18 @@ class TransferDetailSerializer(TransferSerializer):
         ]
 
 
+class VisibleChildField(serializers.PrimaryKeyRelatedField):
+    """A child the signed-in person may see. A restricted record they are not named on, or another authority's,
+    gets the same answer as an id that does not exist: the refusal must not confirm that the child exists."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        staff = staff_for(getattr(request, "user", None), on=getattr(request, "today", None))
+        return visible_children(staff, Child.objects.all())
+
+
 class SituationInput(serializers.Serializer):
-    child = serializers.PrimaryKeyRelatedField(queryset=Child.objects.all())
+    child = VisibleChildField()
     event = serializers.CharField()
     date = serializers.DateField()
     answers = serializers.DictField(required=False, default=dict)
@@ -271,9 +282,7 @@ class SituationInput(serializers.Serializer):
 class ProposeInput(SituationInput):
     to_service = serializers.CharField(required=False, allow_blank=True, default="")
     override_reason = free_text("override_reason", text.REASON, required=False, allow_blank=True, default="")
-    with_siblings = serializers.PrimaryKeyRelatedField(
-        queryset=Child.objects.all(), many=True, required=False, default=list
-    )
+    with_siblings = VisibleChildField(many=True, required=False, default=list)
     separation_reasons = serializers.DictField(
         child=free_text("separation_reason", text.REASON), required=False, default=dict
     )
@@ -316,6 +325,8 @@ class ReassignInput(serializers.Serializer):
 
 
 class CaseRequestSerializer(serializers.ModelSerializer):
+    child = VisibleChildField()
+
     class Meta:
         model = CaseRequest
         extra_kwargs = {"reason": capped("reason", text.REASON)}

@@ -16,7 +16,13 @@ from handover.api import serializers as s
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record, snapshot
 from handover.children.models import Child
-from handover.children.services import AllocationError, allocation_reassign, child_close, child_record_add
+from handover.children.services import (
+    AllocationError,
+    allocation_reassign,
+    child_close,
+    child_record_add,
+    child_update,
+)
 from handover.domain.explain import decision_data, readiness_data
 from handover.organisation.access import (
     AccessDenied,
@@ -292,18 +298,12 @@ class ChildViewSet(
             after=snapshot(child),
         )
 
-    @transaction.atomic
     def perform_update(self, serializer):
-        before = snapshot(serializer.instance)
-        child = serializer.save()
-        audit_record(
-            at=self.request.now,
-            actor=self.request.user,
-            verb=Verb.CHILD_CHANGED,
-            child=child,
-            obj=child,
-            before=before,
-            after=snapshot(child),
+        child_update(
+            now=self.request.now,
+            actor=self.staff,
+            child=serializer.instance,
+            values=serializer.validated_data,
         )
 
 
@@ -378,7 +378,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def recommend(self, request):
         """What the protocol recommends for a child in a situation (nothing is written)."""
-        data = s.SituationInput(data=request.data)
+        data = s.SituationInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         child = self._child(data.validated_data["child"])
         _, decision = services.transfer_recommend(
@@ -400,7 +400,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.ProposeInput, responses={201: s.TransferSerializer(many=True)})
     def create(self, request):
         """Propose a transfer (and the siblings named with it)."""
-        data = s.ProposeInput(data=request.data)
+        data = s.ProposeInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         child = self._child(v["child"])
@@ -603,7 +603,8 @@ class AuditViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         if Role.AUDITOR not in roles_of(self.staff):
             raise PermissionDenied("the audit trail is for auditors")
         # Child-less events (imports, listings) belong to the authority of the person who made them.
+        # A restricted child's events are shown only to an auditor named on the record, like the record itself.
         return AuditEvent.objects.filter(
-            Q(child__authority=self.staff.authority)
+            Q(child__in=visible_children(self.staff, Child.objects.all()))
             | Q(child__isnull=True, actor__staff__authority=self.staff.authority)
         ).select_related("actor")

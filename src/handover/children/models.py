@@ -23,6 +23,10 @@ LEGAL_STATUS_CHOICES = _choices(LEGAL_STATUSES)
 PLAN_CHOICES = _choices(PLAN_TYPES)
 
 
+# The Case Transfer Summary's document type: it goes on file only when a manager authorises it.
+SUMMARY_DOCUMENT_TYPE = "transfer_summary"
+
+
 class Family(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="families")
     name = models.CharField(max_length=200)

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record, snapshot
+from handover.children.access import require_record_action
 from handover.children.models import (
+    SUMMARY_DOCUMENT_TYPE,
     Allocation,
     AllocationKind,
     ChangeReason,
@@ -20,6 +22,7 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.domain.rulebook import RecordAction
 from handover.domain.text import text_errors
 from handover.domain.workflow import MANAGERS
 from handover.organisation.access import AccessDenied, can_write, current_memberships
@@ -115,11 +118,6 @@ def allocation_reassign(
     )
 
 
-def _require_writer(actor: StaffMember) -> None:
-    if not can_write(actor):
-        raise AccessDenied("your roles are read-only")
-
-
 def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dict, now: dt.datetime):
     """Add a dated entry to a child's record: a document on file, a legal status, a plan, a key event or an
     involved professional. An open legal status or plan of the same kind is ended the day the new one starts,
@@ -132,7 +130,14 @@ def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dic
         "key_events": KeyEvent,
         "professionals": InvolvedProfessional,
     }
-    _require_writer(actor)
+    require_record_action(actor, child, RecordAction.CHANGE, timezone.localtime(now).date())
+    if kind == "documents" and values.get("document_type") == SUMMARY_DOCUMENT_TYPE:
+        raise AllocationError(
+            {
+                "document_type": "a Case Transfer Summary goes on file when a manager of the transferring team "
+                "authorises it on the transfer's summary page, not as an upload"
+            }
+        )
     model = models_by_kind[kind]
     with transaction.atomic():
         if kind in ("legal_statuses", "plans"):
@@ -163,8 +168,8 @@ def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dic
 
 def child_close(*, actor: StaffMember, child: Child, reason: str, now: dt.datetime) -> Child:
     """Close a child's record with a reason (nothing is deleted); open allocations end the same day."""
-    _require_writer(actor)
     on = timezone.localtime(now).date()
+    require_record_action(actor, child, RecordAction.CLOSE, on)
     if not reason.strip():
         raise AllocationError({"reason": "say why the record is closed"})
     if problems := text_errors(reason=(reason.strip(), Child._meta.get_field("closure_reason").max_length)):
@@ -192,6 +197,26 @@ def child_close(*, actor: StaffMember, child: Child, reason: str, now: dt.dateti
         audit_record(
             actor=actor,
             verb=Verb.CHILD_CLOSED,
+            at=now,
+            child=child,
+            obj=child,
+            before=before,
+            after=snapshot(child),
+        )
+    return child
+
+
+def child_update(*, actor: StaffMember, child: Child, values: dict, now: dt.datetime) -> Child:
+    """Change the child's details (name, date of birth, ...), by someone with a relation to the child."""
+    require_record_action(actor, child, RecordAction.CHANGE, timezone.localtime(now).date())
+    with transaction.atomic():
+        before = snapshot(child)
+        for field, value in values.items():
+            setattr(child, field, value)
+        child.save()
+        audit_record(
+            actor=actor,
+            verb=Verb.CHILD_CHANGED,
             at=now,
             child=child,
             obj=child,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
-from handover.children.models import DocumentOnFile
+from handover.children.models import SUMMARY_DOCUMENT_TYPE, DocumentOnFile
 from handover.documents.models import TransferSummary
 from handover.documents.rendering import PDF, render_pdf
 from handover.domain.deadlines import next_sitting
@@ -27,7 +27,7 @@ from handover.transfers.services import ApplicationError
 LOOK_AHEAD = dt.timedelta(
     weeks=8
 )  # D-038: "all dates for meetings and deadlines over the following eight weeks"
-DOCUMENT_TYPE = "transfer_summary"
+DOCUMENT_TYPE = SUMMARY_DOCUMENT_TYPE
 BEFORE_AGREEMENT = {State.PROPOSED, State.LISTED, State.AT_PANEL, State.AWAITING_AGREEMENT}
 
 
