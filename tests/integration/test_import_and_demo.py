@@ -8,8 +8,8 @@ from tests.integration.conftest import NOW
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import Allocation, Child
-from handover.organisation.demo import build_demo
-from handover.organisation.importing import ImportFailed, import_csv
+from handover.onboarding.demo import build_demo
+from handover.onboarding.importing import ImportFailed, import_csv
 from handover.organisation.models import Membership, StaffMember
 from handover.transfers.models import Transfer
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from handover.documents.rendering import Sheet, render_xlsx
 from handover.domain import text
-from handover.organisation.importing import NotUTF8, decode_csv
+from handover.onboarding.importing import NotUTF8, decode_csv
 
 
 def test_text_problem_names_the_field_and_the_rule():

@@ -35,3 +35,14 @@ def test_a_refusal_names_its_rule():
         RecordAction.CLOSE, ChildRelation(holding_team_roles=frozenset({"team_manager"}), open_transfer=True)
     )
     assert refusal.rule == "record.close.open_transfer" and "open transfer" in str(refusal)
+
+
+def test_role_names_are_defined_once():
+    """The records layer's role choices are the core's role names, neither more nor fewer."""
+    import django
+
+    django.setup()
+    from handover.domain.roles import RoleName
+    from handover.organisation.models import Role
+
+    assert {r.value for r in Role} == {r.value for r in RoleName}

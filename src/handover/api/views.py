@@ -35,7 +35,6 @@ from handover.organisation.access import (
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
-from handover.organisation.selectors import eligible_workers
 from handover.transfers import services
 from handover.transfers.bulk import bulk_transfer_request
 from handover.transfers.case_requests import case_request_create, case_request_decide
@@ -481,9 +480,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         transfer = self.get_object()
         if transfer.to_team is None:
             return Response({"errors": {"to_team": "agree the receiving team first"}}, status=400)
-        workers = eligible_workers(transfer.to_team, on=self.request.today)
-        if transfer.from_allocation and transfer.from_allocation.worker_id:
-            workers = workers.exclude(pk=transfer.from_allocation.worker_id)
+        workers = services.receiving_worker_candidates(transfer, on=self.request.today)
         return Response(
             s.StaffSerializer(
                 workers.prefetch_related("memberships__team", "memberships__service"), many=True

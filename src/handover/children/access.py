@@ -6,6 +6,7 @@ import datetime as dt
 
 from handover.children.models import Child
 from handover.domain import rulebook
+from handover.domain.roles import SENIOR
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import AccessDenied, can_write, current_memberships
 from handover.organisation.models import StaffMember
@@ -30,7 +31,7 @@ def child_relation(staff: StaffMember, child: Child, on: dt.date | None = None) 
                 holding.add(m.role)
             if m.team_id in receiving_teams or m.team.service_id in receiving_services:
                 receiving.add(m.role)
-        elif m.role in rulebook.SENIOR and (m.service_id is None or m.service_id in holding_services):
+        elif m.role in SENIOR and (m.service_id is None or m.service_id in holding_services):
             senior.add(m.role)
     return rulebook.ChildRelation(
         allocated=any(a.worker_id == staff.pk for a in open_allocations),

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "handover.organisation",
+    "handover.onboarding",
     "handover.children",
     "handover.transfers",
     "handover.meetings",

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handover.domain.errors import HandoverError
+from handover.domain.roles import MANAGERS, NO_CHILD_ACCESS, READ_ONLY
 
-CASE_HOLDERS = frozenset({"social_worker", "personal_adviser", "family_support_practitioner"})
-MANAGERS = frozenset({"team_manager", "practice_manager"})
-SENIOR = frozenset({"service_manager", "head_of_service", "service_director"})
-READ_ONLY = frozenset({"auditor", "administrator"})
+READ_ONLY_HERE = READ_ONLY | NO_CHILD_ACCESS
 
 
 class RecordAction(StrEnum):
@@ -60,7 +58,7 @@ def record_refusal(action: RecordAction, relation: ChildRelation) -> RecordRefus
     if action is RecordAction.CHANGE:
         if relation.allocated or relation.senior_roles:
             return None
-        if (relation.holding_team_roles | relation.receiving_team_roles) - READ_ONLY:
+        if (relation.holding_team_roles | relation.receiving_team_roles) - READ_ONLY_HERE:
             return None
         return RecordRefused(
             "record.change.relation",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handover.domain.errors import HandoverError
+from handover.domain.roles import MANAGERS, SENIOR, RoleName
 
 
 class State(StrEnum):
@@ -70,10 +71,6 @@ class Action(StrEnum):
     RESOLVE = "resolve"
 
 
-MANAGERS = frozenset({"team_manager", "practice_manager"})
-SENIOR = frozenset({"service_manager", "head_of_service", "service_director"})
-
-
 @dataclass(frozen=True)
 class Transition:
     action: Action
@@ -84,6 +81,7 @@ class Transition:
     needs_reason: bool = False
     route_kind: str | None = None  # the pathway's route kind this transition belongs to
     description: str = ""
+    label: str = ""  # what a button offering it says; pages and the API take it from here
 
 
 TRANSITIONS: dict[Action, Transition] = {
@@ -93,10 +91,11 @@ TRANSITIONS: dict[Action, Transition] = {
             Action.LIST,
             frozenset({State.PROPOSED}),
             State.LISTED,
-            MANAGERS | {"business_support"},
+            MANAGERS | {RoleName.BUSINESS_SUPPORT},
             Side.SENDING,
             route_kind="transfer_meeting",
             description="put on the early warning sheet for the transfer meeting",
+            label="Put on the early warning sheet",
         ),
         Transition(
             Action.REFER_TO_PANEL,
@@ -106,6 +105,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Side.SENDING,
             route_kind="panel",
             description="present to the panel that decides",
+            label="Refer to the panel",
         ),
         Transition(
             Action.REQUEST_AGREEMENT,
@@ -115,6 +115,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Side.SENDING,
             route_kind="manager_agreement",
             description="ask the receiving managers to agree",
+            label="Ask the receiving managers to agree",
         ),
         Transition(
             Action.AGREE,
@@ -123,6 +124,7 @@ TRANSITIONS: dict[Action, Transition] = {
             MANAGERS,
             Side.RECEIVING,
             description="agree the transfer, the receiving team and the transfer date",
+            label="Agree the transfer",
         ),
         Transition(
             Action.DECLINE,
@@ -132,6 +134,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Side.RECEIVING,
             needs_reason=True,
             description="decline the transfer, with the reason",
+            label="Decline the transfer",
         ),
         Transition(
             Action.WITHDRAW,
@@ -141,6 +144,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Side.SENDING,
             needs_reason=True,
             description="withdraw the proposal, with the reason",
+            label="Withdraw the transfer",
         ),
         Transition(
             Action.IDENTIFY_WORKER,
@@ -149,22 +153,25 @@ TRANSITIONS: dict[Action, Transition] = {
             MANAGERS,
             Side.RECEIVING,
             description="name the receiving worker",
+            label="Name the receiving worker",
         ),
         Transition(
             Action.RECORD_HANDOVER,
             frozenset({State.WORKER_IDENTIFIED}),
             State.HANDOVER_HELD,
-            MANAGERS | {"social_worker", "personal_adviser"},
+            MANAGERS | {RoleName.SOCIAL_WORKER, RoleName.PERSONAL_ADVISER},
             Side.EITHER,
             description="record that the handover meeting was held",
+            label="Record the handover meeting",
         ),
         Transition(
             Action.COMPLETE,
             frozenset({State.HANDOVER_HELD}),
             State.TRANSFERRED,
-            frozenset({"team_manager"}),
+            frozenset({RoleName.TEAM_MANAGER}),
             Side.RECEIVING,
             description="transfer: end the old allocation and start the new one",
+            label="Complete the transfer",
         ),
         Transition(
             Action.BLOCK,
@@ -174,6 +181,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Side.EITHER,
             needs_reason=True,
             description="record that the transfer is blocked, with the reason",
+            label="Record that the transfer is blocked",
         ),
         Transition(
             Action.ESCALATE,
@@ -183,6 +191,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Side.EITHER,
             needs_reason=True,
             description="escalate to the next level of the ladder",
+            label="Escalate",
         ),
         Transition(
             Action.RESOLVE,
@@ -192,6 +201,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Side.LADDER,
             needs_reason=True,
             description="resolve the block and carry on where the transfer stopped",
+            label="Resolve the block",
         ),
     )
 }

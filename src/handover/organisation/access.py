@@ -13,11 +13,12 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
+from handover.domain import roles
 from handover.domain.workflow import Actor
-from handover.organisation.models import Membership, Role, StaffMember
+from handover.organisation.models import Membership, StaffMember
 
-READ_ONLY_ROLES = frozenset({Role.AUDITOR})
-NO_CHILD_ACCESS_ROLES = frozenset({Role.ADMINISTRATOR})
+READ_ONLY_ROLES = roles.READ_ONLY
+NO_CHILD_ACCESS_ROLES = roles.NO_CHILD_ACCESS
 
 
 class AccessDenied(PermissionError):

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from handover.domain import roles
+
 
 class Role(models.TextChoices):
     SOCIAL_WORKER = "social_worker", "Social worker"
@@ -25,9 +27,10 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "Auditor (read only)"
 
 
-CASE_HOLDING_ROLES = (Role.SOCIAL_WORKER, Role.PERSONAL_ADVISER, Role.FAMILY_SUPPORT_PRACTITIONER)
-MANAGER_ROLES = (Role.PRACTICE_MANAGER, Role.TEAM_MANAGER)
-SENIOR_ROLES = (Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE, Role.SERVICE_DIRECTOR)
+# The groups are the core's (domain/roles.py): one definition of who is a manager, a case holder, senior.
+CASE_HOLDING_ROLES = tuple(Role(r.value) for r in sorted(roles.CASE_HOLDERS))
+MANAGER_ROLES = tuple(Role(r.value) for r in sorted(roles.MANAGERS))
+SENIOR_ROLES = tuple(Role(r.value) for r in sorted(roles.SENIOR))
 
 
 class Authority(models.Model):

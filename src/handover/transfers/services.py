@@ -502,13 +502,27 @@ def _agree(transfer: Transfer, to_team: Team | None, transfer_date: dt.date | No
     data.update({"to_team": to_team.code, "transfer_date": transfer_date.isoformat()})
 
 
+def receiving_worker_candidates(transfer: Transfer, *, on: dt.date):
+    """Who may be named the receiving worker: active case holders of the agreed receiving team, never the
+    outgoing worker (a transfer is a change of worker). Pages, the API and the service ask this one question."""
+    if transfer.to_team is None:
+        return StaffMember.objects.none()
+    workers = eligible_workers(transfer.to_team, on=on)
+    if transfer.from_allocation_id and transfer.from_allocation.worker_id:
+        workers = workers.exclude(pk=transfer.from_allocation.worker_id)
+    return workers
+
+
 def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict, on: dt.date) -> None:
     if worker is None:
         raise ApplicationError({"worker": "name the receiving worker"})
-    if (
-        transfer.to_team is None
-        or not eligible_workers(transfer.to_team, on=on).filter(pk=worker.pk).exists()
-    ):
+    if transfer.from_allocation_id and worker.pk == transfer.from_allocation.worker_id:
+        raise ApplicationError(
+            {
+                "worker": f"{worker} is the outgoing worker; name a worker of {transfer.to_team} to take the case on"
+            }
+        )
+    if not receiving_worker_candidates(transfer, on=on).filter(pk=worker.pk).exists():
         raise ApplicationError(
             {"worker": f"{worker} is not an active case-holding worker in {transfer.to_team}"}
         )

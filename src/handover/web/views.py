@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record
 from handover.children.models import Child
-from handover.domain.workflow import MANAGERS, OPEN_STATES, TransitionRefused
+from handover.domain.workflow import MANAGERS, OPEN_STATES, TRANSITIONS, TransitionRefused
 from handover.meetings.panels import recorded_panel
 from handover.organisation.access import (
     AccessDenied,
@@ -30,7 +30,6 @@ from handover.organisation.access import (
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
 from handover.organisation.protocol import protocol_for
-from handover.organisation.selectors import eligible_workers
 from handover.transfers import selectors, services
 from handover.transfers.models import SignOffKind, Transfer
 from handover.web.forms import (
@@ -251,20 +250,8 @@ def _sign_offs_for(staff, transfer) -> list[SignOffKind]:
     ]
 
 
-ACTION_LABELS = {
-    "list": {"label": "Put on the early warning sheet", "reason": False},
-    "refer_to_panel": {"label": "Refer to the panel", "reason": False},
-    "request_agreement": {"label": "Ask the receiving managers to agree", "reason": False},
-    "agree": {"label": "Agree the transfer", "reason": False},
-    "decline": {"label": "Decline the transfer", "reason": True},
-    "withdraw": {"label": "Withdraw the transfer", "reason": True},
-    "identify_worker": {"label": "Name the receiving worker", "reason": False},
-    "record_handover": {"label": "Record the handover meeting", "reason": False},
-    "complete": {"label": "Complete the transfer", "reason": False},
-    "block": {"label": "Record that the transfer is blocked", "reason": True},
-    "escalate": {"label": "Escalate", "reason": True},
-    "resolve": {"label": "Resolve the block", "reason": True},
-}
+# Labels and "needs a reason" come from the workflow table, the one home of the transfer's rules.
+ACTION_LABELS = {a.value: {"label": t.label, "reason": t.needs_reason} for a, t in TRANSITIONS.items()}
 
 
 @login_required
@@ -316,7 +303,7 @@ def transfer_action(request, pk, action):
         "values": values,
         "teams": services.eligible_receiving_teams(transfer) if action == "agree" else [],
         "workers": (
-            eligible_workers(transfer.to_team, on=request.today)
+            services.receiving_worker_candidates(transfer, on=request.today)
             if action == "identify_worker" and transfer.to_team
             else []
         ),

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from handover import clock
-from handover.organisation.demo import SIZES, build_demo
+from handover.onboarding.demo import SIZES, build_demo
 from handover.organisation.models import Authority
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from handover import clock
-from handover.organisation.importing import COLUMNS, ImportFailed, NotUTF8, decode_csv, import_csv
+from handover.onboarding.importing import COLUMNS, ImportFailed, NotUTF8, decode_csv, import_csv
 from handover.organisation.models import Authority
 
 
