@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tests.browser.conftest import axe_violations, screenshot
-from tests.integration.conftest import CIN_PLAN, NOW, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY, authorise_summary
 
 from handover.children.models import DocumentOnFile
 from handover.transfers import services
@@ -39,8 +39,9 @@ def propose_in_browser(page, live_server, child, *, to_service=None, reason=""):
 
 
 def make_ready(world, transfer):
-    for doc in ("transfer_summary", "chronology", "genogram", "child_plan", "cse_screening"):
+    for doc in ("chronology", "genogram", "child_plan", "cse_screening"):
         DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
+    authorise_summary(world, transfer)
     for item, who in (
         ("file_checked_and_authorised", world.ast_tm),
         ("files_audited_by_both_managers", world.ast_tm),
@@ -48,7 +49,6 @@ def make_ready(world, transfer):
     ):
         services.transfer_confirm_item(now=NOW, actor=who, transfer=transfer, item=item)
     for kind, who in (
-        (SignOffKind.SUMMARY_AUTHORISED, world.ast_tm),
         (SignOffKind.SENDING_AUDIT, world.ast_pm),
         (SignOffKind.RECEIVING_AUDIT, world.cin_tm),
     ):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from handover.children.models import Allocation, AllocationKind, Child, Family
 from handover.config.test_settings import HANDOVER_FIXED_NOW
+from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
 from handover.organisation.models import Role, Service, Team
 from handover.organisation.services import authority_sync_from_protocol, staff_create
 from handover.transfers import services
@@ -105,3 +106,15 @@ def listed_on(world, identifier, day: dt.date):
     return services.transfer_act(
         now=at(day, 12), actor=world.ast_tm, transfer=transfer, action="list", expected_version=1
     )
+
+
+def authorise_summary(world, transfer):
+    """The Case Transfer Summary drafted by the worker and authorised by the sending manager (D-181): the one way
+    the summary sign-off is given and the summary goes on the child's file."""
+    summary = transfer_summary_draft(
+        now=NOW,
+        actor=world.ast_sw,
+        transfer=transfer,
+        work_undertaken="Assessment completed; CIN plan agreed with the family.",
+    )
+    return transfer_summary_authorise(now=NOW, actor=world.ast_tm, summary=summary)

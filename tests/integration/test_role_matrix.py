@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from rest_framework.test import APIClient
-from tests.integration.conftest import CIN_PLAN, NOW, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY, authorise_summary
 
 from handover.audit.models import AuditEvent
 from handover.children.models import Allocation, DocumentOnFile
@@ -92,7 +92,6 @@ ALLOWED: dict[str, set[str]] = {
     "resolve_at_level_1": SENIOR,
     "resolve_at_level_2": {"director"},
     # Sign-offs: the sending managers authorise the summary and audit the file; the receiving managers audit it.
-    "sign_off_summary_authorised": SENDING_MANAGERS,
     "sign_off_sending_audit": SENDING_MANAGERS,
     "sign_off_receiving_audit": RECEIVING_TEAM_MANAGERS,
     # Checklist confirmations: an item named for a team manager is confirmed by a manager of either team; one
@@ -174,15 +173,13 @@ def worker_identified(world) -> Transfer:
 
 def ready_to_complete(world) -> Transfer:
     transfer = _act(world, worker_identified(world), "cin_sw", "record_handover")
-    for doc in ("transfer_summary", "chronology", "genogram", "child_plan", "cse_screening"):
+    for doc in ("chronology", "genogram", "child_plan", "cse_screening"):
         DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
+    authorise_summary(world, transfer)
     for item in ("file_checked_and_authorised", "files_audited_by_both_managers"):
         services.transfer_confirm_item(now=NOW, actor=world.ast_tm, transfer=transfer, item=item)
     services.transfer_confirm_item(
         now=NOW, actor=world.ast_sw, transfer=transfer, item="personal_information_complete"
-    )
-    services.transfer_sign_off(
-        now=NOW, actor=world.ast_tm, transfer=transfer, kind=SignOffKind.SUMMARY_AUTHORISED
     )
     services.transfer_sign_off(now=NOW, actor=world.ast_pm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
     services.transfer_sign_off(
@@ -304,7 +301,6 @@ ROWS: dict[str, Row] = {
     "resolve_blocked": action_row(blocked, "resolve", "listed"),
     "resolve_at_level_1": action_row(escalated_1, "resolve", "listed"),
     "resolve_at_level_2": action_row(escalated_2, "resolve", "listed"),
-    "sign_off_summary_authorised": sign_off_row("summary_authorised"),
     "sign_off_sending_audit": sign_off_row("sending_audit"),
     "sign_off_receiving_audit": sign_off_row("receiving_audit"),
     "confirm_team_manager_item": confirm_row("file_checked_and_authorised"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.integration.conftest import CIN_PLAN, NOW, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY, authorise_summary
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import Allocation, DocumentOnFile
@@ -43,15 +43,13 @@ def act(actor, transfer, action, **kwargs):
 
 
 def make_ready(world, transfer):
-    for doc in ("transfer_summary", "chronology", "genogram", "child_plan", "cse_screening"):
+    for doc in ("chronology", "genogram", "child_plan", "cse_screening"):
         DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
+    authorise_summary(world, transfer)
     for item in ("file_checked_and_authorised", "files_audited_by_both_managers"):
         services.transfer_confirm_item(now=NOW, actor=world.ast_tm, transfer=transfer, item=item)
     services.transfer_confirm_item(
         now=NOW, actor=world.ast_sw, transfer=transfer, item="personal_information_complete"
-    )
-    services.transfer_sign_off(
-        now=NOW, actor=world.ast_tm, transfer=transfer, kind=SignOffKind.SUMMARY_AUTHORISED
     )
     services.transfer_sign_off(now=NOW, actor=world.ast_pm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
     services.transfer_sign_off(

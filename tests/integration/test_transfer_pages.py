@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 from django.utils import timezone
-from tests.integration.conftest import CIN_PLAN, NOW, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY, authorise_summary
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import DocumentOnFile, RestrictedAccess
@@ -90,7 +90,7 @@ def test_journey_by_three_people_with_errors_shown_in_the_summary(world, transfe
     assert post_action(world.cin_sw, transfer, "record_handover").status_code == 302
     refused = post_action(world.cin_tm, transfer, "complete")
     assert refused.status_code == 400 and "The transfer is not ready" in refused.content.decode()
-    for doc in ("transfer_summary", "chronology", "genogram", "child_plan", "cse_screening"):
+    for doc in ("chronology", "genogram", "child_plan", "cse_screening"):
         DocumentOnFile.objects.create(child=transfer.child, document_type=doc, dated=TODAY)
     for item, who in (
         ("file_checked_and_authorised", world.ast_tm),
@@ -98,8 +98,8 @@ def test_journey_by_three_people_with_errors_shown_in_the_summary(world, transfe
         ("personal_information_complete", world.ast_sw),
     ):
         services.transfer_confirm_item(now=NOW, actor=who, transfer=transfer, item=item)
+    authorise_summary(world, transfer)
     for kind, who in (
-        (SignOffKind.SUMMARY_AUTHORISED, world.ast_tm),
         (SignOffKind.SENDING_AUDIT, world.ast_pm),
         (SignOffKind.RECEIVING_AUDIT, world.cin_tm),
     ):
@@ -127,9 +127,11 @@ def test_sign_offs_confirmations_and_remedial_actions_from_the_page(world, trans
     page = manager.get(f"/transfers/{transfer.pk}/").content.decode()
     # The summary is authorised on its own page (the Case Transfer Summary); the page links to it.
     assert "Sign off: transfer summary authorised" not in page and "Write the summary" in page
-    manager.post(f"/transfers/{transfer.pk}/sign-off/summary_authorised/")  # still possible, as in the API
+    # A bare "summary authorised" tick is refused on every path: only authorising the summary gives it.
+    bare = manager.post(f"/transfers/{transfer.pk}/sign-off/summary_authorised/", follow=True)
+    assert "authorising the case transfer summary" in bare.content.decode().lower()
     manager.post(f"/transfers/{transfer.pk}/sign-off/file_checked_and_authorised/")
-    assert transfer.sign_offs.filter(kind="summary_authorised").exists()
+    assert not transfer.sign_offs.filter(kind="summary_authorised").exists()
     assert transfer.confirmations.filter(item="file_checked_and_authorised").exists()
     refused = signed_in(world.cin_sw).post(f"/transfers/{transfer.pk}/sign-off/receiving_audit/", follow=True)
     assert "only a team manager or practice manager of the receiving team" in refused.content.decode().lower()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from handover.audit.models import AuditEvent
@@ -262,9 +264,12 @@ class TransferDetailSerializer(TransferSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.INT)  # a child's id; the schema cannot infer it without a model serializer
 class VisibleChildField(serializers.PrimaryKeyRelatedField):
     """A child the signed-in person may see. A restricted record they are not named on, or another authority's,
     gets the same answer as an id that does not exist: the refusal must not confirm that the child exists."""
+
+    queryset = Child.objects.all()  # the model, for the OpenAPI schema; get_queryset narrows it per person
 
     def get_queryset(self):
         request = self.context.get("request")

@@ -23,9 +23,11 @@ from handover.audit.services import audit_record
 from handover.children.models import DocumentOnFile
 from handover.documents.models import Letter
 from handover.documents.rendering import PDF, render_docx, render_pdf
+from handover.domain.rulebook import TransferWrite
 from handover.domain.workflow import State
-from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
-from handover.organisation.models import Role
+from handover.organisation.access import (
+    require_write,
+)
 from handover.transfers.models import Transfer
 from handover.transfers.services import ApplicationError
 
@@ -152,12 +154,7 @@ def _check_ready(transfer: Transfer) -> None:
 
 
 def _require_writer(actor, transfer: Transfer) -> None:
-    roles = actor_on_transfer(actor, transfer)
-    held = {m.role for m in current_memberships(actor)}
-    if not can_write(actor) or not (
-        roles.sending_roles | roles.receiving_roles or Role.BUSINESS_SUPPORT in held
-    ):
-        raise AccessDenied("letters are sent by the workers, managers or business support of the two teams")
+    require_write(actor, TransferWrite.LETTERS, transfer)
 
 
 def letter_context(transfer: Transfer, recipient: Recipient, on: dt.date) -> dict:

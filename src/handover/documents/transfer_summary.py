@@ -17,9 +17,10 @@ from handover.documents.models import TransferSummary
 from handover.documents.rendering import PDF, render_pdf
 from handover.domain.deadlines import next_sitting
 from handover.domain.facts import ASSESSMENT_DOCUMENT
+from handover.domain.rulebook import TransferWrite
 from handover.domain.text import SUMMARY, text_errors
-from handover.domain.workflow import MANAGERS, State
-from handover.organisation.access import AccessDenied, actor_on_transfer, can_write
+from handover.domain.workflow import State
+from handover.organisation.access import require_write
 from handover.organisation.protocol import protocol_for_transfer
 from handover.transfers.models import SignOff, SignOffKind, Transfer
 from handover.transfers.services import ApplicationError
@@ -104,17 +105,9 @@ def summary_contents(summary: TransferSummary, on: dt.date) -> dict:
 
 
 def _require_sending_side(actor, transfer: Transfer, *, managers_only: bool) -> None:
-    roles = actor_on_transfer(actor, transfer)
-    if not can_write(actor):
-        raise AccessDenied("your roles are read-only")
-    wanted = roles.sending_roles & MANAGERS if managers_only else roles.sending_roles
-    if not wanted:
-        who = (
-            "a team manager or practice manager" if managers_only else "the transferring worker or a manager"
-        )
-        raise AccessDenied(
-            f"the summary is {'authorised' if managers_only else 'written'} by {who} of {transfer.from_team}"
-        )
+    require_write(
+        actor, TransferWrite.SUMMARY_AUTHORISE if managers_only else TransferWrite.SUMMARY_DRAFT, transfer
+    )
 
 
 def transfer_summary_draft(

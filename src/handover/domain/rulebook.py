@@ -1,11 +1,13 @@
-"""Who may change a child's record: pure predicates over a person's relation to the child.
+"""Who may do what: pure predicates over a person's relation to a child or standing on a transfer.
 
-The transfer workflow's own rules are in `workflow.py` (its transition table); this module holds the rules for
-writes to the child's record itself (its details, documents on file, legal statuses, plans, key events, involved
-professionals, closing it). The access layer works out a `ChildRelation` once from the records; services enforce
-the answer and pages and the API ask the same functions what to offer. No Django here.
+The transfer's state machine is in `workflow.py` (its transition table, with its own roles). This module holds
+the other rules: writes to the child's record itself (details, documents on file, legal statuses, plans, key
+events, involved professionals, closing it), and writes around a transfer (proposing, sign-offs, remedial
+actions, the Case Transfer Summary, letters, the meeting's record). The access layer works out a
+`ChildRelation` or `Standing` once from the records; services enforce the answer, and pages and the API ask the
+same functions what to offer. No Django here.
 
-Rule (issue 9): "can write" is not enough: a write to a child's record needs a relation to the child.
+"Can write" is never enough: a write needs a relation to the child or a standing on the transfer (issue 9).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handover.domain.errors import HandoverError
-from handover.domain.roles import MANAGERS, NO_CHILD_ACCESS, READ_ONLY
+from handover.domain.roles import CASE_HOLDERS, MANAGERS, NO_CHILD_ACCESS, READ_ONLY, RoleName
 
 READ_ONLY_HERE = READ_ONLY | NO_CHILD_ACCESS
 
@@ -89,3 +91,113 @@ def require(action: RecordAction, relation: ChildRelation) -> None:
     refusal = record_refusal(action, relation)
     if refusal is not None:
         raise refusal
+
+
+# -- writes around a transfer, beyond its state machine (workflow.py) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's standing on one transfer: their roles on each side (as workflow.Actor has them), every role
+    they hold anywhere, and the relations that count for some writes."""
+
+    sending_roles: frozenset[str] = frozenset()
+    receiving_roles: frozenset[str] = frozenset()
+    held_roles: frozenset[str] = frozenset()  # every role held, in any team
+    allocated_worker: bool = False  # holds the allocation the transfer moves the child from
+    chairs_meeting: bool = False  # chairs the meeting concerned
+
+    @property
+    def either_side(self) -> frozenset[str]:
+        return self.sending_roles | self.receiving_roles
+
+
+class TransferWrite(StrEnum):
+    PROPOSE = "propose"
+    UPDATE_FACTS = "update_facts"
+    SIGN_OFF_SENDING = "sign_off_sending"  # the sending audit (and the summary, by authorising it)
+    SIGN_OFF_RECEIVING = "sign_off_receiving"
+    REMEDIAL_ACTION = "remedial_action"
+    SUMMARY_DRAFT = "summary_draft"
+    SUMMARY_AUTHORISE = "summary_authorise"
+    LETTERS = "letters"
+    MEETING_RECORD = "meeting_record"  # record the meeting's decisions, late additions, compile its sheet
+    MEETING_CLOSE = "meeting_close"
+
+
+@dataclass(frozen=True)
+class WriteRule:
+    label: str  # what a button offering it says
+    allows: object  # Callable[[Standing], bool]
+    refusal: str  # why not, for a person who may not
+
+
+def _bs(standing: Standing) -> bool:
+    return RoleName.BUSINESS_SUPPORT in standing.held_roles
+
+
+WRITES: dict[TransferWrite, WriteRule] = {
+    TransferWrite.PROPOSE: WriteRule(
+        "Propose a transfer",
+        lambda s: bool(s.sending_roles & MANAGERS or (s.sending_roles & CASE_HOLDERS and s.allocated_worker)),
+        "only the allocated worker or a manager of the child's current team can propose a transfer",
+    ),
+    TransferWrite.UPDATE_FACTS: WriteRule(
+        "Correct the facts",
+        lambda s: bool(s.either_side),
+        "only staff of the sending or receiving team can change the transfer's facts",
+    ),
+    TransferWrite.SIGN_OFF_SENDING: WriteRule(
+        "Sign off",
+        lambda s: bool(s.sending_roles & MANAGERS),
+        "only a team manager or practice manager of the sending team can sign this off",
+    ),
+    TransferWrite.SIGN_OFF_RECEIVING: WriteRule(
+        "Sign off",
+        lambda s: bool(s.receiving_roles & MANAGERS),
+        "only a team manager or practice manager of the receiving team can sign this off",
+    ),
+    TransferWrite.REMEDIAL_ACTION: WriteRule(
+        "Add a remedial action",
+        # Business support minute the transfer meeting for every team, so they record its actions too.
+        lambda s: bool(s.either_side & MANAGERS) or _bs(s),
+        "remedial actions are agreed by the managers of the two teams (or recorded by business support)",
+    ),
+    TransferWrite.SUMMARY_DRAFT: WriteRule(
+        "Write the Case Transfer Summary",
+        lambda s: bool(s.sending_roles),
+        "the summary is written by the transferring worker or a manager of the sending team",
+    ),
+    TransferWrite.SUMMARY_AUTHORISE: WriteRule(
+        "Authorise the summary",
+        lambda s: bool(s.sending_roles & MANAGERS),
+        "the summary is authorised by a team manager or practice manager of the sending team",
+    ),
+    TransferWrite.LETTERS: WriteRule(
+        "Write the letters",
+        lambda s: bool(s.either_side),
+        "letters are sent by the workers, managers or business support of the two teams",
+    ),
+    TransferWrite.MEETING_RECORD: WriteRule(
+        "Record the meeting's decision",
+        lambda s: s.chairs_meeting or _bs(s) or bool(s.either_side & MANAGERS),
+        "the meeting's decisions are recorded by business support, the chair or the managers concerned",
+    ),
+    TransferWrite.MEETING_CLOSE: WriteRule(
+        "Close the meeting",
+        lambda s: s.chairs_meeting or _bs(s),
+        "the chair or business support closes the meeting",
+    ),
+}
+
+
+def write_refusal(write: TransferWrite, standing: Standing) -> RecordRefused | None:
+    """Why this person may not make `write`, or None if they may. Read-only roles never count."""
+    rule = WRITES[TransferWrite(write)]
+    if rule.allows(standing):
+        return None
+    return RecordRefused(f"transfer.{write.value}.role", rule.refusal)
+
+
+def may_write(write: TransferWrite, standing: Standing) -> bool:
+    return write_refusal(write, standing) is None

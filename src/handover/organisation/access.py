@@ -14,6 +14,7 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 
 from handover.domain import roles
+from handover.domain.rulebook import Standing, TransferWrite, write_refusal
 from handover.domain.workflow import Actor
 from handover.organisation.models import Membership, StaffMember
 
@@ -124,3 +125,43 @@ def actor_on_transfer(staff: StaffMember, transfer, on: dt.date | None = None) -
         receiving_service=transfer.to_service,
         receiving_team=transfer.to_team,
     )
+
+
+def standing_on_transfer(
+    staff: StaffMember, transfer, on: dt.date | None = None, *, meeting=None
+) -> Standing:
+    """The person's standing on a transfer (or a proposal: anything with from_team, to_service, to_team and
+    from_allocation), for the rulebook's writes."""
+    actor = actor_on_transfer(staff, transfer, on)
+    allocation = getattr(transfer, "from_allocation", None)
+    return Standing(
+        sending_roles=actor.sending_roles,
+        receiving_roles=actor.receiving_roles,
+        held_roles=frozenset(roles_of(staff, on) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES),
+        allocated_worker=allocation is not None and allocation.worker_id == staff.pk,
+        chairs_meeting=meeting is not None and meeting.chair_id == staff.pk,
+    )
+
+
+def require_write(
+    staff: StaffMember, write: TransferWrite, transfer, on: dt.date | None = None, *, meeting=None
+) -> None:
+    """Refuse (AccessDenied, naming the rule) a write around a transfer this person may not make."""
+    if not can_write(staff, on):
+        raise AccessDenied("your roles are read-only")
+    refusal = write_refusal(write, standing_on_transfer(staff, transfer, on, meeting=meeting))
+    if refusal is not None:
+        raise AccessDenied(str(refusal))
+
+
+def may(
+    staff: StaffMember | None, write: TransferWrite, transfer, on: dt.date | None = None, *, meeting=None
+) -> bool:
+    """What a page or the API offers: the answer the service will enforce."""
+    if staff is None:
+        return False
+    try:
+        require_write(staff, write, transfer, on, meeting=meeting)
+    except AccessDenied:
+        return False
+    return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,6 +27,7 @@ from handover.domain import routing, text
 from handover.domain.errors import SituationError
 from handover.domain.protocol.model import Protocol
 from handover.domain.readiness import Readiness
+from handover.domain.rulebook import TransferWrite
 from handover.domain.situation import situation_facts
 from handover.domain.text import text_errors
 from handover.domain.workflow import (
@@ -37,7 +39,12 @@ from handover.domain.workflow import (
     available_actions,
     check,
 )
-from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
+from handover.organisation.access import (
+    AccessDenied,
+    actor_on_transfer,
+    can_write,
+    require_write,
+)
 from handover.organisation.models import CASE_HOLDING_ROLES, Membership, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.organisation.selectors import eligible_workers
@@ -149,7 +156,7 @@ def transfer_propose(
         raise ApplicationError(
             {"to_service": "the child is already held by this service; reassign within it"}
         )
-    _require_can_propose(actor, from_team, from_allocation)
+    _require_can_propose(actor, from_team, from_allocation, chosen)
 
     created: list[Transfer] = []
     with transaction.atomic():
@@ -259,17 +266,11 @@ def _create_unless_open(*, field: str, **fields) -> Transfer:
         raise _already_open(fields["child"], already, field) from exc
 
 
-def _require_can_propose(actor: StaffMember, from_team: Team, allocation: Allocation) -> None:
-    if not can_write(actor):
-        raise AccessDenied("your roles are read-only")
-    roles = {m.role for m in current_memberships(actor) if m.team_id == from_team.pk}
-    if roles & MANAGERS:
-        return
-    if roles & set(CASE_HOLDING_ROLES) and allocation.worker_id == actor.pk:
-        return
-    raise AccessDenied(
-        "only the allocated worker or a manager of the child's current team can propose a transfer"
+def _require_can_propose(actor: StaffMember, from_team: Team, allocation: Allocation, to_service) -> None:
+    proposal = SimpleNamespace(
+        from_team=from_team, to_service=to_service, to_team=None, from_allocation=allocation
     )
+    require_write(actor, TransferWrite.PROPOSE, proposal)
 
 
 def _siblings_to_move(
@@ -597,9 +598,7 @@ def transfer_update_facts(
     *, actor: StaffMember, transfer: Transfer, answers: dict, expected_version: int, now: dt.datetime
 ) -> Transfer:
     """Correct or add facts of the situation; the deadlines are recomputed from them."""
-    roles = actor_on_transfer(actor, transfer)
-    if not can_write(actor) or not (roles.sending_roles | roles.receiving_roles):
-        raise AccessDenied("only staff of the sending or receiving team can change the transfer's facts")
+    require_write(actor, TransferWrite.UPDATE_FACTS, transfer)
     with transaction.atomic():
         locked = Transfer.objects.select_for_update(of=("self",)).get(pk=transfer.pk)
         if locked.version != expected_version:
@@ -640,21 +639,23 @@ def eligible_receiving_teams(transfer: Transfer):
 
 # -- sign-offs, confirmations, remedial actions -------------------------------------------------------------------
 
-_SIGN_OFF_SIDE = {
-    SignOffKind.SUMMARY_AUTHORISED: "sending",
-    SignOffKind.SENDING_AUDIT: "sending",
-    SignOffKind.RECEIVING_AUDIT: "receiving",
+SIGN_OFF_WRITES = {
+    SignOffKind.SUMMARY_AUTHORISED: TransferWrite.SIGN_OFF_SENDING,
+    SignOffKind.SENDING_AUDIT: TransferWrite.SIGN_OFF_SENDING,
+    SignOffKind.RECEIVING_AUDIT: TransferWrite.SIGN_OFF_RECEIVING,
 }
 
 
 def transfer_sign_off(*, actor: StaffMember, transfer: Transfer, kind: str, now: dt.datetime) -> SignOff:
     """The transferring manager authorises the summary and audits the file; the receiving manager audits it."""
     kind = SignOffKind(kind)
-    roles = actor_on_transfer(actor, transfer)
-    held = roles.sending_roles if _SIGN_OFF_SIDE[kind] == "sending" else roles.receiving_roles
-    if not can_write(actor) or not held & MANAGERS:
-        raise AccessDenied(
-            f"only a team manager or practice manager of the {_SIGN_OFF_SIDE[kind]} team can sign this off"
+    require_write(actor, SIGN_OFF_WRITES[kind], transfer)
+    if kind is SignOffKind.SUMMARY_AUTHORISED:
+        # Only authorising the Case Transfer Summary itself gives this sign-off (D-181): never a bare tick.
+        raise ApplicationError(
+            {
+                "kind": "the summary is signed off by authorising the Case Transfer Summary on the transfer's summary page"
+            }
         )
     if not transfer.is_open:
         raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
@@ -717,15 +718,7 @@ def remedial_action_create(
     due: dt.date,
     now: dt.datetime,
 ) -> RemedialAction:
-    roles = actor_on_transfer(actor, transfer)
-    # Business support minute the transfer meeting for every team, so they may record actions for any case.
-    held = {m.role for m in current_memberships(actor)}
-    if not can_write(actor) or not (
-        (roles.sending_roles | roles.receiving_roles) & MANAGERS or "business_support" in held
-    ):
-        raise AccessDenied(
-            "remedial actions are agreed by the managers of the two teams (or recorded by business support)"
-        )
+    require_write(actor, TransferWrite.REMEDIAL_ACTION, transfer)
     errors = {}
     if not transfer.is_open:
         errors["transfer"] = f"the transfer is {transfer.state}"
