@@ -11,7 +11,8 @@ import pytest
 from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
 from handover.children.models import KeyEvent
-from handover.children.services import AllocationError, child_close, child_record_add, child_update
+from handover.children.services import child_close, child_record_add, child_update
+from handover.domain.errors import ApplicationError
 from handover.organisation.access import AccessDenied
 from handover.transfers import services
 
@@ -105,7 +106,7 @@ def test_a_child_with_an_open_transfer_cannot_be_closed(world):
 def test_a_case_transfer_summary_cannot_be_uploaded_as_a_bare_document(world):
     """Readiness counts the summary only when its manager has authorised it (D-181)."""
     child = world.child("r6", "Rhea")
-    with pytest.raises(AllocationError) as refused:
+    with pytest.raises(ApplicationError) as refused:
         child_record_add(
             now=NOW,
             actor=world.ast_tm,

@@ -8,10 +8,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from handover.domain.errors import SituationError
+from handover.domain.errors import AccessDenied, ApplicationError, Conflict, Refusal, SituationError
+from handover.domain.rulebook import RecordRefused
 from handover.domain.workflow import TransitionRefused
-from handover.organisation.access import AccessDenied
-from handover.transfers.services import ApplicationError, Conflict
 
 
 def exception_handler(exc, context):
@@ -27,7 +26,7 @@ def exception_handler(exc, context):
         return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, SituationError):
         return Response({"errors": {f"situation.{exc.field}": str(exc)}}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, AccessDenied):
+    if isinstance(exc, AccessDenied | RecordRefused):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, Conflict):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
@@ -38,6 +37,8 @@ def exception_handler(exc, context):
         elif exc.rule.endswith((".from_state", ".route", ".final")):
             code = status.HTTP_409_CONFLICT
         return Response({"detail": str(exc), "rule": exc.rule}, status=code)
+    if isinstance(exc, Refusal):  # a kind of refusal not mapped above is still the person's, not a 500
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         response.data = {"errors": response.data}

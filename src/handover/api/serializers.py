@@ -368,6 +368,8 @@ class CaseRequestDecisionInput(serializers.Serializer):
 
 
 class BulkTransferSerializer(serializers.ModelSerializer):
+    results = serializers.SerializerMethodField()
+
     class Meta:
         model = BulkTransfer
         extra_kwargs = {"reason": capped("reason", text.REASON)}
@@ -396,6 +398,17 @@ class BulkTransferSerializer(serializers.ModelSerializer):
             "requested_at",
             "finished_at",
         ]
+
+    def get_results(self, job) -> list[dict]:
+        """A job's result lines, each child's only where the reader may see that child: a restricted record they
+        are not named on is not there, not even as an identifier."""
+        request = self.context.get("request")
+        staff = staff_for(getattr(request, "user", None), on=getattr(request, "today", None))
+        asked = [r.get("child") for r in job.results]
+        visible = set(
+            visible_children(staff, Child.objects.filter(pk__in=asked)).values_list("pk", flat=True)
+        )
+        return [r for r in job.results if r.get("child") in visible]
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

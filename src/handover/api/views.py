@@ -14,10 +14,9 @@ from rest_framework.response import Response
 
 from handover.api import serializers as s
 from handover.audit.models import AuditEvent, Verb
-from handover.audit.services import audit_record, snapshot
+from handover.audit.services import audit_listing, audit_record, snapshot
 from handover.children.models import Child
 from handover.children.services import (
-    AllocationError,
     allocation_reassign,
     child_close,
     child_record_add,
@@ -57,6 +56,7 @@ class IsStaff(permissions.BasePermission):
 
 
 class StaffView:
+    # Every action takes **kwargs: the router's format suffix (`/api/children/1/audit.json`) passes `format`.
     permission_classes = [IsStaff]
     lookup_value_regex = r"\d+"
 
@@ -193,36 +193,30 @@ class ChildViewSet(
 
     @extend_schema(request=s.ReassignInput, responses={200: s.AllocationSerializer})
     @action(detail=True, methods=["post"])
-    def reassign(self, request, pk=None):
+    def reassign(self, request, pk=None, **kwargs):
         """A manager moves the child to another worker in the same team."""
         data = s.ReassignInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            allocation = allocation_reassign(
-                now=self.request.now, actor=self.staff, child=self.get_object(), **data.validated_data
-            )
-        except AllocationError as exc:
-            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        allocation = allocation_reassign(
+            now=self.request.now, actor=self.staff, child=self.get_object(), **data.validated_data
+        )
         return Response(s.AllocationSerializer(allocation).data)
 
     def _add(self, request, kind: str, input_class, output_class):
         data = input_class(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            row = child_record_add(
-                now=self.request.now,
-                actor=self.staff,
-                child=self.get_object(),
-                kind=kind,
-                values=data.validated_data,
-            )
-        except AllocationError as exc:
-            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        row = child_record_add(
+            now=self.request.now,
+            actor=self.staff,
+            child=self.get_object(),
+            kind=kind,
+            values=data.validated_data,
+        )
         return Response(output_class(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.DocumentInput, responses={201: s.DocumentSerializer})
     @action(detail=True, methods=["post"])
-    def documents(self, request, pk=None):
+    def documents(self, request, pk=None, **kwargs):
         """Record a document on file (its type from the protocol's document list, and its date)."""
         protocol = protocol_for(self.staff.authority)
         if request.data.get("document_type") not in protocol.document_types:
@@ -235,47 +229,44 @@ class ChildViewSet(
 
     @extend_schema(request=s.LegalStatusInput, responses={201: s.LegalStatusSerializer})
     @action(detail=True, methods=["post"], url_path="legal-statuses")
-    def legal_statuses(self, request, pk=None):
+    def legal_statuses(self, request, pk=None, **kwargs):
         """Start a legal status; the open one ends that day."""
         return self._add(request, "legal_statuses", s.LegalStatusInput, s.LegalStatusSerializer)
 
     @extend_schema(request=s.PlanInput, responses={201: s.PlanSerializer})
     @action(detail=True, methods=["post"])
-    def plans(self, request, pk=None):
+    def plans(self, request, pk=None, **kwargs):
         """Start a plan (CIN, CP, CLA, care leaver); the open one ends that day."""
         return self._add(request, "plans", s.PlanInput, s.PlanSerializer)
 
     @extend_schema(request=s.KeyEventInput, responses={201: s.KeyEventSerializer})
     @action(detail=True, methods=["post"], url_path="key-events")
-    def key_events(self, request, pk=None):
+    def key_events(self, request, pk=None, **kwargs):
         """Record a key event (ICPC, CiN meeting, LAC review, PLO meeting, LGP decision...) with its date."""
         return self._add(request, "key_events", s.KeyEventInput, s.KeyEventSerializer)
 
     @extend_schema(request=s.ProfessionalSerializer, responses={201: s.ProfessionalSerializer})
     @action(detail=True, methods=["post"])
-    def professionals(self, request, pk=None):
+    def professionals(self, request, pk=None, **kwargs):
         return self._add(request, "professionals", s.ProfessionalSerializer, s.ProfessionalSerializer)
 
     @extend_schema(request=s.CloseInput, responses={200: s.ChildSerializer})
     @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
+    def close(self, request, pk=None, **kwargs):
         """Close the record with a reason; open allocations end today. Nothing is deleted."""
         data = s.CloseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            child = child_close(
-                now=self.request.now,
-                actor=self.staff,
-                child=self.get_object(),
-                reason=data.validated_data["reason"],
-            )
-        except AllocationError as exc:
-            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        child = child_close(
+            now=self.request.now,
+            actor=self.staff,
+            child=self.get_object(),
+            reason=data.validated_data["reason"],
+        )
         return Response(s.ChildSerializer(child).data)
 
     @extend_schema(responses={200: s.AuditEventSerializer(many=True)})
     @action(detail=True, methods=["get"])
-    def audit(self, request, pk=None):
+    def audit(self, request, pk=None, **kwargs):
         """Who viewed or changed this record: for auditors, managers and senior managers."""
         child = self.get_object()
         allowed = {Role.AUDITOR, *MANAGER_ROLES, *SENIOR_ROLES}
@@ -283,7 +274,16 @@ class ChildViewSet(
             raise PermissionDenied("the record's audit trail is for managers and auditors")
         events = AuditEvent.objects.filter(child=child).select_related("actor")
         page = self.paginate_queryset(events)
-        return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+        response = self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+        audit_record(  # after the page is read, so the page does not show its own row
+            at=self.request.now,
+            actor=request.user,
+            verb=Verb.CHILD_VIEWED,
+            child=child,
+            obj=child,
+            detail=f"audit trail: {request.get_full_path()}"[:300],
+        )
+        return response
 
     @transaction.atomic
     def perform_create(self, serializer):
@@ -375,7 +375,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.SituationInput, responses={200: dict})
     @action(detail=False, methods=["post"])
-    def recommend(self, request):
+    def recommend(self, request, **kwargs):
         """What the protocol recommends for a child in a situation (nothing is written)."""
         data = s.SituationInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -397,7 +397,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         return Response(decision_data(protocol_for(child.authority), decision))
 
     @extend_schema(request=s.ProposeInput, responses={201: s.TransferSerializer(many=True)})
-    def create(self, request):
+    def create(self, request, **kwargs):
         """Propose a transfer (and the siblings named with it)."""
         data = s.ProposeInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -432,7 +432,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.ActionInput, responses={200: s.TransferSerializer})
     @action(detail=True, methods=["post"])
-    def actions(self, request, pk=None):
+    def actions(self, request, pk=None, **kwargs):
         """Take a workflow action. Send the version you loaded; a stale version gets 409."""
         transfer = self.get_object()
         data = s.ActionInput(data=request.data)
@@ -453,7 +453,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.FactsInput, responses={200: s.TransferSerializer})
     @action(detail=True, methods=["post"])
-    def facts(self, request, pk=None):
+    def facts(self, request, pk=None, **kwargs):
         """Correct or add facts; the deadlines are recomputed."""
         data = s.FactsInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -468,14 +468,14 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={200: s.TeamSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="eligible-teams")
-    def eligible_teams(self, request, pk=None):
+    def eligible_teams(self, request, pk=None, **kwargs):
         """Teams that can receive this transfer: active teams of the receiving service, never the sender."""
         teams = services.eligible_receiving_teams(self.get_object()).select_related("service")
         return Response(s.TeamSerializer(teams, many=True).data)
 
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="eligible-workers")
-    def eligible_workers(self, request, pk=None):
+    def eligible_workers(self, request, pk=None, **kwargs):
         """Active case-holding staff of the agreed receiving team, never the current worker."""
         transfer = self.get_object()
         if transfer.to_team is None:
@@ -489,7 +489,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.SignOffInput, responses={201: s.SignOffSerializer})
     @action(detail=True, methods=["post"], url_path="sign-offs")
-    def sign_offs(self, request, pk=None):
+    def sign_offs(self, request, pk=None, **kwargs):
         data = s.SignOffInput(data=request.data)
         data.is_valid(raise_exception=True)
         sign_off = services.transfer_sign_off(
@@ -502,7 +502,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.ConfirmationInput, responses={201: dict})
     @action(detail=True, methods=["post"])
-    def confirmations(self, request, pk=None):
+    def confirmations(self, request, pk=None, **kwargs):
         data = s.ConfirmationInput(data=request.data)
         data.is_valid(raise_exception=True)
         confirmation = services.transfer_confirm_item(
@@ -518,7 +518,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.RemedialActionInput, responses={201: s.RemedialActionSerializer})
     @action(detail=True, methods=["post"], url_path="remedial-actions")
-    def remedial_actions(self, request, pk=None):
+    def remedial_actions(self, request, pk=None, **kwargs):
         data = s.RemedialActionInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = services.remedial_action_create(
@@ -538,6 +538,28 @@ class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         children = visible_children(self.staff, Child.objects.all())
         return CaseRequest.objects.filter(child__in=children).order_by("-requested_at")
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_listing(
+            at=self.request.now,
+            actor=request.user,
+            children=[row["child"] for row in response.data["results"]],
+            detail=request.get_full_path()[:300],
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        case_request = self.get_object()
+        audit_record(
+            at=self.request.now,
+            actor=request.user,
+            verb=Verb.CHILD_VIEWED,
+            child=case_request.child,
+            obj=case_request,
+            detail="case request",
+        )
+        return Response(self.get_serializer(case_request).data)
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -554,7 +576,7 @@ class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyMo
 
     @extend_schema(request=s.CaseRequestDecisionInput, responses={200: s.CaseRequestSerializer})
     @action(detail=True, methods=["post"])
-    def decide(self, request, pk=None):
+    def decide(self, request, pk=None, **kwargs):
         data = s.CaseRequestDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -581,11 +603,35 @@ class BulkTransferViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyM
             return BulkTransfer.objects.none()
         return BulkTransfer.objects.filter(from_team__service__authority=self.staff.authority).order_by("-pk")
 
+    # A job's results name each child it moved (id and identifier), so reading one is a listing of them.
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_listing(
+            at=self.request.now,
+            actor=request.user,
+            children=[r.get("child") for job in response.data["results"] for r in job["results"]],
+            detail=request.get_full_path()[:300],
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        job = self.get_object()
+        audit_listing(
+            at=self.request.now,
+            actor=request.user,
+            obj=job,
+            children=[r.get("child") for r in job.results],
+            detail=f"bulk transfer {job.pk}",
+        )
+        return Response(self.get_serializer(job).data)
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = bulk_transfer_request(now=self.request.now, actor=self.staff, **serializer.validated_data)
-        return Response(s.BulkTransferSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            s.BulkTransferSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class AuditViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
@@ -605,3 +651,26 @@ class AuditViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             Q(child__in=visible_children(self.staff, Child.objects.all()))
             | Q(child__isnull=True, actor__staff__authority=self.staff.authority)
         ).select_related("actor")
+
+    # Reading the trail is itself a read of the children it names: one row for the page, written after the page
+    # is read so the page does not show its own row.
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_listing(
+            at=self.request.now,
+            actor=request.user,
+            children=[row["child"] for row in response.data["results"]],
+            detail=f"audit trail: {request.get_full_path()}"[:300],
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        event = self.get_object()
+        audit_listing(
+            at=self.request.now,
+            actor=request.user,
+            obj=event,
+            children=[event.child_id],
+            detail="audit trail: one event",
+        )
+        return Response(self.get_serializer(event).data)

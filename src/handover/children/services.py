@@ -22,18 +22,13 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.domain.errors import ApplicationError
 from handover.domain.rulebook import RecordAction
 from handover.domain.text import text_errors
 from handover.domain.workflow import MANAGERS
 from handover.organisation.access import AccessDenied, can_write, current_memberships
 from handover.organisation.models import StaffMember, Team
 from handover.organisation.selectors import eligible_workers
-
-
-class AllocationError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def require_team_manager(actor: StaffMember, team: Team) -> None:
@@ -54,15 +49,15 @@ def allocation_move(
 ) -> Allocation:
     """End `allocation` and start the next one at the same moment (SSD involvements must not overlap)."""
     if reason_code not in ChangeReason.values:
-        raise AllocationError({"reason_code": f"one of {', '.join(ChangeReason.values)}"})
+        raise ApplicationError({"reason_code": f"one of {', '.join(ChangeReason.values)}"})
     if worker is not None and worker.pk == allocation.worker_id and to_team.pk == allocation.team_id:
-        raise AllocationError({"worker": "the child is already allocated to this worker"})
+        raise ApplicationError({"worker": "the child is already allocated to this worker"})
     if worker is not None and not eligible_workers(to_team, on=on).filter(pk=worker.pk).exists():
-        raise AllocationError({"worker": f"{worker} is not an active case-holding worker in {to_team}"})
+        raise ApplicationError({"worker": f"{worker} is not an active case-holding worker in {to_team}"})
     with transaction.atomic():
         current = Allocation.objects.select_for_update().get(pk=allocation.pk)
         if current.end is not None:
-            raise AllocationError({"allocation": "this allocation has already ended"})
+            raise ApplicationError({"allocation": "this allocation has already ended"})
         before = snapshot(current)
         current.end = on
         current.end_reason = reason_code
@@ -105,7 +100,7 @@ def allocation_reassign(
         child.allocations.filter(kind=AllocationKind.PRIMARY, end__isnull=True).select_related("team").first()
     )
     if current is None:
-        raise AllocationError({"child": "the child has no open primary allocation"})
+        raise ApplicationError({"child": "the child has no open primary allocation"})
     require_team_manager(actor, current.team)
     return allocation_move(
         actor=actor,
@@ -132,7 +127,7 @@ def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dic
     }
     require_record_action(actor, child, RecordAction.CHANGE, timezone.localtime(now).date())
     if kind == "documents" and values.get("document_type") == SUMMARY_DOCUMENT_TYPE:
-        raise AllocationError(
+        raise ApplicationError(
             {
                 "document_type": "a Case Transfer Summary goes on file when a manager of the transferring team "
                 "authorises it on the transfer's summary page, not as an upload"
@@ -144,7 +139,7 @@ def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dic
             open_rows = model.objects.select_for_update().filter(child=child, end__isnull=True)
             for row in open_rows:
                 if row.start > values["start"]:
-                    raise AllocationError(
+                    raise ApplicationError(
                         {"start": f"the open {kind[:-1].replace('_', ' ')} started later ({row.start})"}
                     )
                 before = snapshot(row)
@@ -171,11 +166,11 @@ def child_close(*, actor: StaffMember, child: Child, reason: str, now: dt.dateti
     on = timezone.localtime(now).date()
     require_record_action(actor, child, RecordAction.CLOSE, on)
     if not reason.strip():
-        raise AllocationError({"reason": "say why the record is closed"})
+        raise ApplicationError({"reason": "say why the record is closed"})
     if problems := text_errors(reason=(reason.strip(), Child._meta.get_field("closure_reason").max_length)):
-        raise AllocationError(problems)  # refused whole, never cut short
+        raise ApplicationError(problems)  # refused whole, never cut short
     if child.closed_on:
-        raise AllocationError({"child": f"already closed on {child.closed_on}"})
+        raise ApplicationError({"child": f"already closed on {child.closed_on}"})
     with transaction.atomic():
         for allocation in Allocation.objects.select_for_update().filter(child=child, end__isnull=True):
             before = snapshot(allocation)

@@ -37,3 +37,24 @@ class SituationError(HandoverError):
         self.field = field
         self.problem = message
         super().__init__(f"{field}: {message}")
+
+
+class Refusal(HandoverError):
+    """Something a person asked for that is refused, with the reason. Pages show it beside the field or in the
+    error summary; the API maps each kind to its HTTP status once (api/errors.py)."""
+
+
+class ApplicationError(Refusal):
+    """Bad input: `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class AccessDenied(Refusal, PermissionError):
+    """The signed-in person may not do this; the message says which rule."""
+
+
+class Conflict(Refusal):
+    """Someone else changed the record since the person loaded it."""

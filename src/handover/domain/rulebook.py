@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handover.domain.errors import HandoverError
+from handover.domain.errors import Refusal
 from handover.domain.roles import CASE_HOLDERS, MANAGERS, NO_CHILD_ACCESS, READ_ONLY, RoleName
 
 READ_ONLY_HERE = READ_ONLY | NO_CHILD_ACCESS
@@ -47,7 +47,7 @@ class ChildRelation:
         return self.holding_team_roles | self.receiving_team_roles | self.senior_roles
 
 
-class RecordRefused(HandoverError):
+class RecordRefused(Refusal):
     """A write to a child's record this person may not make; `rule` names the rule."""
 
     def __init__(self, rule: str, message: str):

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handover.domain.errors import HandoverError
+from handover.domain.errors import Refusal
 from handover.domain.roles import MANAGERS, SENIOR, RoleName
 
 
@@ -207,7 +207,7 @@ TRANSITIONS: dict[Action, Transition] = {
 }
 
 
-class TransitionRefused(HandoverError):
+class TransitionRefused(Refusal):
     """A transition that may not be taken. `rule` names the rule that refused it."""
 
     def __init__(self, rule: str, message: str):

@@ -27,7 +27,8 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
-from handover.domain.workflow import State, TransitionRefused
+from handover.domain.errors import Refusal
+from handover.domain.workflow import State
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_named
 from handover.organisation.services import authority_sync_from_protocol
@@ -402,7 +403,7 @@ def _open_transfers(authority, protocol_name, staff_by_team, now, rng) -> int:
                 answers=answers,
                 separation_reasons=_separations(allocation.child),
             )
-        except (services.ApplicationError, services.AccessDenied):
+        except Refusal:
             continue
         made += 1
         _involved_professionals(allocation.child, rng)
@@ -418,7 +419,7 @@ def _open_transfers(authority, protocol_name, staff_by_team, now, rng) -> int:
                         expected_version=transfer.version,
                         now=now,
                     )
-                except (services.ApplicationError, services.AccessDenied, TransitionRefused):
+                except Refusal:
                     break
     return made
 

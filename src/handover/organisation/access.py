@@ -14,16 +14,13 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 
 from handover.domain import roles
+from handover.domain.errors import AccessDenied
 from handover.domain.rulebook import Standing, TransferWrite, write_refusal
 from handover.domain.workflow import Actor
 from handover.organisation.models import Membership, StaffMember
 
 READ_ONLY_ROLES = roles.READ_ONLY
 NO_CHILD_ACCESS_ROLES = roles.NO_CHILD_ACCESS
-
-
-class AccessDenied(PermissionError):
-    """The signed-in person may not do this; the message says which rule."""
 
 
 def staff_for(user, on: dt.date | None = None) -> StaffMember | None:

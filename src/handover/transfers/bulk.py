@@ -18,7 +18,7 @@ from handover import clock
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
 from handover.children.models import Allocation, AllocationKind, ChangeReason
-from handover.children.services import AllocationError, allocation_move, require_team_manager
+from handover.children.services import allocation_move, require_team_manager
 from handover.domain.text import REASON, text_errors
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import AccessDenied, roles_of
@@ -138,7 +138,7 @@ def _move_family(
                     on=on,
                     now=now,
                 )
-    except (AllocationError, ApplicationError) as exc:
+    except ApplicationError as exc:
         return [_result(a, "failed", str(exc)) for a in group]
     return [_result(a, "moved", f"to {job.to_team}") for a in group]
 

@@ -151,8 +151,10 @@ class TeamPressure:
     blocked: int
 
 
-def team_pressure(team, today: dt.date) -> TeamPressure:
-    """Caseload by worker, transfers in and out, and how many are overdue or blocked."""
+def team_pressure(team, today: dt.date, viewer) -> TeamPressure:
+    """Caseload by worker, transfers in and out, and how many are overdue or blocked. Transfers of children the
+    viewer may not see (restricted records they are not named on) are left out: not there, not counted."""
+    visible = visible_children(viewer, Child.objects.all())
     counts = (
         Allocation.objects.filter(team=team, end__isnull=True, kind="primary")
         .values("worker")
@@ -166,13 +168,13 @@ def team_pressure(team, today: dt.date) -> TeamPressure:
     open_states = [s.value for s in OPEN_STATES]
     related = ("child", "from_team", "to_service", "to_team")
     incoming = list(
-        Transfer.objects.filter(state__in=open_states)
+        Transfer.objects.filter(state__in=open_states, child__in=visible)
         .filter(Q(to_team=team) | Q(to_team__isnull=True, to_service=team.service))
         .select_related(*related)
         .prefetch_related("deadlines")
     )
     outgoing = list(
-        Transfer.objects.filter(state__in=open_states, from_team=team)
+        Transfer.objects.filter(state__in=open_states, from_team=team, child__in=visible)
         .select_related(*related)
         .prefetch_related("deadlines")
     )

@@ -24,7 +24,7 @@ from handover.children.models import Allocation, AllocationKind, ChangeReason, C
 from handover.domain import deadlines as deadline_engine
 from handover.domain import readiness as readiness_engine
 from handover.domain import routing, text
-from handover.domain.errors import SituationError
+from handover.domain.errors import ApplicationError, Conflict, SituationError
 from handover.domain.protocol.model import Protocol
 from handover.domain.readiness import Readiness
 from handover.domain.rulebook import TransferWrite
@@ -59,18 +59,6 @@ from handover.transfers.models import (
     TransferEvent,
 )
 from handover.transfers.situations import current_primary, record_situation
-
-
-class ApplicationError(Exception):
-    """Bad input: `errors` maps each field to what is wrong with it."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-
-
-class Conflict(Exception):
-    """Someone else changed the transfer since the actor loaded it."""
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from handover.documents import letters as letter_service
 from handover.documents import transfer_summary as summaries
 from handover.documents.models import Letter, TransferSummary
 from handover.documents.rendering import DOCX, PDF
-from handover.organisation.access import AccessDenied, visible_children
-from handover.transfers.services import ApplicationError
+from handover.domain.errors import Refusal
+from handover.organisation.access import visible_children
 from handover.web.forms import refusal_errors, typed_date
 from handover.web.views import _staff, _transfer_or_404
 
@@ -66,9 +66,18 @@ def transfer_summary(request, pk):
                     last_assessment_outcome=values["last_assessment_outcome"],
                 )
                 return redirect("web:transfer_summary", pk=transfer.pk)
-        except (ApplicationError, AccessDenied) as exc:
+        except Refusal as exc:
             errors.update(refusal_errors(exc, "summary"))
     preview = summaries.dates_ahead(transfer, draft.drafted_on if draft else request.today)
+    if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
+        audit_record(
+            at=request.now,
+            actor=staff,
+            verb=Verb.TRANSFER_VIEWED,
+            child=transfer.child,
+            obj=transfer,
+            detail="Case Transfer Summary page",
+        )
     return render(
         request,
         "web/transfer_summary.html",
@@ -133,7 +142,7 @@ def transfer_letters(request, pk):
         try:
             sent = letter_service.letters_send(now=request.now, actor=staff, transfer=transfer)
             messages.success(request, _letters_message(len(sent.written), len(sent) - len(sent.written)))
-        except (ApplicationError, AccessDenied) as exc:
+        except Refusal as exc:
             for message in refusal_errors(exc, "letters").values():
                 messages.error(request, message)
     return redirect("web:transfer", pk=transfer.pk)

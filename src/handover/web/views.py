@@ -14,15 +14,15 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from handover.audit.models import AuditEvent, Verb
-from handover.audit.services import audit_record
+from handover.audit.services import audit_listing, audit_record
 from handover.children.models import Child
-from handover.domain.workflow import MANAGERS, OPEN_STATES, TRANSITIONS, TransitionRefused
+from handover.domain.errors import Refusal
+from handover.domain.rulebook import TransferWrite
+from handover.domain.workflow import OPEN_STATES, TRANSITIONS
 from handover.meetings.panels import recorded_panel
+from handover.organisation import access
 from handover.organisation.access import (
-    AccessDenied,
-    actor_on_transfer,
     can_read_children,
-    can_write,
     current_memberships,
     roles_of,
     staff_for,
@@ -69,13 +69,23 @@ def my_work(request):
     staff = _staff(request)
     today = request.today
     cases = selectors.my_cases(staff)
+    waiting = selectors.transfers_waiting_on(staff, today)
+    remedial_actions = selectors.remedial_actions_for(staff, today)
+    audit_listing(
+        at=request.now,
+        actor=staff,
+        children=[a.child_id for a in cases]
+        + [t.child_id for t, _, _ in waiting]
+        + [a.transfer.child_id for a, _ in remedial_actions],
+        detail="My work",
+    )
     return render(
         request,
         "web/my_work.html",
         {
             "cases": cases,
-            "waiting": selectors.transfers_waiting_on(staff, today),
-            "remedial_actions": selectors.remedial_actions_for(staff, today),
+            "waiting": waiting,
+            "remedial_actions": remedial_actions,
             "today": today,
         },
     )
@@ -204,6 +214,8 @@ def transfer_page(request, pk):
     audit_record(at=request.now, actor=staff, verb=Verb.TRANSFER_VIEWED, child=transfer.child, obj=transfer)
     today = request.today
     deadlines = [(d, selectors.due(staff, d.due, today, transfer)) for d in transfer.deadlines.all()]
+    # What to offer: the rulebook's answers, the same the services enforce.
+    may = {write: access.may(staff, write, transfer) for write in TransferWrite}
     return render(
         request,
         "web/transfer.html",
@@ -215,12 +227,13 @@ def transfer_page(request, pk):
             "remedial_actions": transfer.remedial_actions.select_related("owner"),
             "summary": transfer.summaries.select_related("authorised_by", "drafted_by").first(),
             "letters": transfer.letters.all(),
-            "can_send_letters": can_write(staff)
+            "can_send_letters": may[TransferWrite.LETTERS]
             and transfer.receiving_worker_id is not None
             and transfer.state in ("worker_identified", "handover_held", "transferred"),
             "events": transfer.events.select_related("actor"),
             "sign_off_kinds": _sign_offs_for(staff, transfer),
-            "can_act": _on_either_side(staff, transfer),
+            "can_act": transfer.is_open and may[TransferWrite.UPDATE_FACTS],
+            "may": {write.value: allowed for write, allowed in may.items()},
             "actions": [
                 ACTION_LABELS[a.value] | {"action": a.value}
                 for a in services.transfer_available_actions(staff, transfer)
@@ -229,24 +242,17 @@ def transfer_page(request, pk):
     )
 
 
-def _on_either_side(staff, transfer) -> bool:
-    roles = actor_on_transfer(staff, transfer)
-    return transfer.is_open and can_write(staff) and bool(roles.sending_roles | roles.receiving_roles)
-
-
 def _sign_offs_for(staff, transfer) -> list[SignOffKind]:
     """The sign-offs still to do that this person may give (sending or receiving managers)."""
-    if not transfer.is_open or not can_write(staff):
+    if not transfer.is_open:
         return []
-    roles = actor_on_transfer(staff, transfer)
     done = {s.kind for s in transfer.sign_offs.all()}
-    sending, receiving = bool(roles.sending_roles & MANAGERS), bool(roles.receiving_roles & MANAGERS)
     return [
         kind
         for kind in SignOffKind
         if kind.value not in done
         and kind is not SignOffKind.SUMMARY_AUTHORISED  # given by authorising the summary itself
-        and (receiving if kind is SignOffKind.RECEIVING_AUDIT else sending)
+        and access.may(staff, services.SIGN_OFF_WRITES[kind], transfer)
     ]
 
 
@@ -290,9 +296,7 @@ def transfer_action(request, pk, action):
                     worker=v["worker"] if action == "identify_worker" else None,
                 )
                 return redirect("web:transfer", pk=transfer.pk)
-            except services.ApplicationError as exc:
-                errors.update(refusal_errors(exc, "action"))
-            except (TransitionRefused, AccessDenied, services.Conflict) as exc:
+            except Refusal as exc:
                 errors.update(refusal_errors(exc, "action"))
     context = {
         "transfer": transfer,
@@ -308,17 +312,26 @@ def transfer_action(request, pk, action):
             else []
         ),
     }
+    if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
+        audit_record(
+            at=request.now,
+            actor=staff,
+            verb=Verb.TRANSFER_VIEWED,
+            child=transfer.child,
+            obj=transfer,
+            detail=f"{ACTION_LABELS[action]['label']} page",
+        )
     return render(request, "web/transfer_action.html", context, status=400 if errors else 200)
 
 
 @login_required
 def escalations(request):
     staff = _staff(request)
-    return render(
-        request,
-        "web/escalations.html",
-        {"escalations": selectors.open_escalations_for(staff, request.today)},
+    rows = selectors.open_escalations_for(staff, request.today)
+    audit_listing(
+        at=request.now, actor=staff, children=[e.transfer.child_id for e, _ in rows], detail="Escalations"
     )
+    return render(request, "web/escalations.html", {"escalations": rows})
 
 
 @login_required
@@ -333,14 +346,15 @@ def team(request, pk=None):
     chosen = next((t for t in teams if t.pk == pk), teams[0] if teams else None)
     if chosen is None:
         raise Http404("no team")
-    return render(
-        request,
-        "web/team.html",
-        {
-            "teams": teams,
-            "pressure": selectors.team_pressure(chosen, request.today),
-        },
+    pressure = selectors.team_pressure(chosen, request.today, staff)
+    audit_listing(
+        at=request.now,
+        actor=staff,
+        obj=chosen,
+        children=[t.child_id for t in pressure.incoming + pressure.outgoing],
+        detail=f"Team: {chosen}",
     )
+    return render(request, "web/team.html", {"teams": teams, "pressure": pressure})
 
 
 @login_required
@@ -362,7 +376,7 @@ def transfer_sign_off(request, pk, kind):
             services.transfer_sign_off(now=request.now, actor=staff, transfer=transfer, kind=kind)
         else:
             services.transfer_confirm_item(now=request.now, actor=staff, transfer=transfer, item=kind)
-    except (services.ApplicationError, AccessDenied) as exc:
+    except Refusal as exc:
         message = "; ".join(exc.errors.values()) if isinstance(exc, services.ApplicationError) else str(exc)
         messages.error(request, sentence(message))
     return redirect("web:transfer", pk=transfer.pk)
@@ -395,10 +409,17 @@ def remedial_action_new(request, pk):
                 if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
                     return redirect(back)
                 return redirect("web:transfer", pk=transfer.pk)
-            except services.ApplicationError as exc:
+            except Refusal as exc:
                 errors.update(refusal_errors(exc, "description"))
-            except AccessDenied as exc:
-                errors.update(refusal_errors(exc, "description"))
+    if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
+        audit_record(
+            at=request.now,
+            actor=staff,
+            verb=Verb.TRANSFER_VIEWED,
+            child=transfer.child,
+            obj=transfer,
+            detail="remedial action page",
+        )
     return render(
         request,
         "web/remedial_action.html",

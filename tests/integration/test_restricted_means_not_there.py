@@ -1,0 +1,68 @@
+"""A restricted record is not there for anyone not named on it: not on the team page, not in a bulk move's
+results (issue 9). The record page and the API are covered in test_api.py."""
+
+from __future__ import annotations
+
+from django.test import Client
+from rest_framework.test import APIClient
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
+
+from handover.children.models import RestrictedAccess
+from handover.transfers import services
+
+
+def _restricted(world, identifier, first):
+    child = world.child(identifier, first, restricted=True)
+    RestrictedAccess.objects.create(child=child, staff=world.ast_tm)
+    return child
+
+
+def _page(staff, url) -> str:
+    client = Client()
+    client.force_login(staff.user)
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_team_page_shows_a_restricted_childs_transfer_only_to_staff_named_on_it(world):
+    open_child = world.child("T1", "Tamsin")
+    secret = _restricted(world, "T2", "Saoirse")
+    for child in (open_child, secret):
+        services.transfer_propose(
+            now=NOW, actor=world.ast_tm, child=child, event="assessment_concluded", on=TODAY, answers=CIN_PLAN
+        )
+    named = _page(world.ast_tm, "/team/")
+    assert "Tamsin" in named and "Saoirse" in named
+    unnamed = _page(world.cin_tm, "/team/")  # the receiving manager, not named on the record
+    assert "Tamsin" in unnamed and "Saoirse" not in unnamed and "T2" not in unnamed
+
+
+def test_a_bulk_moves_results_leave_out_children_the_reader_may_not_see(
+    world, django_capture_on_commit_callbacks
+):
+    world.child("B1", "Bryony")
+    secret = _restricted(world, "B2", "Sorcha")
+    client = APIClient()
+    client.force_authenticate(user=world.ast_tm.user)
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs when its request commits
+        made = client.post(
+            "/api/bulk-transfers/",
+            {
+                "from_team": world.teams["assessment_east"].pk,
+                "to_team": world.teams["assessment_east"].pk,
+                "from_worker": world.ast_sw.pk,
+                "to_worker": world.ast_sw2.pk,
+                "reason": "Ava is leaving",
+                "reason_code": "LEFTRL",
+            },
+            format="json",
+        )
+    assert made.status_code == 202, made.content
+    job = made.json()["id"]
+    named = client.get(f"/api/bulk-transfers/{job}/").json()["results"]
+    assert {r["identifier"] for r in named} == {"B1", "B2"}
+    RestrictedAccess.objects.filter(child=secret).delete()  # no longer named on it: now it is not there
+    unnamed = client.get(f"/api/bulk-transfers/{job}/").json()["results"]
+    assert {r["identifier"] for r in unnamed} == {"B1"}
+    assert "B2" not in str(client.get("/api/bulk-transfers/").json())

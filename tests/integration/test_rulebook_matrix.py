@@ -1,0 +1,125 @@
+"""Every write around a transfer, tried by every member of staff: the service enforces the rulebook, and what
+a page offers (`access.may`) is exactly what the service then allows (issue 9: one rulebook).
+
+The expected policy is written out here as data, from the protocols' rules; nothing is derived from the code."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY
+
+from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
+from handover.domain.rulebook import TransferWrite
+from handover.organisation import access
+from handover.organisation.access import AccessDenied
+from handover.transfers import services
+from handover.transfers.models import RemedialAction, SignOff
+
+STAFF = (
+    "ast_sw",
+    "ast_sw2",
+    "ast_tm",
+    "ast_pm",
+    "business_support",
+    "cin_tm",
+    "cin_pm",
+    "cin_sw",
+    "cin_west_tm",
+    "lac_tm",
+    "service_manager",
+    "director",
+    "auditor",
+    "administrator",
+)
+SENDING = {"ast_sw", "ast_sw2", "ast_tm", "ast_pm", "business_support"}
+RECEIVING = {"cin_tm", "cin_pm", "cin_sw", "cin_west_tm"}  # no receiving team named yet: the whole service
+MANAGERS_EITHER = {"ast_tm", "ast_pm", "cin_tm", "cin_pm", "cin_west_tm"}
+
+ALLOWED = {
+    TransferWrite.UPDATE_FACTS: SENDING | RECEIVING,
+    TransferWrite.SIGN_OFF_SENDING: {"ast_tm", "ast_pm"},
+    TransferWrite.SIGN_OFF_RECEIVING: {"cin_tm", "cin_pm", "cin_west_tm"},
+    TransferWrite.REMEDIAL_ACTION: MANAGERS_EITHER | {"business_support"},
+    TransferWrite.SUMMARY_DRAFT: SENDING,
+    TransferWrite.SUMMARY_AUTHORISE: {"ast_tm", "ast_pm"},
+}
+
+
+def _proposed(world):
+    return services.transfer_propose(
+        now=NOW,
+        actor=world.ast_tm,
+        child=world.child("W1", "Wren"),
+        event="assessment_concluded",
+        on=TODAY,
+        answers=CIN_PLAN,
+    ).transfers[0]
+
+
+def _do(write, world, person, transfer):
+    actor = getattr(world, person)
+    if write is TransferWrite.UPDATE_FACTS:
+        services.transfer_update_facts(
+            now=NOW, actor=actor, transfer=transfer, answers={"facts": {}}, expected_version=transfer.version
+        )
+        return True
+    if write is TransferWrite.SIGN_OFF_SENDING:
+        services.transfer_sign_off(now=NOW, actor=actor, transfer=transfer, kind="sending_audit")
+        return SignOff.objects.filter(transfer=transfer, kind="sending_audit").exists()
+    if write is TransferWrite.SIGN_OFF_RECEIVING:
+        services.transfer_sign_off(now=NOW, actor=actor, transfer=transfer, kind="receiving_audit")
+        return SignOff.objects.filter(transfer=transfer, kind="receiving_audit").exists()
+    if write is TransferWrite.REMEDIAL_ACTION:
+        services.remedial_action_create(
+            now=NOW,
+            actor=actor,
+            transfer=transfer,
+            description="Update the chronology",
+            owner=world.ast_sw,
+            due=TODAY + dt.timedelta(days=7),
+        )
+        return RemedialAction.objects.filter(transfer=transfer).exists()
+    if write is TransferWrite.SUMMARY_DRAFT:
+        transfer_summary_draft(now=NOW, actor=actor, transfer=transfer, work_undertaken="Assessment done.")
+        return transfer.summaries.exists()
+    if write is TransferWrite.SUMMARY_AUTHORISE:
+        summary = transfer_summary_draft(
+            now=NOW, actor=world.ast_sw, transfer=transfer, work_undertaken="Assessment done."
+        )
+        transfer_summary_authorise(now=NOW, actor=actor, summary=summary)
+        return transfer.summaries.filter(status="authorised").exists()
+    raise AssertionError(write)
+
+
+@pytest.mark.parametrize("person", STAFF)
+@pytest.mark.parametrize("write", list(ALLOWED), ids=lambda w: w.value)
+def test_the_service_enforces_what_the_page_offers(world, write, person):
+    transfer = _proposed(world)
+    offered = access.may(getattr(world, person), write, transfer)
+    allowed = person in ALLOWED[write]
+    assert offered is allowed, f"{person} offered {write.value}: {offered}, policy says {allowed}"
+    if allowed:
+        assert _do(write, world, person, transfer)
+    else:
+        with pytest.raises(AccessDenied):
+            _do(write, world, person, transfer)
+
+
+def test_the_propose_rule_is_the_allocated_worker_or_a_sending_manager(world):
+    for person, allowed in (("ast_sw", True), ("ast_tm", True), ("ast_sw2", False), ("cin_tm", False)):
+        child = world.child(f"P-{person}", "Pip")
+        try:
+            services.transfer_propose(
+                now=NOW,
+                actor=getattr(world, person),
+                child=child,
+                event="assessment_concluded",
+                on=TODAY,
+                answers=CIN_PLAN,
+            )
+            done = True
+        except AccessDenied:
+            done = False
+        assert done is allowed, person
