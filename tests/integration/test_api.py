@@ -924,8 +924,12 @@ def _propose_via_api(world, child, actor=None, **extra):
     ("extra", "field", "words"),
     [
         ({"to_service": "nowhere"}, "to_service", "no service 'nowhere'"),
-        ({"to_service": "lac"}, "override_reason", "the protocol recommends cin_cp; say why lac instead"),
-        ({"to_service": "lac", "override_reason": "   "}, "override_reason", "say why"),
+        (
+            {"to_service": "lac"},
+            "override_reason",
+            "it recommends Children in Need and Child Protection Service, not LAC / Children in Care Service",
+        ),
+        ({"to_service": "lac", "override_reason": "   "}, "override_reason", "Enter why"),
         (
             {"to_service": "assessment", "override_reason": "stay"},
             "to_service",

@@ -181,7 +181,10 @@ def test_override_needs_a_reason(world):
     lac = world.services["lac"]
     with pytest.raises(services.ApplicationError) as bad:
         propose(world, child, to_service=lac)
-    assert "the protocol recommends cin_cp; say why lac instead" in bad.value.errors["override_reason"]
+    # People read words, never codes: the services are named as the protocol names them.
+    message = bad.value.errors["override_reason"]
+    assert "Children in Need and Child Protection Service, not LAC / Children in Care Service" in message
+    assert "cin_cp" not in message
     transfer = propose(
         world, child, to_service=lac, override_reason="Child accommodated last night under s20"
     )

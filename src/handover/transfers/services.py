@@ -120,9 +120,8 @@ def transfer_propose(
             )
         else:
             chosen = Service.objects.get(authority=child.authority, code=decision.receiving_service)
-    elif chosen.code not in candidates and not override_reason.strip():
-        recommended = ", ".join(sorted(candidates)) or "none"
-        errors["override_reason"] = f"the protocol recommends {recommended}; say why {chosen.code} instead"
+    else:
+        errors.update(override_errors(protocol, candidates, chosen.code, override_reason))
     if chosen is not None and chosen.authority_id != child.authority_id:
         errors["to_service"] = "that service belongs to another authority"
     if exception and exception not in {e.id for e in protocol.file.exceptions}:
@@ -270,29 +269,59 @@ def _siblings_to_move(
     exception: str,
 ) -> list[Child]:
     """Siblings proposed together; siblings held by the same worker who stay behind need a recorded reason."""
-    same_worker = protocol.file.siblings is not None and protocol.file.siblings.same_worker
     held_together = siblings_with_same_worker(child, allocation)
-    errors = {}
-    for sibling in requested:
-        if sibling not in held_together:
-            errors[f"with_siblings.{sibling.pk}"] = f"{sibling.name} is not a sibling held by the same worker"
-    for sibling_id in separation_reasons:
-        if sibling_id not in {c.pk for c in held_together}:
-            errors[f"separation_reasons.{sibling_id}"] = "not a sibling held by the same worker"
-    if same_worker and not exception:
-        for sibling in held_together:
-            if sibling not in requested and not separation_reasons.get(sibling.pk, "").strip():
-                cites = ", ".join(protocol.file.siblings.cites)
-                errors[f"separation_reasons.{sibling.pk}"] = (
-                    f"{sibling.name} has the same worker; propose them together or say why they should be "
-                    f"separated ({cites})"
-                )
+    errors = sibling_errors(protocol, child, held_together, requested, separation_reasons, exception)
     if errors:
         raise ApplicationError(errors)
     open_transfers = Transfer.objects.filter(child__in=requested, state__in=[s.value for s in OPEN_STATES])
     if open_transfers.exists():
         raise ApplicationError({"with_siblings": "a sibling already has an open transfer"})
     return requested
+
+
+def override_errors(protocol, candidates, chosen: str, override_reason: str) -> dict[str, str]:
+    """A receiving service other than the protocol's needs the reason why. One home for the rule: the propose
+    journey asks it on its recommendation page, and transfer_propose enforces it."""
+    if chosen in candidates or override_reason.strip():
+        return {}
+    names = [protocol.services[c].name for c in sorted(candidates) if c in protocol.services]
+    recommended = " or ".join(names) or "no service"
+    wanted = protocol.services[chosen].name if chosen in protocol.services else chosen
+    return {
+        "override_reason": f"Enter why the child should go to a different service than the protocol says: "
+        f"it recommends {recommended}, not {wanted}"
+    }
+
+
+def sibling_errors(
+    protocol,
+    child: Child,
+    held_together: list[Child],
+    requested: list[Child],
+    separation_reasons: dict[int, str],
+    exception: str = "",
+) -> dict[str, str]:
+    """Siblings held by the same worker move together or each has a recorded reason to stay (the protocol's
+    sibling policy), unless a permitted exception applies. Asked by the journey, enforced by transfer_propose."""
+    errors = {}
+    held_ids = {c.pk for c in held_together}
+    for sibling in requested:
+        if sibling.pk not in held_ids:
+            errors[f"with_siblings.{sibling.pk}"] = f"{sibling.name} is not a sibling held by the same worker"
+    for sibling_id in separation_reasons:
+        if sibling_id not in held_ids:
+            errors[f"separation_reasons.{sibling_id}"] = "not a sibling held by the same worker"
+    same_worker = protocol.file.siblings is not None and protocol.file.siblings.same_worker
+    if same_worker and not exception:
+        requested_ids = {c.pk for c in requested}
+        for sibling in held_together:
+            if sibling.pk not in requested_ids and not separation_reasons.get(sibling.pk, "").strip():
+                cites = ", ".join(protocol.file.siblings.cites)
+                errors[f"separation_reasons.{sibling.pk}"] = (
+                    f"Enter why {sibling.name} should not move with {child.name}: the same worker holds them "
+                    f"both, so they move together unless there is a reason ({cites})"
+                )
+    return errors
 
 
 def siblings_with_same_worker(child: Child, allocation: Allocation | None = None) -> list[Child]:

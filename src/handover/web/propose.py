@@ -12,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from handover.audit.models import Verb
+from handover.audit.services import audit_record
 from handover.domain import text
 from handover.domain.explain import decision_data
 from handover.domain.facts import FactType
@@ -19,7 +21,7 @@ from handover.organisation.access import AccessDenied
 from handover.organisation.models import Service
 from handover.organisation.protocol import protocol_for
 from handover.transfers import services
-from handover.web.forms import sentence
+from handover.web.forms import sentence, typed_date
 from handover.web.views import _child_or_404, _staff
 
 STEPS = ("event", "facts", "recommendation", "readiness", "siblings", "check")
@@ -27,17 +29,6 @@ STEPS = ("event", "facts", "recommendation", "readiness", "siblings", "check")
 
 def _key(child) -> str:
     return f"propose:{child.pk}"
-
-
-def _date(prefix: str, data) -> dt.date | None:
-    try:
-        return dt.date(
-            int(data.get(f"{prefix}-year", "")),
-            int(data.get(f"{prefix}-month", "")),
-            int(data.get(f"{prefix}-day", "")),
-        )
-    except (ValueError, OverflowError):  # OverflowError: a year of 20 digits
-        return None
 
 
 def _answers(state: dict) -> dict:
@@ -83,7 +74,7 @@ def propose(request, pk, step="event"):
 
     if step == "event":
         if request.method == "POST":
-            event, on = request.POST.get("event", ""), _date("date", request.POST)
+            event, on = request.POST.get("event", ""), typed_date(request.POST, "date")
             if event not in protocol.events:
                 errors["event"] = "Select what has happened"
             if on is None:
@@ -106,7 +97,7 @@ def propose(request, pk, step="event"):
             if spec.type is FactType.BOOL:
                 value = {"yes": True, "no": False}.get(raw)
             elif spec.type is FactType.DATE:
-                day = _date("value", request.POST)
+                day = typed_date(request.POST, "value")
                 value = day.isoformat() if day else None
             elif spec.type in (FactType.ENUM, FactType.SERVICE):
                 allowed = spec.values if spec.type is FactType.ENUM else tuple(protocol.services)
@@ -127,10 +118,8 @@ def propose(request, pk, step="event"):
             reason = request.POST.get("override_reason", "").strip()
             if choice not in protocol.services:
                 errors["to_service"] = "Select the receiving service"
-            elif choice not in candidates and not reason:
-                errors["override_reason"] = (
-                    "Enter why the child should go to a different service than the protocol says"
-                )
+            elif problems := services.override_errors(protocol, candidates, choice, reason):
+                errors.update(problems)
             elif problem := text.text_problem("reason", reason, text.REASON):
                 errors["override_reason"] = sentence(problem)
             if not errors:
@@ -149,17 +138,20 @@ def propose(request, pk, step="event"):
             return save_and("check")
         if request.method == "POST":
             chosen = {int(v) for v in request.POST.getlist("with_siblings") if v.isascii() and v.isdigit()}
-            reasons = {}
-            for sibling in siblings:
-                if sibling.pk not in chosen:
-                    reason = request.POST.get(f"reason-{sibling.pk}", "").strip()
-                    if not reason:
-                        errors[f"reason-{sibling.pk}"] = (
-                            f"Enter why {sibling.name} should not move with {child.name}"
-                        )
-                    elif problem := text.text_problem("reason", reason, text.REASON):
-                        errors[f"reason-{sibling.pk}"] = sentence(problem)
-                    reasons[str(sibling.pk)] = reason
+            reasons = {
+                sibling.pk: request.POST.get(f"reason-{sibling.pk}", "").strip()
+                for sibling in siblings
+                if sibling.pk not in chosen
+            }
+            # The service's own rule, asked now so the person can answer it here.
+            problems = services.sibling_errors(
+                protocol, child, siblings, [c for c in siblings if c.pk in chosen], reasons
+            )
+            for sibling_id, reason in reasons.items():
+                if problem := text.text_problem("reason", reason, text.REASON):
+                    problems[f"separation_reasons.{sibling_id}"] = problem
+            errors.update({f"reason-{key.rpartition('.')[2]}": sentence(m) for key, m in problems.items()})
+            reasons = {str(k): v for k, v in reasons.items() if v}
             if not errors:
                 state.update({"with_siblings": sorted(chosen), "separation_reasons": reasons})
                 return save_and("check")
@@ -203,4 +195,13 @@ def propose(request, pk, step="event"):
         )
     context["errors"] = errors
     context["state"] = state
+    if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
+        audit_record(
+            at=request.now,
+            actor=staff,
+            verb=Verb.CHILD_VIEWED,
+            child=child,
+            obj=child,
+            detail=f"propose a transfer: {step}",
+        )
     return render(request, f"web/propose/{step}.html", context, status=400 if errors else 200)
