@@ -22,7 +22,7 @@ from tests.integration.conftest import CIN_PLAN, NOW, TODAY, at, listed_on
 from handover.audit.models import AuditEvent, Verb
 from handover.cli import main
 from handover.domain.protocol.loader import PROTOCOLS_DIR, load_protocol
-from handover.meetings.services import early_warning_sheet, meeting_sitting
+from handover.meetings.selectors import sheet_items, sitting_for
 from handover.organisation.models import ProtocolVersion
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.organisation.services import (
@@ -125,6 +125,21 @@ def propose(world, identifier: str, **answers) -> Transfer:
     ).transfers[0]
 
 
+def propose_chad(world, identifier: str) -> Transfer:
+    """A disabled child eligible for CHAD: assessment_to_chad, on the weekly meeting's timeline too."""
+    child = world.child(identifier, identifier.title())
+    child.disability = True
+    child.save()
+    return services.transfer_propose(
+        now=NOW,
+        actor=world.ast_sw,
+        child=child,
+        event="assessment_concluded",
+        on=TODAY,
+        answers={"facts": {"assessment_outcome": "cin_plan", "chad_eligible": True}},
+    ).transfers[0]
+
+
 def deadlines(transfer: Transfer) -> dict[str, dt.date | None]:
     return {d.step: d.due for d in transfer.deadlines.all()}
 
@@ -221,8 +236,8 @@ def test_a_transfer_keeps_its_deadlines_readiness_and_ladder_when_a_new_version_
 def test_a_listed_case_on_a_renamed_pathway_stays_on_the_sheet(world, changed):
     listed = listed_on(world, "listed", dt.date(2026, 11, 23))
     publish(world, changed)
-    meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
-    assert [item.transfer for item in early_warning_sheet(meeting)] == [listed]
+    meeting = sitting_for(authority=world.authority, on=dt.date(2026, 11, 23))
+    assert [item.transfer for item in sheet_items(meeting)] == [listed]
 
 
 def test_the_transfer_page_and_api_use_the_transfers_version(world, changed, client):
@@ -251,13 +266,19 @@ def test_a_version_never_stored_falls_back_to_the_current_one(world):
 
 def test_publish_dry_run_reports_what_would_change_and_publishes_nothing(world, changed):
     transfer = propose(world, "reported")
-    old_due = deadlines(transfer)["formal_transfer"]
+    chad = propose_chad(world, "chad")
+    old_due = deadlines(chad)["formal_transfer"]
     out = run("protocol_publish", str(changed), "--dry-run")
     new_version = load_protocol(changed).version
     assert f"is version {new_version}; the current version is {transfer.protocol_version}" in out
     assert f"Transfer {transfer.pk} (child reported, proposed, pathway assessment_to_cin_cp)" in out
     assert "route: pathway assessment_to_cin_cp → assessment_to_cin_and_cp" in out
-    assert f"deadlines: formal_transfer (Formal transfer to the new team) {old_due.isoformat()} → " in out
+    assert f"deadlines: pathway 'assessment_to_cin_cp' and its timeline are not in {new_version}" in out
+    new_due = (old_due + dt.timedelta(weeks=1)).isoformat()
+    assert (
+        f"deadlines: formal_transfer (Formal transfer to the new team) {old_due.isoformat()} → {new_due}"
+        in out
+    )
     assert (
         "readiness: ~ supervision_records (Supervision records up to date) missing → missing, blocking" in out
     )
@@ -266,6 +287,7 @@ def test_publish_dry_run_reports_what_would_change_and_publishes_nothing(world, 
         "7 working days (final)" in out
     )
     assert "not moved: pathway 'assessment_to_cin_cp' is not in" in out
+    assert "1 would change, 1 cannot move to it" in out
     assert "Dry run: nothing published." in out
     assert ProtocolVersion.objects.filter(authority=world.authority).count() == 1
     assert protocol_for(world.authority).version == transfer.protocol_version
@@ -365,17 +387,7 @@ def test_migrate_needs_someone_with_the_role(world, tmp_path):
 
 
 def test_a_removed_pathway_is_reported_and_the_transfer_keeps_working_on_its_version(world, tmp_path):
-    child = world.child("chad", "Chad")
-    child.disability = True
-    child.save()
-    chad = services.transfer_propose(
-        now=NOW,
-        actor=world.ast_sw,
-        child=child,
-        event="assessment_concluded",
-        on=TODAY,
-        answers={"facts": {"assessment_outcome": "cin_plan", "chad_eligible": True}},
-    ).transfers[0]
+    chad = propose_chad(world, "chad")
     cin = propose(world, "cin")
     assert chad.pathway == "assessment_to_chad"
     old_version = chad.protocol_version

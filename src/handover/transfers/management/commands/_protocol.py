@@ -13,7 +13,7 @@ def authority_named(code: str | None) -> Authority:
         authorities = authorities.filter(code=code)
     if authorities.count() != 1:
         raise CommandError(
-            f"no authority {code!r}"
+            f"no authority {code!r} is set up here"
             if code
             else "name the authority with --authority (more than one is set up)"
         )

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from handover import clock
 from handover.organisation.access import AccessDenied
 from handover.organisation.protocol import protocol_for
+from handover.organisation.services import protocol_check_publisher
 from handover.transfers.management.commands._protocol import authority_named, staff_named
 from handover.transfers.protocol_versions import open_transfers, transfers_move_to_current
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
         now = clock.now()
         authority = authority_named(options["authority"])
         by = staff_named(options["by"], authority)
+        try:
+            protocol_check_publisher(by, authority, clock.today_of(now))
+        except AccessDenied as exc:
+            raise CommandError(str(exc)) from exc
         ids = options["transfer"] or None
         write = self.stdout.write
         write(f"{authority.name}: moving open transfers to version {protocol_for(authority).version}.")
