@@ -12,10 +12,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 from tests.browser.conftest import PASSWORD, axe_violations, screenshot
-from tests.integration.conftest import TODAY, listed_on
+from tests.integration.conftest import NOW, TODAY, listed_on
 
 from handover.meetings.models import Decision, Meeting
-from handover.meetings.services import early_warning_sheet, meeting_sitting
+from handover.meetings.services import early_warning_sheet_compile, meeting_sitting_schedule
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,9 +25,9 @@ def two_cases_on_the_sheet(world):
     day = TODAY - dt.timedelta(days=1)
     first = listed_on(world, "bm1", day)
     second = listed_on(world, "bm2", day)
-    meeting = meeting_sitting(authority=world.authority, on=day)
+    meeting = meeting_sitting_schedule(authority=world.authority, on=day, now=NOW)
     assert day <= meeting.cutoff <= meeting.sits_on
-    items = {i.transfer_id: i for i in early_warning_sheet(meeting)}
+    items = {i.transfer_id: i for i in early_warning_sheet_compile(meeting=meeting, now=NOW)}
     assert set(items) == {first.pk, second.pk}
     return meeting, items[first.pk], items[second.pk]
 

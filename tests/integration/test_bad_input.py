@@ -26,7 +26,11 @@ from handover.documents import meeting_papers
 from handover.documents.models import TransferSummary
 from handover.documents.transfer_summary import transfer_summary_draft
 from handover.meetings.models import Meeting
-from handover.meetings.services import early_warning_sheet, meeting_record_decision, meeting_sitting
+from handover.meetings.services import (
+    early_warning_sheet_compile,
+    meeting_record_decision,
+    meeting_sitting_schedule,
+)
 from handover.organisation.models import Team
 from handover.transfers import services
 from handover.transfers.case_requests import case_request_create
@@ -125,8 +129,8 @@ def test_remedial_action_with_a_bad_owner_is_a_field_error(world, transfer, bad)
 @pytest.fixture
 def sitting(world):
     first = listed_on(world, "bm1", MONDAY)
-    meeting = meeting_sitting(authority=world.authority, on=MONDAY)
-    (item,) = [i for i in early_warning_sheet(meeting) if i.transfer_id == first.pk]
+    meeting = meeting_sitting_schedule(authority=world.authority, on=MONDAY, now=NOW)
+    (item,) = [i for i in early_warning_sheet_compile(meeting=meeting, now=NOW) if i.transfer_id == first.pk]
     return meeting, item
 
 

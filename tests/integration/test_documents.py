@@ -20,10 +20,10 @@ from handover.documents.transfer_summary import (
     transfer_summary_draft,
 )
 from handover.meetings.services import (
-    early_warning_sheet,
+    early_warning_sheet_compile,
     meeting_close,
     meeting_record_decision,
-    meeting_sitting,
+    meeting_sitting_schedule,
 )
 from handover.organisation.access import AccessDenied
 from handover.transfers import services
@@ -38,7 +38,8 @@ def sitting(world):
     """Wednesday 25 November 2026: two cases listed on the Monday, one of them agreed with remedial actions."""
     first = listed_on(world, "ews1", MONDAY)
     second = listed_on(world, "ews2", MONDAY)
-    meeting = meeting_sitting(authority=world.authority, on=MONDAY)
+    meeting = meeting_sitting_schedule(authority=world.authority, on=MONDAY, now=NOW)
+    early_warning_sheet_compile(meeting=meeting, now=NOW)
     return meeting, first, second
 
 
@@ -69,7 +70,7 @@ def test_early_warning_sheet_xlsx_has_the_columns_business_support_keep(world, s
 
 def test_minutes_record_decisions_actions_and_attendance(world, sitting, tmp_path):
     meeting, first, _ = sitting
-    items = {i.transfer.pk: i for i in early_warning_sheet(meeting)}
+    items = {i.transfer.pk: i for i in meeting.items.all()}
     meeting_record_decision(
         now=NOW,
         actor=world.business_support,

@@ -15,7 +15,7 @@ from tests.integration.conftest import NOW, TODAY, dated_staff, listed_on
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import DocumentOnFile, InvolvedProfessional
 from handover.meetings.models import Decision, Meeting
-from handover.meetings.services import early_warning_sheet, meeting_sitting
+from handover.meetings.services import early_warning_sheet_compile, meeting_sitting_schedule
 from handover.transfers import services
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,8 @@ def signed_in(staff) -> Client:
 def sitting(world):
     first = listed_on(world, "mp1", MONDAY)
     second = listed_on(world, "mp2", MONDAY)
-    meeting = meeting_sitting(authority=world.authority, on=MONDAY)
-    items = {i.transfer.pk: i for i in early_warning_sheet(meeting)}
+    meeting = meeting_sitting_schedule(authority=world.authority, on=MONDAY, now=NOW)
+    items = {i.transfer.pk: i for i in early_warning_sheet_compile(meeting=meeting, now=NOW)}
     return meeting, items[first.pk], items[second.pk]
 
 
@@ -313,3 +313,62 @@ def test_remedial_action_form_keeps_the_typed_date_and_links_the_error_to_the_da
     page = response.content.decode()
     assert response.status_code == 400 and 'href="#due"' in page
     assert 'id="due" name="due-day" type="text" inputmode="numeric" value="4"' in page
+
+
+def test_meetings_page_reads_the_sittings_and_a_button_schedules_one(world):
+    client = signed_in(world.business_support)
+    page = client.get("/meetings/").content.decode()
+    assert "Wednesday 25 November 2026" in page and "Wednesday 2 December 2026" in page
+    assert page.count("Not scheduled yet") == 3 and "Schedule the sitting" in page
+    assert not Meeting.objects.exists()  # a GET schedules nothing
+    assert "Schedule the sitting" not in signed_in(world.ast_sw).get("/meetings/").content.decode()
+    refused = signed_in(world.ast_sw).post(
+        "/meetings/", {"meeting": "transfer_meeting", "sits_on": "2026-11-25"}, follow=True
+    )
+    assert "Business support, the chair or a manager schedules" in refused.content.decode()
+    assert not Meeting.objects.exists()
+    done = client.post("/meetings/", {"meeting": "transfer_meeting", "sits_on": "2026-11-25"})
+    meeting = Meeting.objects.get()
+    assert done.status_code == 302 and done["Location"] == f"/meetings/{meeting.pk}/"
+    assert (meeting.sits_on, meeting.cutoff) == (dt.date(2026, 11, 25), MONDAY)  # its cut-off has passed
+    assert AuditEvent.objects.filter(verb=Verb.MEETING_SCHEDULED, actor=world.business_support.user).exists()
+    assert (
+        client.post("/meetings/", {"meeting": "transfer_meeting", "sits_on": "2026-11-26"}).status_code == 302
+    )
+    assert Meeting.objects.count() == 1  # not a coming sitting: nothing scheduled
+
+
+def test_agenda_shows_the_sheet_as_it_would_be_and_a_button_compiles_it(world):
+    listed_on(world, "mp4", MONDAY)
+    meeting = meeting_sitting_schedule(authority=world.authority, on=MONDAY, now=NOW)
+    client = signed_in(world.business_support)
+    page = client.get(f"/meetings/{meeting.pk}/").content.decode()
+    assert "The sheet is not compiled yet: 1 case" in page and "Not yet on the sheet" in page
+    assert "Mp4 Testfamily" in page and "Compile the early warning sheet" in page
+    assert "Start with the next case" not in page
+    xlsx = client.get(f"/meetings/{meeting.pk}/sheet.xlsx")
+    book = load_workbook(io.BytesIO(xlsx.content)).active
+    assert "(not compiled yet: the sheet as it would be compiled)" in book["A1"].value
+    assert not meeting.items.exists()  # reading the agenda and its papers compiled nothing
+    worker = signed_in(world.ast_sw)
+    assert "Compile the early warning sheet" not in worker.get(f"/meetings/{meeting.pk}/").content.decode()
+    refused = worker.post(f"/meetings/{meeting.pk}/", follow=True).content.decode()
+    assert "Business support, the chair or a manager" in refused and not meeting.items.exists()
+    compiled = client.post(f"/meetings/{meeting.pk}/", follow=True).content.decode()
+    assert "The early warning sheet is compiled: 1 case added." in compiled
+    assert "Not yet on the sheet" not in compiled and "Start with the next case" in compiled
+    assert AuditEvent.objects.filter(verb=Verb.SHEET_COMPILED, actor=world.business_support.user).count() == 2
+    again = client.post(f"/meetings/{meeting.pk}/", follow=True).content.decode()
+    assert "already holds every case due on it; nothing was added" in again
+
+
+def test_the_case_and_late_pages_are_audited_reads(world, sitting):
+    meeting, first, _ = sitting
+    late = listed_on(world, "mp5", TODAY)
+    client = signed_in(world.ast_tm)
+    client.get(f"/meetings/{meeting.pk}/cases/{first.pk}/")
+    viewed = AuditEvent.objects.get(verb=Verb.CHILD_VIEWED, actor=world.ast_tm.user)
+    assert (viewed.child, viewed.object_id) == (first.transfer.child, str(first.pk))
+    client.get(f"/meetings/{meeting.pk}/late/")
+    listed = AuditEvent.objects.get(verb=Verb.CHILD_LISTED, actor=world.ast_tm.user)
+    assert listed.after == {"children": [late.child_id]} and listed.detail.startswith("cases that could join")

@@ -4,24 +4,39 @@ late additions agreed by two managers, decisions that drive the transfer, closin
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
 from tests.integration.conftest import NOW, listed_on
 
-from handover.audit.models import AuditEvent
+from handover.audit.models import AuditEvent, Verb
 from handover.domain.workflow import TransitionRefused
-from handover.meetings.models import Decision, Meeting
+from handover.meetings.models import Decision, Meeting, MeetingItem
+from handover.meetings.selectors import sheet_items, sitting_for
 from handover.meetings.services import (
-    early_warning_sheet,
+    early_warning_sheet_compile,
     meeting_add_late,
     meeting_close,
     meeting_record_decision,
-    meeting_sitting,
+    meeting_sitting_schedule,
 )
 from handover.organisation.access import AccessDenied
 from handover.transfers import services
 
 pytestmark = pytest.mark.django_db
+MONDAY, WEDNESDAY = dt.date(2026, 11, 23), dt.date(2026, 11, 25)
+
+
+def meeting_sitting(*, authority, on, meeting_id=None):
+    """The sitting, scheduled by the system as `handover manage meetings_prepare` does (pages only read)."""
+    return meeting_sitting_schedule(authority=authority, on=on, meeting_id=meeting_id, now=NOW)
+
+
+def early_warning_sheet(meeting):
+    """The sheet once compiled (by the system, as the command does)."""
+    early_warning_sheet_compile(meeting=meeting, now=NOW)
+    return sheet_items(meeting)
 
 
 def test_cutoff_is_two_working_days_before_the_wednesday_meeting(world):
@@ -199,3 +214,105 @@ def test_the_sending_manager_cannot_agree_their_own_transfer_at_the_meeting(worl
         )
     transfer.refresh_from_db()
     assert transfer.state == "listed"
+
+
+def test_the_sitting_due_is_read_without_writing_and_scheduled_explicitly(world):
+    planned = sitting_for(authority=world.authority, on=MONDAY)
+    assert planned.pk is None and (planned.sits_on, planned.cutoff) == (WEDNESDAY, MONDAY)
+    assert planned.chair is not None and not Meeting.objects.exists()
+    with pytest.raises(AccessDenied, match="business support, the chair or a manager"):
+        meeting_sitting_schedule(authority=world.authority, on=MONDAY, now=NOW, actor=world.ast_sw)
+    meeting = meeting_sitting_schedule(
+        authority=world.authority, on=MONDAY, now=NOW, actor=world.business_support
+    )
+    assert (meeting.sits_on, meeting.cutoff, meeting.chair) == (WEDNESDAY, MONDAY, planned.chair)
+    row = AuditEvent.objects.get(verb=Verb.MEETING_SCHEDULED)
+    assert (row.actor, row.at, row.object_id) == (world.business_support.user, NOW, str(meeting.pk))
+    assert row.after["sits_on"] == "2026-11-25" and row.detail.startswith("scheduled Weekly transfer meeting")
+    # Scheduled already: the same sitting back, nothing written.
+    assert meeting_sitting_schedule(authority=world.authority, on=MONDAY, now=NOW) == meeting
+    assert AuditEvent.objects.filter(verb=Verb.MEETING_SCHEDULED).count() == 1
+    assert sitting_for(authority=world.authority, on=MONDAY) == meeting
+
+
+def test_the_sheet_is_read_as_it_would_be_and_compiled_explicitly(world):
+    transfer = listed_on(world, "c1", MONDAY)
+    meeting = meeting_sitting(authority=world.authority, on=MONDAY)
+    (would_be,) = sheet_items(meeting)
+    assert would_be.pk is None and would_be.transfer == transfer and not MeetingItem.objects.exists()
+    with pytest.raises(AccessDenied):
+        early_warning_sheet_compile(meeting=meeting, now=NOW, actor=world.ast_sw)
+    (item,) = early_warning_sheet_compile(meeting=meeting, now=NOW, actor=world.business_support)
+    assert item.transfer == transfer and [i.pk for i in sheet_items(meeting)] == [item.pk]
+    rows = AuditEvent.objects.filter(verb=Verb.SHEET_COMPILED).order_by("pk")
+    assert [(r.child, r.object_type, r.actor) for r in rows] == [
+        (transfer.child, "meetings.MeetingItem", world.business_support.user),
+        (None, "meetings.Meeting", world.business_support.user),
+    ]
+    assert rows[1].after == {"children": [transfer.child_id], "items": [item.pk]}
+    # Compiled already: nothing to add, nothing written.
+    assert early_warning_sheet_compile(meeting=meeting, now=NOW, actor=world.business_support) == []
+    assert AuditEvent.objects.filter(verb=Verb.SHEET_COMPILED).count() == 2
+    meeting_close(
+        now=NOW, actor=world.business_support, meeting=meeting, minutes="", attendees=[world.ast_tm]
+    )
+    with pytest.raises(services.ApplicationError, match="closed"):
+        early_warning_sheet_compile(meeting=meeting, now=NOW)
+
+
+def test_decisions_compile_the_sheet_first(world):
+    first = listed_on(world, "c2", MONDAY)
+    meeting = meeting_sitting(authority=world.authority, on=MONDAY)
+    (item,) = early_warning_sheet_compile(meeting=meeting, now=NOW)
+    second = listed_on(world, "c3", MONDAY)  # by the cut-off, but after the sheet was compiled
+    meeting_record_decision(
+        now=NOW,
+        actor=world.business_support,
+        item=item,
+        decision="deferred",
+        decided_by=world.cin_tm,
+        reason="Genogram first",
+    )
+    added = meeting.items.get(transfer=second)
+    assert added.decision == Decision.PENDING
+    assert AuditEvent.objects.filter(
+        verb=Verb.SHEET_COMPILED, child=second.child, actor=world.business_support.user
+    ).exists()
+    third = listed_on(world, "c4", MONDAY)
+    meeting_close(
+        now=NOW, actor=world.business_support, meeting=meeting, minutes="", attendees=[world.cin_tm]
+    )
+    # Compiled as it closed, so the case not reached is deferred with the others and rolls on.
+    assert meeting.items.get(transfer=third).decision == Decision.DEFERRED
+    assert {i.transfer for i in meeting.items.all()} == {first, second, third}
+
+
+def test_meetings_prepare_schedules_the_coming_sittings_and_compiles_sheets_past_their_cutoff(world):
+    listed = listed_on(world, "c5", MONDAY)
+    out = io.StringIO()
+    call_command("meetings_prepare", stdout=out)
+    # Tuesday 24 November: Wednesday's sitting (cut-off Monday, passed) and the next one; the monthly 16+ meeting.
+    sittings = list(Meeting.objects.order_by("meeting", "sits_on").values_list("meeting", "sits_on"))
+    assert sittings == [
+        ("sixteen_plus_meeting", dt.date(2026, 12, 1)),
+        ("transfer_meeting", WEDNESDAY),
+        ("transfer_meeting", dt.date(2026, 12, 2)),
+    ]
+    wednesday = Meeting.objects.get(meeting="transfer_meeting", sits_on=WEDNESDAY)
+    assert [i.transfer for i in wednesday.items.all()] == [listed]
+    assert AuditEvent.objects.filter(verb=Verb.MEETING_SCHEDULED, actor=None).count() == 3
+    assert AuditEvent.objects.filter(verb=Verb.SHEET_COMPILED, child=listed.child, actor=None).exists()
+    text = out.getvalue()
+    assert (
+        "Weekly transfer meeting, 25 November 2026 (cut-off 23 November): scheduled, 1 added to the early"
+        in text
+    )
+    # Again: everything is done already, so nothing is written.
+    written = AuditEvent.objects.count()
+    again = io.StringIO()
+    call_command("meetings_prepare", stdout=again)
+    assert AuditEvent.objects.count() == written and Meeting.objects.count() == 3
+    assert (
+        "Weekly transfer meeting, 25 November 2026 (cut-off 23 November): already scheduled"
+        in again.getvalue()
+    )

@@ -12,7 +12,7 @@ from tests.integration.conftest import NOW, TODAY, dated_staff
 
 from handover.children.models import Allocation, AllocationKind, LegalStatusEpisode, PlanEpisode
 from handover.domain.workflow import State
-from handover.meetings.services import meeting_sitting
+from handover.meetings.selectors import sitting_for
 from handover.meetings.sixteen_plus import age_list, age_list_for
 from handover.organisation.models import Role
 from handover.transfers import services
@@ -45,9 +45,9 @@ def lac(world):
 
 def test_monthly_sitting_is_the_first_tuesday(world):
     # D-137 says monthly; the first Tuesday is the protocol file's local setting (weekday, week_of_month).
-    meeting = meeting_sitting(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting")
+    meeting = sitting_for(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting")
     assert meeting.sits_on == SITTING
-    later = meeting_sitting(
+    later = sitting_for(
         authority=world.authority, on=SITTING + dt.timedelta(days=1), meeting_id="sixteen_plus_meeting"
     )
     assert later.sits_on == dt.date(2027, 1, 5)
@@ -86,10 +86,7 @@ def test_who_is_not_listed(world, lac):
     closed = lac("closed", dt.date(2011, 3, 14))
     closed.closed_on = dt.date(2026, 11, 1)
     closed.save()
-    assert (
-        age_list(meeting_sitting(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting"))
-        == []
-    )
+    assert age_list(sitting_for(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting")) == []
 
 
 def test_overdue_and_proposed_cases_are_shown_in_order(world, lac):
@@ -98,7 +95,7 @@ def test_overdue_and_proposed_cases_are_shown_in_order(world, lac):
     transfer = services.transfer_propose(
         now=NOW, actor=world.lac_tm, child=proposed, event="age_reached", on=TODAY
     ).transfers[0]
-    meeting = meeting_sitting(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting")
+    meeting = sitting_for(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting")
     first, second = age_list(meeting)
     assert (first.child, first.listed_from, first.due, first.overdue) == (
         late,
@@ -113,7 +110,7 @@ def test_overdue_and_proposed_cases_are_shown_in_order(world, lac):
 
 def test_younger_children_are_left_out_by_the_query_not_by_routing(world, lac, django_assert_num_queries):
     lac("listed", dt.date(2011, 3, 15))
-    meeting = meeting_sitting(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting")
+    meeting = sitting_for(authority=world.authority, on=TODAY, meeting_id="sixteen_plus_meeting")
     with CaptureQueriesContext(connection) as one:
         assert len(age_list(meeting)) == 1
     for i in range(1, 4):

@@ -616,14 +616,15 @@ class BulkTransferViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyM
 
     def retrieve(self, request, *args, **kwargs):
         job = self.get_object()
+        data = self.get_serializer(job).data  # its results leave out children the reader may not see
         audit_listing(
             at=self.request.now,
             actor=request.user,
             obj=job,
-            children=[r.get("child") for r in job.results],
+            children=[r.get("child") for r in data["results"]],
             detail=f"bulk transfer {job.pk}",
         )
-        return Response(self.get_serializer(job).data)
+        return Response(data)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

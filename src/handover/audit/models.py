@@ -29,6 +29,8 @@ class Verb(models.TextChoices):
     DOCUMENT_READ = "document_read", "Read or downloaded a document"
     PROTOCOL_PUBLISHED = "protocol_published", "Published a protocol version"
     PROTOCOL_MIGRATED = "protocol_migrated", "Moved a transfer to another protocol version"
+    MEETING_SCHEDULED = "meeting_scheduled", "Scheduled a meeting sitting"
+    SHEET_COMPILED = "sheet_compiled", "Compiled an early warning sheet"
 
 
 class AuditEvent(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -36,6 +37,30 @@ def audit_record(
         before=before,
         after=after,
         detail=detail[:300],
+    )
+
+
+def audit_listing(
+    *,
+    actor: Any,
+    at: dt.datetime,
+    children: Iterable[int],
+    detail: str,
+    obj: models.Model | None = None,
+) -> AuditEvent | None:
+    """Record that a page, download or API response showed these children (a read that is not one record).
+
+    One row for the whole response, naming what was read in `detail` and the children shown in
+    `after["children"]`, rather than one row per child: a listing costs one INSERT however long it is, and an
+    auditor still finds every listing that showed a child by its id in `after`. A record read on its own (the
+    child record, a transfer, one case) is a row with `child` set instead. A response that shows no child
+    writes nothing.
+    """
+    shown = sorted({int(c) for c in children if c is not None})
+    if not shown:
+        return None
+    return audit_record(
+        actor=actor, verb=Verb.CHILD_LISTED, at=at, obj=obj, after={"children": shown}, detail=detail
     )
 
 

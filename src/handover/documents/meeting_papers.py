@@ -18,15 +18,18 @@ SHEET_HEADER = (
     "Readiness gaps",
     "Key dates",
     "Late addition",
+    "On the sheet",
 )
 
 
 def _context(meeting: Meeting) -> dict:
+    rows = sheet_rows(meeting)
     return {
         "meeting": meeting,
         "meeting_name": meeting.name,
         "authority": meeting.authority,
-        "rows": sheet_rows(meeting),
+        "rows": rows,
+        "pending": sum(1 for r in rows if not r.on_sheet),
         "attendees": list(meeting.attendees.order_by("name")),
         "decided": decided(meeting),
     }
@@ -54,10 +57,13 @@ def early_warning_sheet_xlsx(meeting: Meeting) -> bytes:
             "\n".join(r.readiness_gaps) or "Ready",
             _key_dates(r),
             "Yes" if r.item.late_addition else "",
+            "Yes" if r.on_sheet else "Not yet: joins when the sheet is compiled",
         )
         for r in sheet_rows(meeting)
     ]
     heading = f"Early warning sheet: {meeting.name}, {meeting.sits_on:%A %d %B %Y}"
+    if any(row[-1] != "Yes" for row in rows):
+        heading += " (not compiled yet: the sheet as it would be compiled)"
     return render_xlsx([Sheet("Early warning sheet", SHEET_HEADER, rows, heading=heading)])
 
 

@@ -1,18 +1,175 @@
-"""What the early warning sheet and the minutes show about each case: read-only views over the records."""
+"""Reads for the transfer meetings, none of which writes: the sittings due (as stored, or as they would be
+scheduled), the early warning sheet as it holds or would hold once compiled, and what the sheet and the minutes
+show about each case. The writes (scheduling a sitting, compiling its sheet) are in `services.py`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Max, Prefetch, Q, prefetch_related_objects
+from django.utils import timezone
 
 from handover.children.models import LegalStatusEpisode, PlanEpisode
+from handover.domain.deadlines import cutoff_for, next_sitting
+from handover.domain.workflow import State
 from handover.meetings.models import Decision, Meeting, MeetingItem
-from handover.meetings.services import early_warning_sheet
-from handover.organisation.protocol import protocol_for_transfer
-from handover.transfers.models import RemedialAction
-from handover.transfers.services import transfer_readiness
+from handover.organisation.models import Authority, Role, StaffMember
+from handover.organisation.protocol import protocol_for, protocol_for_transfer
+from handover.transfers.models import RemedialAction, Transfer
+from handover.transfers.services import ApplicationError, transfer_readiness
+
+
+def meeting_spec(authority: Authority, meeting_id: str | None = None):
+    """The protocol and its meeting `meeting_id` (by default the weekly transfer meeting)."""
+    protocol = protocol_for(authority)
+    if meeting_id is None:
+        weekly = [m for m in protocol.file.meetings if m.cadence == "weekly"]
+        if not weekly:
+            raise ApplicationError(
+                {"meeting": f"the {protocol.name} protocol declares no weekly transfer meeting"}
+            )
+        return protocol, weekly[0]
+    if meeting_id not in protocol.meetings:
+        raise ApplicationError(
+            {"meeting": f"the {protocol.name} protocol declares no meeting {meeting_id!r}"}
+        )
+    return protocol, protocol.meetings[meeting_id]
+
+
+def chair_by_rota(authority: Authority, spec, sits_on: dt.date) -> StaffMember | None:
+    """Team managers of the services named in `chair_from` take the chair in turn, week by week (D-176)."""
+    rota = list(
+        StaffMember.objects.filter(
+            authority=authority,
+            active=True,
+            memberships__role=Role.TEAM_MANAGER,
+            memberships__team__service__code__in=spec.chair_from,
+            memberships__end__isnull=True,
+        )
+        .distinct()
+        .order_by("name", "pk")
+    )
+    if not rota:
+        return None
+    turn = sits_on.toordinal() // 7 if spec.cadence == "weekly" else sits_on.year * 12 + sits_on.month
+    return rota[turn % len(rota)]
+
+
+def _sitting_on(authority: Authority, spec, protocol, sits_on: dt.date) -> Meeting:
+    stored = (
+        Meeting.objects.filter(authority=authority, meeting=spec.id, sits_on=sits_on)
+        .select_related("chair", "authority")
+        .first()
+    )
+    if stored is not None:
+        return stored
+    return Meeting(
+        authority=authority,
+        meeting=spec.id,
+        sits_on=sits_on,
+        cutoff=cutoff_for(protocol, spec, sits_on),
+        chair=chair_by_rota(authority, spec, sits_on),
+    )
+
+
+def sitting_for(*, authority: Authority, on: dt.date, meeting_id: str | None = None) -> Meeting:
+    """The sitting a case identified on `on` can still make (its cut-off honoured): the stored one, else the
+    sitting as `meeting_sitting_schedule` would store it (unsaved: `pk` is None), with its chair from the rota.
+    Writes nothing."""
+    protocol, spec = meeting_spec(authority, meeting_id)
+    return _sitting_on(authority, spec, protocol, next_sitting(protocol, spec, on))
+
+
+def held_on_or_after(protocol, spec, day: dt.date) -> dt.date:
+    """The first sitting of `spec` held on or after `day`, whether or not its cut-off has passed (on a Tuesday,
+    Wednesday's meeting, which closed its sheet on Monday; `next_sitting` gives the one after)."""
+    sits_on = next_sitting(protocol, spec, day - dt.timedelta(days=45))
+    while sits_on < day:
+        sits_on = next_sitting(protocol, spec, cutoff_for(protocol, spec, sits_on) + dt.timedelta(days=1))
+    return sits_on
+
+
+def coming_sittings(*, authority: Authority, today: dt.date) -> list[Meeting]:
+    """For each of the protocol's meetings, the sittings from the first held on or after `today` to the one a
+    case identified today can still make (one or two), plus any stored later: stored, or unsaved as they would
+    be scheduled. Writes nothing."""
+    protocol = protocol_for(authority)
+    sittings: list[Meeting] = []
+    for spec in protocol.file.meetings:
+        days = {held_on_or_after(protocol, spec, today), next_sitting(protocol, spec, today)}
+        days |= set(
+            Meeting.objects.filter(authority=authority, meeting=spec.id, sits_on__gte=today).values_list(
+                "sits_on", flat=True
+            )
+        )
+        sittings.extend(_sitting_on(authority, spec, protocol, day) for day in sorted(days))
+    return sittings
+
+
+def pathways_at(protocol, meeting: Meeting) -> frozenset[str]:
+    """The pathways of `protocol` whose cases this meeting hears: those whose timeline has a step at it. A
+    transfer with no pathway (the managers chose the team) goes to the protocol's weekly meeting."""
+    heard = {
+        p.id
+        for p in protocol.pathways.values()
+        if any(step.at == meeting.meeting for step in protocol.timelines[p.timeline].steps)
+    }
+    weekly = next((m.id for m in protocol.file.meetings if m.cadence == "weekly"), None)
+    return frozenset(heard | ({""} if meeting.meeting == weekly else set()))
+
+
+def sheet_additions(meeting: Meeting) -> list[Transfer]:
+    """The cases compiling the sheet would add now: every listed case identified by the cut-off, heard at this
+    meeting and not already on its sheet or waiting on an earlier sitting (a case deferred at a closed sitting
+    rolls on). None once the meeting is closed. Writes nothing."""
+    if meeting.status == Meeting.Status.CLOSED:
+        return []
+    # When each case was put on the sheet: one query, not one per case.
+    listed = (
+        Transfer.objects.filter(child__authority=meeting.authority, state=State.LISTED)
+        .select_related("child", "from_team", "to_service", "to_team", "from_allocation__worker")
+        .annotate(listed_at=Max("events__at", filter=Q(events__action="list")))
+        .order_by("from_team__name", "pk")
+    )
+    if meeting.pk is not None:
+        listed = listed.exclude(pk__in=meeting.items.values("transfer_id"))
+    waiting_elsewhere = set(
+        MeetingItem.objects.filter(decision=Decision.PENDING, meeting__sits_on__lt=meeting.sits_on)
+        .exclude(meeting__status=Meeting.Status.CLOSED)
+        .values_list("transfer_id", flat=True)
+    )
+    heard: dict[str, frozenset[str]] = {}
+    additions = []
+    for transfer in listed:
+        if transfer.pk in waiting_elsewhere or transfer.listed_at is None:
+            continue
+        # Each case by the protocol version it runs on: a pathway renamed since is still heard.
+        protocol = protocol_for_transfer(transfer)
+        if protocol.sha256 not in heard:
+            heard[protocol.sha256] = pathways_at(protocol, meeting)
+        if transfer.pathway not in heard[protocol.sha256]:
+            continue
+        if timezone.localtime(transfer.listed_at).date() <= meeting.cutoff:
+            additions.append(transfer)
+    return additions
+
+
+def sheet_items(meeting: Meeting) -> list[MeetingItem]:
+    """The early warning sheet as it would be once compiled: the cases it holds, then those compiling would add
+    (unsaved items, `pk` None: not on the sheet yet). Writes nothing."""
+    held = []
+    if meeting.pk is not None:
+        held = list(
+            meeting.items.select_related(
+                "transfer__child",
+                "transfer__from_team",
+                "transfer__to_service",
+                "transfer__to_team",
+                "transfer__from_allocation__worker",
+            ).order_by("late_addition", "transfer__from_team__name", "pk")
+        )
+    return held + [MeetingItem(meeting=meeting, transfer=t) for t in sheet_additions(meeting)]
 
 
 @dataclass(frozen=True)
@@ -41,6 +198,11 @@ class SheetRow:
     @property
     def decision(self) -> str:
         return self.item.get_decision_display()
+
+    @property
+    def on_sheet(self) -> bool:
+        """False for a case the sheet does not hold yet: it joins when the sheet is compiled."""
+        return self.item.pk is not None
 
 
 def _open_on(queryset, on: dt.date):
@@ -90,8 +252,9 @@ def sheet_row(item: MeetingItem, key_dates: int = 3) -> SheetRow:
 
 
 def sheet_rows(meeting: Meeting) -> list[SheetRow]:
-    """The sheet with each case's readiness gaps and next key dates, as of the meeting day."""
-    items = early_warning_sheet(meeting)
+    """The sheet (as it would be once compiled) with each case's readiness gaps and next key dates, as of the
+    meeting day."""
+    items = sheet_items(meeting)
     prefetch_related_objects(
         items,
         "transfer__deadlines",

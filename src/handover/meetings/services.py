@@ -1,134 +1,179 @@
-"""The weekly transfer meeting: its sittings and chair rota, the early warning sheet (which compiles itself
-from cases listed before the cut-off), late additions agreed by two managers, and decisions that drive each
-transfer's workflow (D-096, D-108, D-176 to D-179 in Dorset; any protocol that declares a meeting)."""
+"""The weekly transfer meeting, its writes: scheduling a sitting with its chair from the rota, compiling the early
+warning sheet from cases listed by the cut-off, late additions agreed by two managers, and decisions that drive
+each transfer's workflow (D-096, D-108, D-176 to D-179 in Dorset; any protocol that declares a meeting). Each is
+atomic and audited; the reads (the sitting due, the sheet as it would be) are in `selectors.py` and write
+nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from handover.audit.models import Verb
-from handover.audit.services import audit_record
+from handover.audit.services import audit_record, snapshot
 from handover.domain import text
-from handover.domain.deadlines import cutoff_for, next_sitting
 from handover.domain.text import text_errors
 from handover.domain.workflow import MANAGERS, State
+from handover.meetings import selectors
 from handover.meetings.models import Decision, Meeting, MeetingItem
 from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
 from handover.organisation.models import Authority, Role, StaffMember
-from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.transfers.models import Transfer
 from handover.transfers.services import ApplicationError, transfer_act
 
 
-def _meeting_spec(authority: Authority, meeting_id: str | None):
-    protocol = protocol_for(authority)
-    if meeting_id is None:
-        weekly = [m for m in protocol.file.meetings if m.cadence == "weekly"]
-        if not weekly:
-            raise ApplicationError(
-                {"meeting": f"the {protocol.name} protocol declares no weekly transfer meeting"}
-            )
-        return protocol, weekly[0]
-    if meeting_id not in protocol.meetings:
-        raise ApplicationError(
-            {"meeting": f"the {protocol.name} protocol declares no meeting {meeting_id!r}"}
+def _require_organiser(actor: StaffMember, meeting: Meeting) -> None:
+    """Business support, the sitting's chair or a manager schedule a sitting and compile its sheet."""
+    if actor.authority_id != meeting.authority_id:
+        raise AccessDenied("that meeting is another authority's")
+    if not can_write(actor):
+        raise AccessDenied("your roles are read-only")
+    held = {m.role for m in current_memberships(actor)}
+    if actor.pk == meeting.chair_id or Role.BUSINESS_SUPPORT in held or held & MANAGERS:
+        return
+    raise AccessDenied("business support, the chair or a manager schedules a sitting and compiles its sheet")
+
+
+def meeting_sitting_schedule(
+    *,
+    authority: Authority,
+    on: dt.date,
+    meeting_id: str | None = None,
+    now: dt.datetime,
+    actor: StaffMember | None = None,
+) -> Meeting:
+    """Store the sitting a case identified on `on` can still make (its cut-off honoured), with its chair from
+    the rota, and audit it. A sitting already stored is returned as it is (its chair filled in if the rota was
+    empty before); then nothing is written. `actor` None is the system (`handover manage meetings_prepare`)."""
+    planned = selectors.sitting_for(authority=authority, on=on, meeting_id=meeting_id)
+    if actor is not None:
+        _require_organiser(actor, planned)
+    with transaction.atomic():
+        meeting, created = Meeting.objects.get_or_create(
+            authority=authority,
+            meeting=planned.meeting,
+            sits_on=planned.sits_on,
+            defaults={"cutoff": planned.cutoff, "chair": planned.chair},
         )
-    return protocol, protocol.meetings[meeting_id]
-
-
-def meeting_sitting(*, authority: Authority, on: dt.date, meeting_id: str | None = None) -> Meeting:
-    """The sitting a case identified on `on` can still make (its cut-off honoured), created if need be."""
-    protocol, spec = _meeting_spec(authority, meeting_id)
-    sits_on = next_sitting(protocol, spec, on)
-    meeting, created = Meeting.objects.get_or_create(
-        authority=authority,
-        meeting=spec.id,
-        sits_on=sits_on,
-        defaults={"cutoff": cutoff_for(protocol, spec, sits_on)},
-    )
-    if created or meeting.chair_id is None:
-        meeting.chair = _chair_for(authority, spec, sits_on)
-        meeting.save(update_fields=["chair"])
+        if created:
+            audit_record(
+                actor=actor,
+                verb=Verb.MEETING_SCHEDULED,
+                at=now,
+                obj=meeting,
+                after=snapshot(meeting),
+                detail=f"scheduled {meeting}; chair: {meeting.chair or 'no one on the rota'}",
+            )
+        elif meeting.chair_id is None:
+            _, spec = selectors.meeting_spec(authority, meeting.meeting)
+            chair = selectors.chair_by_rota(authority, spec, meeting.sits_on)
+            if chair is not None:
+                before = snapshot(meeting)
+                meeting.chair = chair
+                meeting.save(update_fields=["chair"])
+                audit_record(
+                    actor=actor,
+                    verb=Verb.MEETING_SCHEDULED,
+                    at=now,
+                    obj=meeting,
+                    before=before,
+                    after=snapshot(meeting),
+                    detail=f"chair of {meeting} from the rota: {chair}",
+                )
     return meeting
 
 
-def _chair_for(authority: Authority, spec, sits_on: dt.date) -> StaffMember | None:
-    """Team managers of the services named in `chair_from` take the chair in turn, week by week (D-176)."""
-    rota = list(
-        StaffMember.objects.filter(
-            authority=authority,
-            active=True,
-            memberships__role=Role.TEAM_MANAGER,
-            memberships__team__service__code__in=spec.chair_from,
-            memberships__end__isnull=True,
+def _compile(meeting: Meeting, *, now: dt.datetime, actor: StaffMember | None) -> list[MeetingItem]:
+    """Add the cases the sheet should hold (`selectors.sheet_additions`), one audit row for each case and one
+    for the sheet. Call inside the caller's transaction. Nothing to add, nothing written."""
+    added = []
+    for transfer in selectors.sheet_additions(meeting):
+        item, created = MeetingItem.objects.get_or_create(meeting=meeting, transfer=transfer)
+        if not created:  # someone compiled it at the same moment
+            continue
+        added.append(item)
+        audit_record(
+            actor=actor,
+            verb=Verb.SHEET_COMPILED,
+            at=now,
+            child=transfer.child,
+            obj=item,
+            detail=f"on the early warning sheet of {meeting}",
         )
-        .distinct()
-        .order_by("name", "pk")
-    )
-    if not rota:
-        return None
-    turn = sits_on.toordinal() // 7 if spec.cadence == "weekly" else sits_on.year * 12 + sits_on.month
-    return rota[turn % len(rota)]
+    if added:
+        audit_record(
+            actor=actor,
+            verb=Verb.SHEET_COMPILED,
+            at=now,
+            obj=meeting,
+            after={
+                "children": [i.transfer.child_id for i in added],
+                "items": [i.pk for i in added],
+            },
+            detail=f"compiled the early warning sheet of {meeting}: {len(added)} added",
+        )
+    return added
+
+
+def early_warning_sheet_compile(
+    *, meeting: Meeting, now: dt.datetime, actor: StaffMember | None = None
+) -> list[MeetingItem]:
+    """Compile the sheet: add every listed case identified by the cut-off that it does not hold yet (a case
+    waiting on an earlier sitting stays there; a case deferred at a closed sitting rolls on), each audited.
+    Returns the items added (none if the sheet was complete: then nothing is written). Compiling before the
+    cut-off is allowed and compiling again later adds the cases listed since; a closed meeting is refused.
+    `actor` None is the system (`handover manage meetings_prepare`)."""
+    if actor is not None:
+        _require_organiser(actor, meeting)
+    if meeting.status == Meeting.Status.CLOSED:
+        raise ApplicationError({"meeting": "the meeting is closed"})
+    with transaction.atomic():
+        # One compiler at a time for a sitting: the second waits, then finds the cases already added.
+        Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+        return _compile(meeting, now=now, actor=actor)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What `meetings_prepare` did for one sitting: scheduled it (or found it stored), and the cases it added."""
+
+    meeting: Meeting
+    scheduled: bool
+    added: tuple[MeetingItem, ...]
+
+    def line(self) -> str:
+        done = ["scheduled" if self.scheduled else "already scheduled"]
+        if self.added:
+            done.append(f"{len(self.added)} added to the early warning sheet")
+        return f"{self.meeting} (cut-off {self.meeting.cutoff:%-d %B}): {', '.join(done)}"
+
+
+def meetings_prepare(*, authority: Authority, now: dt.datetime) -> list[Prepared]:
+    """Schedule the coming sittings of each of the protocol's meetings (`selectors.coming_sittings`), and compile
+    the sheet of each open sitting whose cut-off has passed (the cut-off day counts: compiled the day after).
+    By the system, each write audited; what is done already writes nothing, so cron may run it often."""
+    today = timezone.localtime(now).date()
+    prepared = []
+    for sitting in selectors.coming_sittings(authority=authority, today=today):
+        # The sitting whose cut-off that is (next_sitting from its cut-off), even if today is past it; a stored
+        # one is left as it is (its chair filled in if the rota was empty when it was scheduled).
+        meeting = meeting_sitting_schedule(
+            authority=authority, on=sitting.cutoff, meeting_id=sitting.meeting, now=now
+        )
+        added: list[MeetingItem] = []
+        if meeting.status != Meeting.Status.CLOSED and meeting.cutoff < today:
+            added = early_warning_sheet_compile(meeting=meeting, now=now)
+        prepared.append(Prepared(meeting, sitting.pk is None, tuple(added)))
+    return prepared
 
 
 def _listed_on(transfer: Transfer) -> dt.date | None:
     listed = transfer.events.filter(action="list").aggregate(at=Max("at"))["at"]
     return timezone.localtime(listed).date() if listed else None
-
-
-def _pathways_at(protocol, meeting: Meeting) -> frozenset[str]:
-    """The pathways of `protocol` whose cases this meeting hears: those whose timeline has a step at it. A
-    transfer with no pathway (the managers chose the team) goes to the protocol's weekly meeting."""
-    heard = {
-        p.id
-        for p in protocol.pathways.values()
-        if any(step.at == meeting.meeting for step in protocol.timelines[p.timeline].steps)
-    }
-    weekly = next((m.id for m in protocol.file.meetings if m.cadence == "weekly"), None)
-    return frozenset(heard | ({""} if meeting.meeting == weekly else set()))
-
-
-def early_warning_sheet(meeting: Meeting) -> list[MeetingItem]:
-    """The sheet compiles itself: every listed case identified by the cut-off and not already waiting on an
-    earlier sitting, plus the late additions. Deferred cases roll on to the next sitting."""
-    if meeting.status != Meeting.Status.CLOSED:
-        # When each case was put on the sheet: one query, not one per case.
-        # Each case by the protocol version it runs on: a pathway renamed since is still heard.
-        listed = (
-            Transfer.objects.filter(child__authority=meeting.authority, state=State.LISTED)
-            .select_related("child")
-            .annotate(listed_at=Max("events__at", filter=Q(events__action="list")))
-            .exclude(pk__in=meeting.items.values("transfer_id"))
-        )
-        waiting_elsewhere = set(
-            MeetingItem.objects.filter(decision=Decision.PENDING, meeting__sits_on__lt=meeting.sits_on)
-            .exclude(meeting__status=Meeting.Status.CLOSED)
-            .values_list("transfer_id", flat=True)
-        )
-        heard: dict[str, frozenset[str]] = {}
-        for transfer in listed:
-            if transfer.pk in waiting_elsewhere or transfer.listed_at is None:
-                continue
-            protocol = protocol_for_transfer(transfer)
-            if protocol.sha256 not in heard:
-                heard[protocol.sha256] = _pathways_at(protocol, meeting)
-            if transfer.pathway not in heard[protocol.sha256]:
-                continue
-            if timezone.localtime(transfer.listed_at).date() <= meeting.cutoff:
-                MeetingItem.objects.get_or_create(meeting=meeting, transfer=transfer)
-    return list(
-        meeting.items.select_related(
-            "transfer__child",
-            "transfer__from_team",
-            "transfer__to_service",
-            "transfer__to_team",
-            "transfer__from_allocation__worker",
-        ).order_by("late_addition", "transfer__from_team__name", "pk")
-    )
 
 
 def _is_manager_of(staff: StaffMember, *, on: dt.date, team=None, service=None) -> bool:
@@ -176,6 +221,7 @@ def meeting_add_late(
         raise ApplicationError(errors)
     _require_recorder(actor, meeting, transfer)
     with transaction.atomic():
+        _compile(meeting, now=now, actor=actor)  # the sheet first, so the late case follows the others
         item, _ = MeetingItem.objects.update_or_create(
             meeting=meeting,
             transfer=transfer,
@@ -261,6 +307,7 @@ def meeting_record_decision(
     if errors:
         raise ApplicationError(errors)
     with transaction.atomic():
+        _compile(meeting, now=now, actor=actor)  # the meeting decides from the whole sheet
         transfer.refresh_from_db()
         if decision in (Decision.AGREED, Decision.AGREED_ALTERNATIVE):
             note = f"at the {meeting.name} of {meeting.sits_on:%-d %B %Y}" + (
@@ -321,6 +368,7 @@ def meeting_close(
     if problems := text_errors(minutes=(minutes, text.MINUTES)):
         raise ApplicationError(problems)
     with transaction.atomic():
+        _compile(meeting, now=now, actor=actor)  # cases due on the sheet but never compiled are deferred too
         for item in meeting.items.filter(decision=Decision.PENDING):
             item.decision, item.reason = Decision.DEFERRED, "not reached at the meeting"
             item.recorded_by, item.recorded_at = actor, now

@@ -21,7 +21,7 @@ from handover.domain.protocol import schema
 from handover.domain.protocol.model import Protocol
 from handover.domain.workflow import OPEN_STATES, State
 from handover.meetings.models import Meeting
-from handover.meetings.services import meeting_sitting
+from handover.meetings.selectors import sitting_for
 from handover.organisation.models import Authority
 from handover.organisation.protocol import protocol_for
 from handover.transfers.models import Transfer
@@ -66,7 +66,8 @@ def age_list(meeting: Meeting) -> list[AgeListEntry]:
 def age_list_for(
     *, authority: Authority, on: dt.date, meeting_id: str | None = None
 ) -> tuple[Meeting, list[AgeListEntry]]:
-    """The sitting of the age-listing meeting a case identified on `on` can make, and its age list.
+    """The sitting of the age-listing meeting a case identified on `on` can make, and its age list. Writes
+    nothing: the sitting is the stored one, else as it would be scheduled (unsaved).
 
     Without `meeting_id`, the protocol's one meeting that lists children by age.
     """
@@ -81,7 +82,7 @@ def age_list_for(
                 }
             )
         meeting_id = listing[0]
-    meeting = meeting_sitting(authority=authority, on=on, meeting_id=meeting_id)
+    meeting = sitting_for(authority=authority, on=on, meeting_id=meeting_id)
     return meeting, age_list(meeting)
 
 

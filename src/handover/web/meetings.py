@@ -3,20 +3,28 @@ decision, the remedial actions and the attendance; the papers download as PDF an
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from handover.audit.models import Verb
-from handover.audit.services import audit_record
+from handover.audit.services import audit_listing, audit_record
 from handover.documents import meeting_papers
 from handover.documents.rendering import PDF, XLSX
 from handover.domain.workflow import MANAGERS, SENIOR, TransitionRefused
 from handover.meetings import panels, sixteen_plus
 from handover.meetings import services as meetings
 from handover.meetings.models import Decision, Meeting, MeetingItem
-from handover.meetings.selectors import sheet_row, sheet_rows
+from handover.meetings.selectors import (
+    coming_sittings,
+    sheet_additions,
+    sheet_items,
+    sheet_row,
+    sheet_rows,
+)
 from handover.organisation.access import AccessDenied, can_read_children, current_memberships
 from handover.organisation.models import Role, StaffMember, Team
 from handover.organisation.protocol import protocol_for
@@ -45,47 +53,84 @@ def _runs_meetings(staff, meeting: Meeting) -> bool:
     return staff.pk == meeting.chair_id or Role.BUSINESS_SUPPORT in held or bool(held & MANAGERS)
 
 
+def _refused(request, exc) -> None:
+    for message in refusal_errors(exc, "meeting").values():
+        messages.error(request, message)
+
+
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def meeting_list(request):
-    """The next sitting of each of the protocol's meetings, then the recent ones."""
+    """The coming sittings of each of the protocol's meetings (stored, or as they would be scheduled: a GET writes
+    nothing), then the recent ones. POST schedules one of the coming sittings (business support, its chair or a
+    manager)."""
     staff = _reader(request)
-    protocol = protocol_for(staff.authority)
     today = request.today
-    upcoming = [
-        meetings.meeting_sitting(authority=staff.authority, on=today, meeting_id=spec.id)
-        for spec in protocol.file.meetings
-    ]
+    upcoming = coming_sittings(authority=staff.authority, today=today)
+    if request.method == "POST":
+        wanted = (request.POST.get("meeting", ""), request.POST.get("sits_on", ""))
+        sitting = next((m for m in upcoming if (m.meeting, m.sits_on.isoformat()) == wanted), None)
+        if sitting is None:
+            messages.error(request, "Select one of the coming sittings to schedule")
+        else:
+            try:
+                scheduled = meetings.meeting_sitting_schedule(
+                    authority=staff.authority,
+                    on=sitting.cutoff,  # the sitting whose cut-off that is, even if today is past it
+                    meeting_id=sitting.meeting,
+                    now=request.now,
+                    actor=staff,
+                )
+                messages.success(request, f"{scheduled} is scheduled.")
+                return redirect("web:meeting", pk=scheduled.pk)
+            except (services.ApplicationError, AccessDenied) as exc:
+                _refused(request, exc)
+        return redirect("web:meetings")
     recent = Meeting.objects.filter(authority=staff.authority, sits_on__lt=today).order_by("-sits_on")[:12]
     return render(
         request,
         "web/meetings/list.html",
         {
-            "upcoming": upcoming,
+            "upcoming": [(m, _runs_meetings(staff, m)) for m in upcoming],
             "recent": recent,
         },
     )
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def meeting_page(request, pk):
-    """The agenda: the early warning sheet, each case's decision so far, and what to do next."""
+    """The agenda: the early warning sheet as it holds (and, until compiled, would hold) the cases, each case's
+    decision so far, and what to do next. A GET writes nothing but its audit row; POST compiles the sheet
+    (business support, the chair or a manager)."""
     staff = _reader(request)
     meeting = _meeting_or_404(staff, pk)
+    if request.method == "POST":
+        try:
+            added = meetings.early_warning_sheet_compile(meeting=meeting, now=request.now, actor=staff)
+            messages.success(
+                request,
+                f"The early warning sheet is compiled: {len(added)} case{'s' if len(added) != 1 else ''} added."
+                if added
+                else "The early warning sheet already holds every case due on it; nothing was added.",
+            )
+        except (services.ApplicationError, AccessDenied) as exc:
+            _refused(request, exc)
+        return redirect("web:meeting", pk=meeting.pk)
     protocol = protocol_for(staff.authority)
     spec = protocol.meetings.get(meeting.meeting)
     rows = sheet_rows(meeting)
     age_list = []
     if spec is not None and spec.lists:
         age_list = sixteen_plus.age_list(meeting)
-    audit_record(
+    audit_listing(
         at=request.now,
         actor=staff,
-        verb=Verb.CHILD_LISTED,
         obj=meeting,
-        after={"children": [r.item.transfer.child_id for r in rows] + [e.child.pk for e in age_list]},
+        children=[r.item.transfer.child_id for r in rows] + [e.child.pk for e in age_list],
         detail=f"agenda of {meeting}",
     )
-    pending = [r for r in rows if r.item.decision == Decision.PENDING]
+    pending = [r for r in rows if r.on_sheet and r.item.decision == Decision.PENDING]
     return render(
         request,
         "web/meetings/agenda.html",
@@ -93,19 +138,21 @@ def meeting_page(request, pk):
             "meeting": meeting,
             "name": meeting.name,
             "rows": rows,
+            "not_compiled": sum(1 for r in rows if not r.on_sheet),
             "age_list": age_list,
             "next_item": pending[0].item if pending else None,
             "can_run": _runs_meetings(staff, meeting) and meeting.status != Meeting.Status.CLOSED,
-            "late_candidates": _late_candidates(meeting) if meeting.status != Meeting.Status.CLOSED else [],
         },
     )
 
 
 def _late_candidates(meeting: Meeting) -> list[Transfer]:
-    on_sheet = meeting.items.values("transfer_id")
+    """Listed cases the sheet neither holds nor would hold once compiled."""
+    due = [t.pk for t in sheet_additions(meeting)]
     return list(
         Transfer.objects.filter(child__authority=meeting.authority, state="listed")
-        .exclude(pk__in=on_sheet)
+        .exclude(pk__in=meeting.items.values("transfer_id"))
+        .exclude(pk__in=due)
         .select_related("child", "from_team", "to_service")
     )
 
@@ -176,6 +223,15 @@ def meeting_item(request, pk, item_pk):
             except (services.ApplicationError, TransitionRefused, AccessDenied, services.Conflict) as exc:
                 errors.update(refusal_errors(exc, "decision"))
     row = sheet_row(item)
+    if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
+        audit_record(
+            at=request.now,
+            actor=staff,
+            verb=Verb.CHILD_VIEWED,
+            child=transfer.child,
+            obj=item,
+            detail=f"case on the agenda of {meeting}",
+        )
     return render(
         request,
         "web/meetings/item.html",
@@ -235,6 +291,14 @@ def meeting_late(request, pk):
                 return redirect("web:meeting", pk=meeting.pk)
             except (services.ApplicationError, AccessDenied) as exc:
                 errors.update(refusal_errors(exc, "transfer"))
+    if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
+        audit_listing(
+            at=request.now,
+            actor=staff,
+            obj=meeting,
+            children=[t.child_id for t in candidates],
+            detail=f"cases that could join {meeting} late",
+        )
     return render(
         request,
         "web/meetings/late.html",
@@ -321,7 +385,8 @@ def meeting_paper(request, pk, paper, fmt):
         actor=staff,
         verb=Verb.DOCUMENT_READ,
         obj=meeting,
-        after={"children": list(meeting.items.values_list("transfer__child_id", flat=True))},
+        # The sheet shows the cases it would hold once compiled, so name those too.
+        after={"children": sorted({i.transfer.child_id for i in sheet_items(meeting)})},
         detail=f"downloaded the {stem.replace('-', ' ')} of {meeting} as {fmt.upper()}",
     )
     response = HttpResponse(content, content_type=content_type)
@@ -378,6 +443,15 @@ def panel_decision(request, pk):
                 return redirect("web:child", pk=child.pk)
             except (services.ApplicationError, AccessDenied, TransitionRefused) as exc:
                 errors.update(refusal_errors(exc, "outcome"))
+    if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
+        audit_record(
+            at=request.now,
+            actor=staff,
+            verb=Verb.CHILD_VIEWED,
+            child=child,
+            obj=child,
+            detail=f"{panel.name} decision page",
+        )
     return render(
         request,
         "web/panel_decision.html",
