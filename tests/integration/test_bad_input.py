@@ -510,7 +510,7 @@ def test_record_text_that_looks_like_a_formula_is_a_text_cell_in_the_xlsx(world,
         reason=dde,
     )
     Child.objects.filter(pk=item.transfer.child_id).update(first_name="+SUM(1,1)")
-    minutes = load_workbook(io.BytesIO(meeting_papers.minutes_xlsx(meeting)))
+    minutes = load_workbook(io.BytesIO(meeting_papers.minutes_xlsx(meeting, world.business_support)))
     cells = {
         c.value: c
         for sheet in minutes.worksheets
@@ -521,7 +521,9 @@ def test_record_text_that_looks_like_a_formula_is_a_text_cell_in_the_xlsx(world,
     for text in (formula, dde, "+SUM(1,1) Testfamily"):
         assert cells[text].data_type == "s", text  # a string cell, never "f" (a formula)
         assert cells[text].quotePrefix, text  # and marked as text, so editing it in Excel keeps it text
-    sheet = load_workbook(io.BytesIO(meeting_papers.early_warning_sheet_xlsx(meeting))).active
+    sheet = load_workbook(
+        io.BytesIO(meeting_papers.early_warning_sheet_xlsx(meeting, world.business_support))
+    ).active
     names = [c for row in sheet.iter_rows() for c in row if c.value == "+SUM(1,1) Testfamily"]
     assert names and all(c.data_type == "s" for c in names)
 

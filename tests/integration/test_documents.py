@@ -45,7 +45,7 @@ def sitting(world):
 
 def test_early_warning_sheet_pdf_shows_each_case_with_its_gaps(world, sitting, tmp_path):
     meeting, _, _ = sitting
-    text = visible_text(meeting_papers.early_warning_sheet_pdf(meeting), tmp_path)
+    text = visible_text(meeting_papers.early_warning_sheet_pdf(meeting, world.business_support), tmp_path)
     assert "Early warning sheet" in text
     assert "Wednesday 25 November 2026" in text
     assert "Ews1 Testfamily" in text and "Ews2 Testfamily" in text
@@ -57,7 +57,7 @@ def test_early_warning_sheet_pdf_shows_each_case_with_its_gaps(world, sitting, t
 
 def test_early_warning_sheet_xlsx_has_the_columns_business_support_keep(world, sitting):
     meeting, _, _ = sitting
-    book = load_workbook(io.BytesIO(meeting_papers.early_warning_sheet_xlsx(meeting)))
+    book = load_workbook(io.BytesIO(meeting_papers.early_warning_sheet_xlsx(meeting, world.business_support)))
     sheet = book["Early warning sheet"]
     assert sheet["A1"].value.startswith("Early warning sheet: Weekly transfer meeting, Wednesday 25 November")
     header = [c.value for c in sheet[3]]
@@ -95,13 +95,13 @@ def test_minutes_record_decisions_actions_and_attendance(world, sitting, tmp_pat
         minutes="Both cases discussed; Ews2 needs a genogram first.",
         attendees=[world.ast_tm, world.cin_tm],
     )
-    text = visible_text(meeting_papers.minutes_pdf(meeting), tmp_path)
+    text = visible_text(meeting_papers.minutes_pdf(meeting, world.business_support), tmp_path)
     assert "Minutes of the weekly transfer meeting" in text
     assert "Tom Assessment Tm" in text and "Tia Cin Tm" in text
     assert "Update the chronology" in text
     assert "9 December 2026" in text
     assert "not reached at the meeting" in text  # the second case was deferred when the sitting closed
-    book = load_workbook(io.BytesIO(meeting_papers.minutes_xlsx(meeting)))
+    book = load_workbook(io.BytesIO(meeting_papers.minutes_xlsx(meeting, world.business_support)))
     decisions = {r[1].value: r for r in book["Decisions"].iter_rows(min_row=4)}
     assert decisions["ews1"][4].value == "Agreed" and decisions["ews2"][4].value == "Deferred"
     assert [c.value for c in book["Remedial actions"][2]][:3] == [

@@ -3,11 +3,16 @@ results (issue 9). The record page and the API are covered in test_api.py."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+
 from django.test import Client
+from openpyxl import load_workbook
 from rest_framework.test import APIClient
-from tests.integration.conftest import CIN_PLAN, NOW, TODAY
+from tests.integration.conftest import CIN_PLAN, NOW, TODAY, listed_on
 
 from handover.children.models import RestrictedAccess
+from handover.meetings.services import early_warning_sheet_compile, meeting_sitting_schedule
 from handover.transfers import services
 
 
@@ -66,3 +71,28 @@ def test_a_bulk_moves_results_leave_out_children_the_reader_may_not_see(
     unnamed = client.get(f"/api/bulk-transfers/{job}/").json()["results"]
     assert {r["identifier"] for r in unnamed} == {"B1"}
     assert "B2" not in str(client.get("/api/bulk-transfers/").json())
+
+
+def test_the_meeting_agenda_papers_and_case_page_leave_out_a_restricted_child(world):
+    """Business support run the meeting but are not named on the record: for them it is not on the sheet."""
+    monday = dt.date(2026, 11, 23)
+    listed_on(world, "open1", monday)
+    secret = listed_on(world, "secret1", monday)
+    secret.child.restricted = True
+    secret.child.save()
+    RestrictedAccess.objects.create(child=secret.child, staff=world.ast_tm)
+    meeting = meeting_sitting_schedule(authority=world.authority, on=monday, now=NOW)
+    early_warning_sheet_compile(meeting=meeting, now=NOW)
+    item = meeting.items.get(transfer=secret)
+
+    named = _page(world.ast_tm, f"/meetings/{meeting.pk}/")
+    assert "Secret1" in named and "Open1" in named
+    unnamed = _page(world.business_support, f"/meetings/{meeting.pk}/")
+    assert "Open1" in unnamed and "Secret1" not in unnamed and "secret1" not in unnamed
+    client = Client()
+    client.force_login(world.business_support.user)
+    assert client.get(f"/meetings/{meeting.pk}/cases/{item.pk}/").status_code == 404
+    sheet = client.get(f"/meetings/{meeting.pk}/sheet.xlsx")
+    cells = [c.value for row in load_workbook(io.BytesIO(sheet.content)).active.iter_rows() for c in row]
+    assert any("Open1" in str(c) for c in cells)
+    assert not any("Secret1" in str(c) or "secret1" in str(c) for c in cells)

@@ -22,8 +22,8 @@ SHEET_HEADER = (
 )
 
 
-def _context(meeting: Meeting) -> dict:
-    rows = sheet_rows(meeting)
+def _context(meeting: Meeting, viewer) -> dict:
+    rows = sheet_rows(meeting, viewer)
     return {
         "meeting": meeting,
         "meeting_name": meeting.name,
@@ -35,15 +35,17 @@ def _context(meeting: Meeting) -> dict:
     }
 
 
-def early_warning_sheet_pdf(meeting: Meeting) -> bytes:
-    return render_pdf("documents/early_warning_sheet.html", _context(meeting))
+def early_warning_sheet_pdf(meeting: Meeting, viewer) -> bytes:
+    """As `viewer` may see it: restricted children they are not named on are not in it."""
+    return render_pdf("documents/early_warning_sheet.html", _context(meeting, viewer))
 
 
 def _key_dates(row) -> str:
     return "\n".join(f"{k.name}: {k.due:%d/%m/%Y}" for k in row.key_dates)
 
 
-def early_warning_sheet_xlsx(meeting: Meeting) -> bytes:
+def early_warning_sheet_xlsx(meeting: Meeting, viewer) -> bytes:
+    """As `viewer` may see it: restricted children they are not named on are not in it."""
     rows = [
         (
             r.child_name,
@@ -59,7 +61,7 @@ def early_warning_sheet_xlsx(meeting: Meeting) -> bytes:
             "Yes" if r.item.late_addition else "",
             "Yes" if r.on_sheet else "Not yet: joins when the sheet is compiled",
         )
-        for r in sheet_rows(meeting)
+        for r in sheet_rows(meeting, viewer)
     ]
     heading = f"Early warning sheet: {meeting.name}, {meeting.sits_on:%A %d %B %Y}"
     if any(row[-1] != "Yes" for row in rows):
@@ -67,12 +69,14 @@ def early_warning_sheet_xlsx(meeting: Meeting) -> bytes:
     return render_xlsx([Sheet("Early warning sheet", SHEET_HEADER, rows, heading=heading)])
 
 
-def minutes_pdf(meeting: Meeting) -> bytes:
-    return render_pdf("documents/minutes.html", _context(meeting))
+def minutes_pdf(meeting: Meeting, viewer) -> bytes:
+    """As `viewer` may see it: restricted children they are not named on are not in it."""
+    return render_pdf("documents/minutes.html", _context(meeting, viewer))
 
 
-def minutes_xlsx(meeting: Meeting) -> bytes:
-    context = _context(meeting)
+def minutes_xlsx(meeting: Meeting, viewer) -> bytes:
+    """As `viewer` may see it: restricted children they are not named on are not in it."""
+    context = _context(meeting, viewer)
     decisions = [
         (
             r.child_name,

@@ -123,6 +123,7 @@ class TransferWrite(StrEnum):
     LETTERS = "letters"
     MEETING_RECORD = "meeting_record"  # record the meeting's decisions, late additions, compile its sheet
     MEETING_CLOSE = "meeting_close"
+    MEETING_ORGANISE = "meeting_organise"  # schedule a sitting, compile its early warning sheet
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,11 @@ WRITES: dict[TransferWrite, WriteRule] = {
         "Close the meeting",
         lambda s: s.chairs_meeting or _bs(s),
         "the chair or business support closes the meeting",
+    ),
+    TransferWrite.MEETING_ORGANISE: WriteRule(
+        "Compile the early warning sheet",
+        lambda s: s.chairs_meeting or _bs(s) or bool(s.held_roles & MANAGERS),
+        "business support, the chair or a manager schedules a sitting and compiles its sheet",
     ),
 }
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from django.db.models import Max, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
-from handover.children.models import LegalStatusEpisode, PlanEpisode
+from handover.children.models import Child, LegalStatusEpisode, PlanEpisode
 from handover.domain.deadlines import cutoff_for, next_sitting
 from handover.domain.workflow import State
 from handover.meetings.models import Decision, Meeting, MeetingItem
+from handover.organisation.access import visible_children
 from handover.organisation.models import Authority, Role, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.transfers.models import RemedialAction, Transfer
@@ -155,9 +156,12 @@ def sheet_additions(meeting: Meeting) -> list[Transfer]:
     return additions
 
 
-def sheet_items(meeting: Meeting) -> list[MeetingItem]:
+def sheet_items(meeting: Meeting, viewer: StaffMember | None = None) -> list[MeetingItem]:
     """The early warning sheet as it would be once compiled: the cases it holds, then those compiling would add
-    (unsaved items, `pk` None: not on the sheet yet). Writes nothing."""
+    (unsaved items, `pk` None: not on the sheet yet). Writes nothing.
+
+    With a `viewer`, the sheet as that person may see it: a restricted child they are not named on is not
+    there at all (no line, no count). Without one, the whole sheet, for the services that compile it."""
     held = []
     if meeting.pk is not None:
         held = list(
@@ -169,7 +173,18 @@ def sheet_items(meeting: Meeting) -> list[MeetingItem]:
                 "transfer__from_allocation__worker",
             ).order_by("late_addition", "transfer__from_team__name", "pk")
         )
-    return held + [MeetingItem(meeting=meeting, transfer=t) for t in sheet_additions(meeting)]
+    items = held + [MeetingItem(meeting=meeting, transfer=t) for t in sheet_additions(meeting)]
+    return items if viewer is None else only_visible(items, viewer, lambda item: item.transfer.child_id)
+
+
+def only_visible(rows: list, viewer: StaffMember, child_of) -> list:
+    """The rows whose child `viewer` may see: restricted records they are not named on are left out."""
+    visible = set(
+        visible_children(viewer, Child.objects.filter(pk__in={child_of(r) for r in rows})).values_list(
+            "pk", flat=True
+        )
+    )
+    return [r for r in rows if child_of(r) in visible]
 
 
 @dataclass(frozen=True)
@@ -251,10 +266,10 @@ def sheet_row(item: MeetingItem, key_dates: int = 3) -> SheetRow:
     )
 
 
-def sheet_rows(meeting: Meeting) -> list[SheetRow]:
-    """The sheet (as it would be once compiled) with each case's readiness gaps and next key dates, as of the
-    meeting day."""
-    items = sheet_items(meeting)
+def sheet_rows(meeting: Meeting, viewer: StaffMember) -> list[SheetRow]:
+    """The sheet (as it would be once compiled) as `viewer` may see it, with each case's readiness gaps and next
+    key dates, as of the meeting day."""
+    items = sheet_items(meeting, viewer)
     prefetch_related_objects(
         items,
         "transfer__deadlines",

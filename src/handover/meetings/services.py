@@ -16,26 +16,24 @@ from django.utils import timezone
 from handover.audit.models import Verb
 from handover.audit.services import audit_record, snapshot
 from handover.domain import text
+from handover.domain.rulebook import TransferWrite
 from handover.domain.text import text_errors
 from handover.domain.workflow import MANAGERS, State
 from handover.meetings import selectors
 from handover.meetings.models import Decision, Meeting, MeetingItem
-from handover.organisation.access import AccessDenied, actor_on_transfer, can_write, current_memberships
-from handover.organisation.models import Authority, Role, StaffMember
+from handover.organisation.access import (
+    current_memberships,
+    require_meeting_write,
+    require_write,
+)
+from handover.organisation.models import Authority, StaffMember
 from handover.transfers.models import Transfer
 from handover.transfers.services import ApplicationError, transfer_act
 
 
 def _require_organiser(actor: StaffMember, meeting: Meeting) -> None:
     """Business support, the sitting's chair or a manager schedule a sitting and compile its sheet."""
-    if actor.authority_id != meeting.authority_id:
-        raise AccessDenied("that meeting is another authority's")
-    if not can_write(actor):
-        raise AccessDenied("your roles are read-only")
-    held = {m.role for m in current_memberships(actor)}
-    if actor.pk == meeting.chair_id or Role.BUSINESS_SUPPORT in held or held & MANAGERS:
-        return
-    raise AccessDenied("business support, the chair or a manager schedules a sitting and compiles its sheet")
+    require_meeting_write(actor, TransferWrite.MEETING_ORGANISE, meeting)
 
 
 def meeting_sitting_schedule(
@@ -243,19 +241,7 @@ def meeting_add_late(
 
 
 def _require_recorder(actor: StaffMember, meeting: Meeting, transfer: Transfer) -> None:
-    roles = actor_on_transfer(actor, transfer)
-    held = {m.role for m in current_memberships(actor)}
-    if not can_write(actor):
-        raise AccessDenied("your roles are read-only")
-    if (
-        actor.pk == meeting.chair_id
-        or Role.BUSINESS_SUPPORT in held
-        or (roles.sending_roles | roles.receiving_roles) & MANAGERS
-    ):
-        return
-    raise AccessDenied(
-        "the meeting's decisions are recorded by business support, the chair or the managers concerned"
-    )
+    require_write(actor, TransferWrite.MEETING_RECORD, transfer, meeting=meeting)
 
 
 def meeting_record_decision(
@@ -360,9 +346,7 @@ def meeting_close(
     *, actor: StaffMember, meeting: Meeting, minutes: str, attendees: list[StaffMember], now: dt.datetime
 ) -> Meeting:
     """Close the sitting: cases not reached are deferred to the next one; attendance and minutes recorded."""
-    held = {m.role for m in current_memberships(actor)}
-    if not can_write(actor) or not (actor.pk == meeting.chair_id or Role.BUSINESS_SUPPORT in held):
-        raise AccessDenied("the chair or business support closes the meeting")
+    require_meeting_write(actor, TransferWrite.MEETING_CLOSE, meeting)
     if meeting.status == Meeting.Status.CLOSED:
         raise ApplicationError({"meeting": "already closed"})
     if problems := text_errors(minutes=(minutes, text.MINUTES)):

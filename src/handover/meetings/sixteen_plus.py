@@ -21,7 +21,7 @@ from handover.domain.protocol import schema
 from handover.domain.protocol.model import Protocol
 from handover.domain.workflow import OPEN_STATES, State
 from handover.meetings.models import Meeting
-from handover.meetings.selectors import sitting_for
+from handover.meetings.selectors import only_visible, sitting_for
 from handover.organisation.models import Authority
 from handover.organisation.protocol import protocol_for
 from handover.transfers.models import Transfer
@@ -49,8 +49,9 @@ class AgeListEntry:
         return self.allocation.worker
 
 
-def age_list(meeting: Meeting) -> list[AgeListEntry]:
-    """The children `meeting` discusses by age on the day it sits, earliest to reach the list age first."""
+def age_list(meeting: Meeting, viewer=None) -> list[AgeListEntry]:
+    """The children `meeting` discusses by age on the day it sits, earliest to reach the list age first; with a
+    `viewer`, only those they may see (a restricted record they are not named on is not there)."""
     protocol = protocol_for(meeting.authority)
     spec = protocol.meetings.get(meeting.meeting)
     if spec is None:
@@ -60,6 +61,8 @@ def age_list(meeting: Meeting) -> list[AgeListEntry]:
     entries: list[AgeListEntry] = []
     for pathway_id in spec.lists:
         entries.extend(_listed_for(protocol, protocol.pathways[pathway_id], meeting))
+    if viewer is not None:
+        entries = only_visible(entries, viewer, lambda entry: entry.child.pk)
     return sorted(entries, key=lambda e: (e.listed_from, e.child.last_name, e.child.first_name, e.child.pk))
 
 

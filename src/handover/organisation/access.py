@@ -162,3 +162,30 @@ def may(
     except AccessDenied:
         return False
     return True
+
+
+def require_meeting_write(
+    staff: StaffMember, write: TransferWrite, meeting, on: dt.date | None = None
+) -> None:
+    """Refuse a write about a meeting as a whole (closing it, compiling its sheet) this person may not make."""
+    if staff.authority_id != meeting.authority_id:
+        raise AccessDenied("that meeting is another authority's")
+    if not can_write(staff, on):
+        raise AccessDenied("your roles are read-only")
+    standing = Standing(
+        held_roles=frozenset(roles_of(staff, on) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES),
+        chairs_meeting=meeting.chair_id == staff.pk,
+    )
+    refusal = write_refusal(write, standing)
+    if refusal is not None:
+        raise AccessDenied(str(refusal))
+
+
+def may_at_meeting(staff: StaffMember | None, write: TransferWrite, meeting) -> bool:
+    if staff is None:
+        return False
+    try:
+        require_meeting_write(staff, write, meeting)
+    except AccessDenied:
+        return False
+    return True

@@ -12,9 +12,12 @@ from django.views.decorators.http import require_http_methods
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_listing, audit_record
+from handover.children.models import Child
 from handover.documents import meeting_papers
 from handover.documents.rendering import PDF, XLSX
-from handover.domain.workflow import MANAGERS, SENIOR, TransitionRefused
+from handover.domain.errors import Refusal
+from handover.domain.rulebook import TransferWrite
+from handover.domain.workflow import MANAGERS, SENIOR
 from handover.meetings import panels, sixteen_plus
 from handover.meetings import services as meetings
 from handover.meetings.models import Decision, Meeting, MeetingItem
@@ -25,7 +28,11 @@ from handover.meetings.selectors import (
     sheet_row,
     sheet_rows,
 )
-from handover.organisation.access import AccessDenied, can_read_children, current_memberships
+from handover.organisation.access import (
+    can_read_children,
+    may_at_meeting,
+    visible_children,
+)
 from handover.organisation.models import Role, StaffMember, Team
 from handover.organisation.protocol import protocol_for
 from handover.transfers import services
@@ -49,8 +56,8 @@ def _meeting_or_404(staff, pk) -> Meeting:
 
 
 def _runs_meetings(staff, meeting: Meeting) -> bool:
-    held = {m.role for m in current_memberships(staff)}
-    return staff.pk == meeting.chair_id or Role.BUSINESS_SUPPORT in held or bool(held & MANAGERS)
+    """Whether to offer running the meeting: the rulebook's answer, as the services enforce it."""
+    return may_at_meeting(staff, TransferWrite.MEETING_ORGANISE, meeting)
 
 
 def _refused(request, exc) -> None:
@@ -83,7 +90,7 @@ def meeting_list(request):
                 )
                 messages.success(request, f"{scheduled} is scheduled.")
                 return redirect("web:meeting", pk=scheduled.pk)
-            except (services.ApplicationError, AccessDenied) as exc:
+            except Refusal as exc:
                 _refused(request, exc)
         return redirect("web:meetings")
     recent = Meeting.objects.filter(authority=staff.authority, sits_on__lt=today).order_by("-sits_on")[:12]
@@ -114,15 +121,15 @@ def meeting_page(request, pk):
                 if added
                 else "The early warning sheet already holds every case due on it; nothing was added.",
             )
-        except (services.ApplicationError, AccessDenied) as exc:
+        except Refusal as exc:
             _refused(request, exc)
         return redirect("web:meeting", pk=meeting.pk)
     protocol = protocol_for(staff.authority)
     spec = protocol.meetings.get(meeting.meeting)
-    rows = sheet_rows(meeting)
+    rows = sheet_rows(meeting, staff)
     age_list = []
     if spec is not None and spec.lists:
-        age_list = sixteen_plus.age_list(meeting)
+        age_list = sixteen_plus.age_list(meeting, staff)
     audit_listing(
         at=request.now,
         actor=staff,
@@ -146,11 +153,11 @@ def meeting_page(request, pk):
     )
 
 
-def _late_candidates(meeting: Meeting) -> list[Transfer]:
-    """Listed cases the sheet neither holds nor would hold once compiled."""
+def _late_candidates(meeting: Meeting, viewer) -> list[Transfer]:
+    """Listed cases the sheet neither holds nor would hold once compiled, of children `viewer` may see."""
     due = [t.pk for t in sheet_additions(meeting)]
     return list(
-        Transfer.objects.filter(child__authority=meeting.authority, state="listed")
+        Transfer.objects.filter(child__in=visible_children(viewer, Child.objects.all()), state="listed")
         .exclude(pk__in=meeting.items.values("transfer_id"))
         .exclude(pk__in=due)
         .select_related("child", "from_team", "to_service")
@@ -175,7 +182,13 @@ def meeting_item(request, pk, item_pk):
     """Record what the meeting decided about one case, then go on to the next case on the agenda."""
     staff = _reader(request)
     meeting = _meeting_or_404(staff, pk)
-    item = MeetingItem.objects.filter(pk=item_pk, meeting=meeting).select_related("transfer__child").first()
+    item = (
+        MeetingItem.objects.filter(
+            pk=item_pk, meeting=meeting, transfer__child__in=visible_children(staff, Child.objects.all())
+        )
+        .select_related("transfer__child")
+        .first()
+    )
     if item is None:
         raise Http404("that case is not on this meeting's sheet")
     transfer = item.transfer
@@ -220,7 +233,7 @@ def meeting_item(request, pk, item_pk):
                 if following is not None and "next" in request.POST:
                     return redirect("web:meeting_item", pk=meeting.pk, item_pk=following.pk)
                 return redirect("web:meeting", pk=meeting.pk)
-            except (services.ApplicationError, TransitionRefused, AccessDenied, services.Conflict) as exc:
+            except Refusal as exc:
                 errors.update(refusal_errors(exc, "decision"))
     row = sheet_row(item)
     if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
@@ -258,7 +271,7 @@ def meeting_late(request, pk):
     """Add a case identified after the cut-off, with the two managers' agreement (D-177)."""
     staff = _reader(request)
     meeting = _meeting_or_404(staff, pk)
-    candidates = _late_candidates(meeting)
+    candidates = _late_candidates(meeting, staff)
     all_teams = list(Team.objects.filter(service__authority=staff.authority).values_list("pk", flat=True))
     managers = _managers_of(all_teams)
     values = {
@@ -289,7 +302,7 @@ def meeting_late(request, pk):
                     receiving_manager=receiving,
                 )
                 return redirect("web:meeting", pk=meeting.pk)
-            except (services.ApplicationError, AccessDenied) as exc:
+            except Refusal as exc:
                 errors.update(refusal_errors(exc, "transfer"))
     if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
         audit_listing(
@@ -347,7 +360,7 @@ def meeting_close(request, pk):
                     attendees=attendees,
                 )
                 return redirect("web:meeting", pk=meeting.pk)
-            except (services.ApplicationError, AccessDenied) as exc:
+            except Refusal as exc:
                 errors.update(refusal_errors(exc, "attendees"))
     return render(
         request,
@@ -379,14 +392,14 @@ def meeting_paper(request, pk, paper, fmt):
     if (paper, fmt) not in PAPERS:
         raise Http404("no such paper")
     render_paper, content_type, stem = PAPERS[(paper, fmt)]
-    content = render_paper(meeting)
+    content = render_paper(meeting, staff)
     audit_record(
         at=request.now,
         actor=staff,
         verb=Verb.DOCUMENT_READ,
         obj=meeting,
         # The sheet shows the cases it would hold once compiled, so name those too.
-        after={"children": sorted({i.transfer.child_id for i in sheet_items(meeting)})},
+        after={"children": sorted({i.transfer.child_id for i in sheet_items(meeting, staff)})},
         detail=f"downloaded the {stem.replace('-', ' ')} of {meeting} as {fmt.upper()}",
     )
     response = HttpResponse(content, content_type=content_type)
@@ -441,7 +454,7 @@ def panel_decision(request, pk):
                 if result.transfer is not None:
                     return redirect("web:transfer", pk=result.transfer.pk)
                 return redirect("web:child", pk=child.pk)
-            except (services.ApplicationError, AccessDenied, TransitionRefused) as exc:
+            except Refusal as exc:
                 errors.update(refusal_errors(exc, "outcome"))
     if request.method != "POST":  # a read; a refused POST re-shows the page and writes nothing
         audit_record(
