@@ -162,7 +162,16 @@ def _child_or_404(staff, pk):
 def child_record(request, pk):
     staff = _staff(request)
     child = _child_or_404(staff, pk)
-    audit_record(at=request.now, actor=staff, verb=Verb.CHILD_VIEWED, child=child, obj=child)
+    siblings = selectors.siblings_of(child, staff)
+    # The page names the child's siblings too, so the read is recorded against them as well.
+    audit_record(
+        at=request.now,
+        actor=staff,
+        verb=Verb.CHILD_VIEWED,
+        child=child,
+        obj=child,
+        after={"siblings": [s.pk for s in siblings]} if siblings else None,
+    )
     today = request.today
     allocations = child.allocations.select_related("team", "worker")
     can_see_audit = bool(roles_of(staff) & {r.value for r in (Role.AUDITOR, *MANAGER_ROLES, *SENIOR_ROLES)})
@@ -175,7 +184,7 @@ def child_record(request, pk):
             "legal_statuses": child.legal_statuses.all(),
             "plans": child.plans.all(),
             "documents": child.documents.defer("content"),
-            "siblings": selectors.siblings_of(child, staff),
+            "siblings": siblings,
             "timeline": selectors.child_timeline(child),
             "panel": recorded_panel(protocol_for(child.authority)),
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
