@@ -10,11 +10,14 @@ import datetime as dt
 import pytest
 from tests.integration.conftest import CIN_PLAN, NOW, TODAY
 
+from handover.children.services import allocation_reassign
 from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
 from handover.domain.rulebook import TransferWrite
 from handover.organisation import access
 from handover.organisation.access import AccessDenied
 from handover.transfers import services
+from handover.transfers.bulk import bulk_transfer_request
+from handover.transfers.case_requests import case_request_create, case_request_decide
 from handover.transfers.models import RemedialAction, SignOff
 
 STAFF = (
@@ -123,3 +126,59 @@ def test_the_propose_rule_is_the_allocated_worker_or_a_sending_manager(world):
         except AccessDenied:
             done = False
         assert done is allowed, person
+
+
+TEAM_ALLOWED = {
+    # the child is held by Assessment Team East; CIN and CP Team East asks for it
+    "reassign": {"ast_tm", "ast_pm"},
+    "case_request": {"cin_tm", "cin_pm"},
+    "case_decide": {"ast_tm", "ast_pm"},
+    "bulk_move": {"ast_tm", "ast_pm"},
+}
+
+
+def _team_write(write, world, person):
+    actor = getattr(world, person)
+    child = world.child("K1", "Kit")
+    if write == "reassign":
+        allocation_reassign(now=NOW, actor=actor, child=child, worker=world.ast_sw2)
+    elif write == "case_request":
+        case_request_create(
+            now=NOW,
+            actor=actor,
+            child=child,
+            requesting_team=world.teams["cin_cp_east"],
+            reason="We hold his sister",
+        )
+    elif write == "case_decide":
+        request = case_request_create(
+            now=NOW,
+            actor=world.cin_tm,
+            child=child,
+            requesting_team=world.teams["cin_cp_east"],
+            reason="Sister",
+        )
+        case_request_decide(
+            now=NOW, actor=actor, request=request, accept=False, reason="Assessment not finished"
+        )
+    elif write == "bulk_move":
+        bulk_transfer_request(
+            now=NOW,
+            actor=actor,
+            from_team=world.teams["assessment_east"],
+            to_team=world.teams["assessment_east"],
+            from_worker=world.ast_sw,
+            to_worker=world.ast_sw2,
+            reason="Ava is leaving",
+            reason_code="LEFTRL",
+        )
+
+
+@pytest.mark.parametrize("person", STAFF)
+@pytest.mark.parametrize("write", list(TEAM_ALLOWED))
+def test_writes_about_a_teams_caseload(world, write, person):
+    if person in TEAM_ALLOWED[write]:
+        _team_write(write, world, person)
+    else:
+        with pytest.raises(AccessDenied):
+            _team_write(write, world, person)

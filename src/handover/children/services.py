@@ -23,18 +23,11 @@ from handover.children.models import (
     PlanEpisode,
 )
 from handover.domain.errors import ApplicationError
-from handover.domain.rulebook import RecordAction
+from handover.domain.rulebook import RecordAction, TeamWrite
 from handover.domain.text import text_errors
-from handover.domain.workflow import MANAGERS
-from handover.organisation.access import AccessDenied, can_write, current_memberships
+from handover.organisation.access import require_team_write
 from handover.organisation.models import StaffMember, Team
 from handover.organisation.selectors import eligible_workers
-
-
-def require_team_manager(actor: StaffMember, team: Team) -> None:
-    roles = {m.role for m in current_memberships(actor) if m.team_id == team.pk}
-    if not can_write(actor) or not roles & MANAGERS:
-        raise AccessDenied(f"only a team manager or practice manager of {team} can do this")
 
 
 def allocation_move(
@@ -101,7 +94,7 @@ def allocation_reassign(
     )
     if current is None:
         raise ApplicationError({"child": "the child has no open primary allocation"})
-    require_team_manager(actor, current.team)
+    require_team_write(actor, TeamWrite.REASSIGN, current.team)
     return allocation_move(
         actor=actor,
         allocation=current,

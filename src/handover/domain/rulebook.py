@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handover.domain.errors import Refusal
-from handover.domain.roles import CASE_HOLDERS, MANAGERS, NO_CHILD_ACCESS, READ_ONLY, RoleName
+from handover.domain.roles import CASE_HOLDERS, MANAGERS, NO_CHILD_ACCESS, READ_ONLY, SENIOR, RoleName
 
 READ_ONLY_HERE = READ_ONLY | NO_CHILD_ACCESS
 
@@ -207,3 +207,53 @@ def write_refusal(write: TransferWrite, standing: Standing) -> RecordRefused | N
 
 def may_write(write: TransferWrite, standing: Standing) -> bool:
     return write_refusal(write, standing) is None
+
+
+# -- writes about a team's caseload ----------------------------------------------------------------------------
+
+
+class TeamWrite(StrEnum):
+    REASSIGN = "reassign"  # move a child to another worker of the team
+    CASE_REQUEST = "case_request"  # ask for a case for the team
+    CASE_DECIDE = "case_decide"  # accept or refuse another team's request for a case the team holds
+    BULK_MOVE = "bulk_move"  # move the team's (or a worker's) caseload
+    BULK_MOVE_ACROSS_SERVICES = "bulk_move_across_services"
+
+
+@dataclass(frozen=True)
+class TeamStanding:
+    """A person's roles in the team concerned, and every role they hold."""
+
+    team_roles: frozenset[str] = frozenset()
+    held_roles: frozenset[str] = frozenset()
+
+
+TEAM_WRITES: dict[TeamWrite, tuple[object, str]] = {
+    TeamWrite.REASSIGN: (
+        lambda s: bool(s.team_roles & MANAGERS),
+        "only a team manager or practice manager of {team} can reassign its cases",
+    ),
+    TeamWrite.CASE_REQUEST: (
+        lambda s: bool(s.team_roles & MANAGERS),
+        "only a team manager or practice manager of {team} can ask for a case for it",
+    ),
+    TeamWrite.CASE_DECIDE: (
+        lambda s: bool(s.team_roles & MANAGERS),
+        "only a team manager or practice manager of {team}, which holds the case, can decide the request",
+    ),
+    TeamWrite.BULK_MOVE: (
+        lambda s: bool(s.team_roles & MANAGERS),
+        "only a team manager or practice manager of {team} can move its caseload",
+    ),
+    TeamWrite.BULK_MOVE_ACROSS_SERVICES: (
+        lambda s: bool(s.team_roles & MANAGERS and s.held_roles & SENIOR),
+        "moving a caseload to another service needs a manager of {team} who is also a service manager or above",
+    ),
+}
+
+
+def team_write_refusal(write: TeamWrite, standing: TeamStanding, team: str) -> RecordRefused | None:
+    allows, refusal = TEAM_WRITES[TeamWrite(write)]
+    if allows(standing):
+        return None
+    return RecordRefused(f"team.{TeamWrite(write).value}.role", refusal.format(team=team))

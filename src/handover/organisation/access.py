@@ -15,7 +15,14 @@ from django.db.models import Q, QuerySet
 
 from handover.domain import roles
 from handover.domain.errors import AccessDenied
-from handover.domain.rulebook import Standing, TransferWrite, write_refusal
+from handover.domain.rulebook import (
+    Standing,
+    TeamStanding,
+    TeamWrite,
+    TransferWrite,
+    team_write_refusal,
+    write_refusal,
+)
 from handover.domain.workflow import Actor
 from handover.organisation.models import Membership, StaffMember
 
@@ -189,3 +196,17 @@ def may_at_meeting(staff: StaffMember | None, write: TransferWrite, meeting) -> 
     except AccessDenied:
         return False
     return True
+
+
+def require_team_write(staff: StaffMember, write: TeamWrite, team, on: dt.date | None = None) -> None:
+    """Refuse a write about a team's caseload (reassigning, case requests, bulk moves) this person may not make."""
+    if not can_write(staff, on):
+        raise AccessDenied("your roles are read-only")
+    memberships = current_memberships(staff, on)
+    standing = TeamStanding(
+        team_roles=frozenset(m.role for m in memberships if m.team_id == team.pk),
+        held_roles=frozenset(m.role for m in memberships) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES,
+    )
+    refusal = team_write_refusal(write, standing, str(team))
+    if refusal is not None:
+        raise AccessDenied(str(refusal))

@@ -18,11 +18,12 @@ from handover import clock
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
 from handover.children.models import Allocation, AllocationKind, ChangeReason
-from handover.children.services import allocation_move, require_team_manager
+from handover.children.services import allocation_move
+from handover.domain.rulebook import TeamWrite
 from handover.domain.text import REASON, text_errors
 from handover.domain.workflow import OPEN_STATES
-from handover.organisation.access import AccessDenied, roles_of
-from handover.organisation.models import SENIOR_ROLES, StaffMember, Team
+from handover.organisation.access import require_team_write
+from handover.organisation.models import StaffMember, Team
 from handover.organisation.selectors import eligible_workers
 from handover.transfers.models import BulkTransfer, Transfer
 from handover.transfers.services import ApplicationError
@@ -39,9 +40,10 @@ def bulk_transfer_request(
     to_worker: StaffMember | None = None,
     now: dt.datetime,
 ) -> BulkTransfer:
-    require_team_manager(actor, from_team)
-    if to_team.service_id != from_team.service_id and not roles_of(actor) & {r.value for r in SENIOR_ROLES}:
-        raise AccessDenied("moving a caseload to another service needs a service manager or above")
+    across = to_team.service_id != from_team.service_id
+    require_team_write(
+        actor, TeamWrite.BULK_MOVE_ACROSS_SERVICES if across else TeamWrite.BULK_MOVE, from_team
+    )
     errors = {}
     if not reason.strip():
         errors["reason"] = "say why the caseload is moving"

@@ -10,8 +10,9 @@ from django.utils import timezone
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
 from handover.children.models import Child
-from handover.children.services import require_team_manager
+from handover.domain.rulebook import TeamWrite
 from handover.domain.text import REASON, text_errors
+from handover.organisation.access import require_team_write
 from handover.transfers.models import CaseRequest
 from handover.transfers.services import ApplicationError, transfer_propose
 from handover.transfers.situations import current_primary
@@ -26,7 +27,7 @@ def _open_request_exists(child: Child) -> bool:
 def case_request_create(
     *, actor, child: Child, requesting_team, reason: str, now: dt.datetime
 ) -> CaseRequest:
-    require_team_manager(actor, requesting_team)
+    require_team_write(actor, TeamWrite.CASE_REQUEST, requesting_team)
     holding = current_primary(child)
     errors = {}
     if not reason.strip():
@@ -75,7 +76,7 @@ def case_request_decide(
 ) -> CaseRequest:
     """The holding team's manager accepts (a transfer is proposed to the requesting team) or refuses."""
     holding = current_primary(request.child)
-    require_team_manager(actor, holding.team)
+    require_team_write(actor, TeamWrite.CASE_DECIDE, holding.team)
     if request.status != CaseRequest.Status.OPEN:
         raise ApplicationError({"request": f"already {request.status}"})
     if not accept and not reason.strip():
