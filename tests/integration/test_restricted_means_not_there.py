@@ -96,3 +96,14 @@ def test_the_meeting_agenda_papers_and_case_page_leave_out_a_restricted_child(wo
     cells = [c.value for row in load_workbook(io.BytesIO(sheet.content)).active.iter_rows() for c in row]
     assert any("Open1" in str(c) for c in cells)
     assert not any("Secret1" in str(c) or "secret1" in str(c) for c in cells)
+
+
+def test_my_work_leaves_out_a_restricted_case_the_worker_is_not_named_on(world):
+    """Even the allocated worker sees a restricted record only when named on it (as the API does)."""
+    world.child("M1", "Morwenna")
+    secret = world.child("M2", "Siân", restricted=True)
+    RestrictedAccess.objects.create(child=secret, staff=world.ast_tm)
+    page = _page(world.ast_sw, "/my-work/")
+    assert "Morwenna" in page and "Siân" not in page and "M2" not in page
+    RestrictedAccess.objects.create(child=secret, staff=world.ast_sw)
+    assert "Siân" in _page(world.ast_sw, "/my-work/")

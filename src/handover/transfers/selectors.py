@@ -38,8 +38,11 @@ def due(staff: StaffMember, date: dt.date | None, today: dt.date, transfer: Tran
 
 
 def my_cases(staff: StaffMember) -> list[Allocation]:
+    """The person's open cases; a restricted record they are not named on is not there, even if theirs."""
     return list(
-        Allocation.objects.filter(worker=staff, end__isnull=True)
+        Allocation.objects.filter(
+            worker=staff, end__isnull=True, child__in=visible_children(staff, Child.objects.all())
+        )
         .select_related("child", "team")
         .order_by("child__last_name", "child__first_name")
     )
@@ -76,9 +79,9 @@ def transfers_waiting_on(staff: StaffMember, today: dt.date) -> list[tuple[Trans
 
 
 def remedial_actions_for(staff: StaffMember, today: dt.date) -> list[tuple[RemedialAction, Due]]:
-    actions = RemedialAction.objects.filter(owner=staff, done_at__isnull=True).select_related(
-        "transfer__child"
-    )
+    actions = RemedialAction.objects.filter(
+        owner=staff, done_at__isnull=True, transfer__child__in=visible_children(staff, Child.objects.all())
+    ).select_related("transfer__child")
     return [(action, due(staff, action.due, today, action.transfer)) for action in actions.order_by("due")]
 
 
