@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from tests.integration.conftest import CIN_PLAN, NOW, TODAY
+from tests.integration.test_role_matrix import STAFF  # everyone in the world, one list
 
 from handover.children.services import allocation_reassign
 from handover.documents.letters import letters_send
@@ -22,22 +23,6 @@ from handover.transfers.bulk import bulk_transfer_request
 from handover.transfers.case_requests import case_request_create, case_request_decide
 from handover.transfers.models import RemedialAction, SignOff
 
-STAFF = (
-    "ast_sw",
-    "ast_sw2",
-    "ast_tm",
-    "ast_pm",
-    "business_support",
-    "cin_tm",
-    "cin_pm",
-    "cin_sw",
-    "cin_west_tm",
-    "lac_tm",
-    "service_manager",
-    "director",
-    "auditor",
-    "administrator",
-)
 SENDING = {"ast_sw", "ast_sw2", "ast_tm", "ast_pm", "business_support"}
 RECEIVING = {"cin_tm", "cin_pm", "cin_sw", "cin_west_tm"}  # no receiving team named yet: the whole service
 MANAGERS_EITHER = {"ast_tm", "ast_pm", "cin_tm", "cin_pm", "cin_west_tm"}
@@ -50,6 +35,7 @@ ALLOWED = {
     TransferWrite.SUMMARY_DRAFT: SENDING,
     TransferWrite.SUMMARY_AUTHORISE: {"ast_tm", "ast_pm"},
     TransferWrite.LETTERS: SENDING | RECEIVING,
+    TransferWrite.STEP_DONE: SENDING | RECEIVING,
 }
 
 
@@ -104,6 +90,9 @@ def _do(write, world, person, transfer):
         ) as exc:  # past the rule; refused only because no receiving worker is named yet
             assert "worker" in str(exc), exc.errors
         return True
+    if write is TransferWrite.STEP_DONE:
+        services.transfer_step_done(now=NOW, actor=actor, transfer=transfer, step="transfer_target")
+        return transfer.events.filter(action=services.STEP_DONE).exists()
     raise AssertionError(write)
 
 
