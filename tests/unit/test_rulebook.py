@@ -2,6 +2,7 @@
 
 import pytest
 
+from handover.domain.roles import RoleName
 from handover.domain.rulebook import ChildRelation, RecordAction, may, record_refusal
 
 CASES = [
@@ -39,10 +40,21 @@ def test_a_refusal_names_its_rule():
 
 def test_role_names_are_defined_once():
     """The records layer's role choices are the core's role names, neither more nor fewer."""
-    import django
-
-    django.setup()
-    from handover.domain.roles import RoleName
-    from handover.organisation.models import Role
+    from handover.organisation.models import (
+        Role,  # the records layer: imported here, the core's tests stay pure
+    )
 
     assert {r.value for r in Role} == {r.value for r in RoleName}
+
+
+def test_a_remedial_action_is_marked_done_by_its_owner_or_a_manager_of_either_team():
+    from handover.domain.rulebook import Standing, TransferWrite, may_write, write_refusal
+
+    done = TransferWrite.REMEDIAL_ACTION_DONE
+    assert may_write(done, Standing(sending_roles=frozenset({"social_worker"}), owns_action=True))
+    assert may_write(done, Standing(owns_action=True))  # the owner, wherever they work now
+    assert may_write(done, Standing(receiving_roles=frozenset({"team_manager"})))
+    assert may_write(done, Standing(sending_roles=frozenset({"practice_manager"})))
+    refusal = write_refusal(done, Standing(sending_roles=frozenset({"social_worker", "business_support"})))
+    assert refusal is not None and "its owner or a manager of either team" in str(refusal)
+    assert not may_write(done, Standing(held_roles=frozenset({"service_manager"})))
