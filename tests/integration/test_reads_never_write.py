@@ -56,6 +56,8 @@ NOTHING_TO_READ = {
     "web:sign_out": "signing out is a POST: a GET is redirected home",
     "web:transfer_sign_off": "a POST: a GET is redirected to the transfer",
     "web:transfer_letters": "a POST: a GET is redirected to the transfer",
+    "web:remedial_action_mark": "a POST: a GET is redirected to the transfer",
+    "web:transfer_step_done": "a POST: a GET is redirected to the transfer",
     "rest_framework:logout": "a POST (405)",
     "api-token": "a POST (405)",
     "audit-list": "for auditors (403 to the manager)",
@@ -76,6 +78,8 @@ NOTHING_TO_READ = {
             "transfer-facts",
             "transfer-remedial-actions",
             "transfer-sign-offs",
+            "transfer-remedial-action-done",
+            "transfer-remedial-action-reopen",
             "case-request-decide",
         )
     },
@@ -189,6 +193,12 @@ def small(world):
         "web:transfer": [{"pk": listed.pk}, {"pk": blocked.pk}],
         "web:transfer_sign_off": [{"pk": listed.pk, "kind": kind} for kind in SignOffKind.values],
         "web:remedial_action_new": [{"pk": listed.pk}],
+        "web:remedial_action_mark": [
+            {"pk": listed.pk, "action_id": a.pk, "verb": verb}
+            for a in listed.remedial_actions.all()
+            for verb in ("done", "reopen")
+        ],
+        "web:transfer_step_done": [{"pk": listed.pk, "step": "transfer_target"}],
         "web:transfer_summary": [{"pk": listed.pk}, {"pk": blocked.pk}],
         "web:transfer_summary_pdf": [{"pk": listed.pk}],
         "web:transfer_letters": [{"pk": listed.pk}],
@@ -241,6 +251,12 @@ def small(world):
                 "remedial-actions",
                 "sign-offs",
             )
+        },
+        **{
+            f"transfer-remedial-action-{verb}": [
+                {"pk": listed.pk, "action_id": a.pk} for a in listed.remedial_actions.all()
+            ]
+            for verb in ("done", "reopen")
         },
         "case-request-list": [{}],
         "case-request-detail": [{"pk": case_request.pk}],

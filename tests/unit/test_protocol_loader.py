@@ -157,3 +157,40 @@ def test_all_problems_reported_at_once(tmp_path, dorset_data):
     message = _problems(_write(tmp_path, dorset_data))
     assert "pathways[0].route: unknown route 'carrier_pigeon'" in message
     assert "rules[0].event: unknown event 'earthquake'" in message
+
+
+def test_a_step_nothing_can_close_is_refused(tmp_path, dorset_data):
+    timeline = _index(dorset_data["timelines"], "weekly_meeting")
+    steps = dorset_data["timelines"][timeline]["steps"]
+    target = _index(steps, "transfer_target")
+    steps[target]["completed_by"] = "list"  # due after the event, not at a meeting: no listing could close it
+    message = _problems(_write(tmp_path, dorset_data))
+    assert (
+        f"timelines[{timeline}].steps[{target}].completed_by: step 'transfer_target' is closed by listing the case "
+        "for a meeting, but is not due at a meeting or before a step at one: nothing could close it"
+    ) in message
+
+
+def test_a_step_closed_by_something_unknown_is_refused(tmp_path, dorset_data):
+    timeline = _index(dorset_data["timelines"], "weekly_meeting")
+    steps = dorset_data["timelines"][timeline]["steps"]
+    told = _index(steps, "family_told")
+    steps[told]["completed_by"] = "posted"
+    message = _problems(_write(tmp_path, dorset_data))
+    assert f"timelines[{timeline}].steps[{told}].completed_by: Input should be 'list'" in message
+
+
+def test_what_closes_each_step_of_the_bundled_timelines():
+    from handover.transfers.services import step_completed_by
+
+    timeline = load_protocol("dorset").timelines["weekly_meeting"]
+    closed_by = {step.id: step_completed_by(step, timeline.transfer_by) for step in timeline.steps}
+    assert closed_by == {
+        "transfer_meeting": "agree",
+        "early_warning_cutoff": "list",
+        "transfer_target": "manual",
+        "receiving_worker_identified": "identify_worker",
+        "handover_meeting": "record_handover",
+        "formal_transfer": "complete",
+        "family_told": "letters_send",
+    }

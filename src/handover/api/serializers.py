@@ -206,8 +206,8 @@ class SignOffSerializer(serializers.ModelSerializer):
 class RemedialActionSerializer(serializers.ModelSerializer):
     class Meta:
         model = RemedialAction
-        fields = ["id", "description", "owner", "due", "done_at", "created_by", "created_at"]
-        read_only_fields = ["done_at", "created_by", "created_at"]
+        fields = ["id", "description", "owner", "due", "done_at", "done_by", "created_by", "created_at"]
+        read_only_fields = ["done_at", "done_by", "created_by", "created_at"]
 
 
 class TransferSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db import transaction
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -37,7 +38,7 @@ from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.transfers import services
 from handover.transfers.bulk import bulk_transfer_request
 from handover.transfers.case_requests import case_request_create, case_request_decide
-from handover.transfers.models import BulkTransfer, CaseRequest, Transfer
+from handover.transfers.models import BulkTransfer, CaseRequest, RemedialAction, Transfer
 
 
 class IsStaff(permissions.BasePermission):
@@ -525,6 +526,20 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             now=self.request.now, actor=self.staff, transfer=self.get_object(), **data.validated_data
         )
         return Response(s.RemedialActionSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.RemedialActionSerializer})
+    @action(detail=True, methods=["post"], url_path=r"remedial-actions/(?P<action_id>\d+)/done")
+    def remedial_action_done(self, request, pk=None, action_id=None, **kwargs):
+        item = get_object_or_404(RemedialAction, pk=action_id, transfer=self.get_object())
+        done = services.remedial_action_done(now=self.request.now, actor=self.staff, action=item)
+        return Response(s.RemedialActionSerializer(done).data)
+
+    @extend_schema(request=None, responses={200: s.RemedialActionSerializer})
+    @action(detail=True, methods=["post"], url_path=r"remedial-actions/(?P<action_id>\d+)/reopen")
+    def remedial_action_reopen(self, request, pk=None, action_id=None, **kwargs):
+        item = get_object_or_404(RemedialAction, pk=action_id, transfer=self.get_object())
+        reopened = services.remedial_action_reopen(now=self.request.now, actor=self.staff, action=item)
+        return Response(s.RemedialActionSerializer(reopened).data)
 
 
 class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -29,7 +29,7 @@ from handover.organisation.access import (
     require_write,
 )
 from handover.transfers.models import Transfer
-from handover.transfers.services import ApplicationError
+from handover.transfers.services import ApplicationError, _recompute_deadlines
 
 PACKAGED = Path(__file__).resolve().parent.parent / "protocols" / "letters"
 WORD_TEMPLATE = Path(__file__).resolve().parent / "templates" / "documents" / "letter.docx"
@@ -276,4 +276,6 @@ def letters_send(*, actor, transfer: Transfer, now: dt.datetime) -> LettersSent:
                     )
                     written.append(letter)
             letters.append(letter)
+        if written:  # the letters close the protocol's "family told" step (completed_by: letters_send)
+            _recompute_deadlines(transfer, today=on)
     return LettersSent(letters, written)

@@ -106,6 +106,7 @@ class Standing:
     held_roles: frozenset[str] = frozenset()  # every role held, in any team
     allocated_worker: bool = False  # holds the allocation the transfer moves the child from
     chairs_meeting: bool = False  # chairs the meeting concerned
+    owns_action: bool = False  # owns the remedial action concerned
 
     @property
     def either_side(self) -> frozenset[str]:
@@ -124,6 +125,8 @@ class TransferWrite(StrEnum):
     MEETING_RECORD = "meeting_record"  # record the meeting's decisions, late additions, compile its sheet
     MEETING_CLOSE = "meeting_close"
     MEETING_ORGANISE = "meeting_organise"  # schedule a sitting, compile its early warning sheet
+    REMEDIAL_ACTION_DONE = "remedial_action_done"  # mark a remedial action done, or reopen it
+    STEP_DONE = "step_done"  # close a timeline step that the protocol closes by an explicit "done"
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,16 @@ WRITES: dict[TransferWrite, WriteRule] = {
         "Compile the early warning sheet",
         lambda s: s.chairs_meeting or _bs(s) or bool(s.held_roles & MANAGERS),
         "business support, the chair or a manager schedules a sitting and compiles its sheet",
+    ),
+    TransferWrite.REMEDIAL_ACTION_DONE: WriteRule(
+        "Mark done",
+        lambda s: s.owns_action or bool(s.either_side & MANAGERS),
+        "a remedial action is marked done (or reopened) by its owner or a manager of either team",
+    ),
+    TransferWrite.STEP_DONE: WriteRule(
+        "Mark this step done",
+        lambda s: bool(s.either_side),
+        "a step is marked done by the workers, managers or business support of the two teams",
     ),
 }
 

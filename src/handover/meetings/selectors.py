@@ -208,7 +208,7 @@ class SheetRow:
     case_status: str
     readiness_gaps: tuple[str, ...]
     key_dates: tuple[KeyDate, ...]
-    remedial_actions: tuple[RemedialAction, ...]
+    remedial_actions: tuple[RemedialAction, ...]  # outstanding: those not marked done
 
     @property
     def decision(self) -> str:
@@ -262,7 +262,7 @@ def sheet_row(item: MeetingItem, key_dates: int = 3) -> SheetRow:
         case_status=case_status(child, meeting.sits_on),
         readiness_gaps=tuple(r.name for r in readiness.items if r.status != "met"),
         key_dates=tuple(sorted(upcoming, key=lambda k: k.due)[:key_dates]),
-        remedial_actions=tuple(transfer.remedial_actions.all()),
+        remedial_actions=tuple(a for a in transfer.remedial_actions.all() if a.done_at is None),
     )
 
 

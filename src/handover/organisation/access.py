@@ -132,7 +132,7 @@ def actor_on_transfer(staff: StaffMember, transfer, on: dt.date | None = None) -
 
 
 def standing_on_transfer(
-    staff: StaffMember, transfer, on: dt.date | None = None, *, meeting=None
+    staff: StaffMember, transfer, on: dt.date | None = None, *, meeting=None, remedial_action=None
 ) -> Standing:
     """The person's standing on a transfer (or a proposal: anything with from_team, to_service, to_team and
     from_allocation), for the rulebook's writes."""
@@ -144,28 +144,42 @@ def standing_on_transfer(
         held_roles=frozenset(roles_of(staff, on) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES),
         allocated_worker=allocation is not None and allocation.worker_id == staff.pk,
         chairs_meeting=meeting is not None and meeting.chair_id == staff.pk,
+        owns_action=remedial_action is not None and remedial_action.owner_id == staff.pk,
     )
 
 
 def require_write(
-    staff: StaffMember, write: TransferWrite, transfer, on: dt.date | None = None, *, meeting=None
+    staff: StaffMember,
+    write: TransferWrite,
+    transfer,
+    on: dt.date | None = None,
+    *,
+    meeting=None,
+    remedial_action=None,
 ) -> None:
     """Refuse (AccessDenied, naming the rule) a write around a transfer this person may not make."""
     if not can_write(staff, on):
         raise AccessDenied("your roles are read-only")
-    refusal = write_refusal(write, standing_on_transfer(staff, transfer, on, meeting=meeting))
+    standing = standing_on_transfer(staff, transfer, on, meeting=meeting, remedial_action=remedial_action)
+    refusal = write_refusal(write, standing)
     if refusal is not None:
         raise AccessDenied(str(refusal))
 
 
 def may(
-    staff: StaffMember | None, write: TransferWrite, transfer, on: dt.date | None = None, *, meeting=None
+    staff: StaffMember | None,
+    write: TransferWrite,
+    transfer,
+    on: dt.date | None = None,
+    *,
+    meeting=None,
+    remedial_action=None,
 ) -> bool:
     """What a page or the API offers: the answer the service will enforce."""
     if staff is None:
         return False
     try:
-        require_write(staff, write, transfer, on, meeting=meeting)
+        require_write(staff, write, transfer, on, meeting=meeting, remedial_action=remedial_action)
     except AccessDenied:
         return False
     return True

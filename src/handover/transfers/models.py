@@ -168,6 +168,9 @@ class RemedialAction(models.Model):
     owner = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="remedial_actions")
     due = models.DateField()
     done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     created_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     history = HistoricalRecords()

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from handover.audit.models import Verb
@@ -768,6 +769,105 @@ def remedial_action_create(
     return action
 
 
+def remedial_action_done(*, actor: StaffMember, action: RemedialAction, now: dt.datetime) -> RemedialAction:
+    """Mark a remedial action done, by its owner or a manager of either team of the transfer."""
+    return _remedial_action_set_done(actor=actor, action=action, now=now, done=True)
+
+
+def remedial_action_reopen(*, actor: StaffMember, action: RemedialAction, now: dt.datetime) -> RemedialAction:
+    """Reopen a remedial action marked done (the row's history keeps who marked it done, and when)."""
+    return _remedial_action_set_done(actor=actor, action=action, now=now, done=False)
+
+
+def _remedial_action_set_done(
+    *, actor: StaffMember, action: RemedialAction, now: dt.datetime, done: bool
+) -> RemedialAction:
+    require_write(actor, TransferWrite.REMEDIAL_ACTION_DONE, action.transfer, remedial_action=action)
+    with transaction.atomic():
+        locked = RemedialAction.objects.select_for_update().get(pk=action.pk)
+        if done and locked.done_at is not None:
+            raise ApplicationError({"action": "already done"})
+        if not done and locked.done_at is None:
+            raise ApplicationError({"action": "not done, so there is nothing to reopen"})
+        before = snapshot(locked)
+        locked.done_at, locked.done_by = (now, actor) if done else (None, None)
+        locked.save()  # not queryset.update(): the row history must see it
+        audit_record(
+            actor=actor,
+            verb=Verb.REMEDIAL_ACTION,
+            at=now,
+            child=action.transfer.child,
+            obj=locked,
+            before=before,
+            after=snapshot(locked),
+            detail="marked done" if done else "reopened",
+        )
+    return locked
+
+
+STEP_DONE = "step_done"  # a TransferEvent closing a timeline step by an explicit "done"; data: {"step": id}
+
+
+def step_completed_by(step, transfer_by: str) -> str:
+    """What closes a timeline step: its `completed_by`; the transfer point `complete`; otherwise `manual`."""
+    return step.completed_by or ("complete" if step.id == transfer_by else "manual")
+
+
+def transfer_manual_steps(transfer: Transfer) -> set[str]:
+    """The ids of the transfer's timeline steps closed by an explicit "done"."""
+    protocol = protocol_for_transfer(transfer)
+    pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
+    if pathway is None:
+        return set()
+    timeline = protocol.timelines[pathway.timeline]
+    return {s.id for s in timeline.steps if step_completed_by(s, timeline.transfer_by) == "manual"}
+
+
+def transfer_step_done(
+    *, actor: StaffMember, transfer: Transfer, step: str, now: dt.datetime
+) -> TransferEvent:
+    """Close a timeline step the protocol closes by an explicit "done" (who and when, as a TransferEvent)."""
+    require_write(actor, TransferWrite.STEP_DONE, transfer)
+    protocol = protocol_for_transfer(transfer)
+    pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
+    timeline = protocol.timelines[pathway.timeline] if pathway is not None else None
+    found = next((s for s in timeline.steps if s.id == step), None) if timeline is not None else None
+    if found is None:
+        raise ApplicationError({"step": f"{step!r} is not a step of this transfer's timeline"})
+    if step_completed_by(found, timeline.transfer_by) != "manual":
+        raise ApplicationError(
+            {
+                "step": f"{found.name} is closed by {step_completed_by(found, timeline.transfer_by)}, not by hand"
+            }
+        )
+    if not transfer.is_open:
+        raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
+    with transaction.atomic():
+        locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        if locked.events.filter(action=STEP_DONE, data__step=step).exists():
+            raise ApplicationError({"step": f"{found.name} is already done"})
+        event = TransferEvent.objects.create(
+            transfer=locked,
+            action=STEP_DONE,
+            from_state=locked.state,
+            to_state=locked.state,
+            actor=actor,
+            at=now,
+            reason=f"{found.name}: done",
+            data={"step": step},
+        )
+        _recompute_deadlines(locked, today=timezone.localtime(now).date())
+        audit_record(
+            actor=actor,
+            verb=Verb.TRANSFER_ACTION,
+            at=now,
+            child=locked.child,
+            obj=locked,
+            detail=f"step {step} done",
+        )
+    return event
+
+
 # -- readiness and deadlines ------------------------------------------------------------------------------------------
 
 
@@ -853,10 +953,19 @@ def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date
     if pathway is not None:
         # The protocol file says which action completes each step (the transfer point: `complete`).
         timeline = protocol.timelines[pathway.timeline]
-        done_at = {event.action: timezone.localtime(event.at).date() for event in transfer.events.all()}
+        done_at: dict[str, dt.date] = {}
+        for event in transfer.events.all():
+            day = timezone.localtime(event.at).date()
+            if event.action == STEP_DONE:
+                milestones.setdefault(event.data.get("step", ""), day)
+            else:
+                done_at[event.action] = day
+        written = transfer.letters.aggregate(at=Min("generated_at"))["at"] if transfer.pk else None
+        if written is not None:
+            done_at["letters_send"] = timezone.localtime(written).date()
         for step in timeline.steps:
-            action = step.completed_by or ("complete" if step.id == timeline.transfer_by else None)
-            if action in done_at:
+            action = step_completed_by(step, timeline.transfer_by)
+            if action in done_at and step.id not in milestones:
                 milestones[step.id] = done_at[action]
         for d in deadline_engine.timeline(protocol, facts, pathway, today=today, milestones=milestones):
             rows.append(_deadline_row(transfer, d, standing=False))

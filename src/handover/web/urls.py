@@ -20,6 +20,12 @@ urlpatterns = [
     path("transfers/<int:pk>/", views.transfer_page, name="transfer"),
     path("transfers/<int:pk>/sign-off/<slug:kind>/", views.transfer_sign_off, name="transfer_sign_off"),
     path("transfers/<int:pk>/remedial-actions/new/", views.remedial_action_new, name="remedial_action_new"),
+    path(
+        "transfers/<int:pk>/remedial-actions/<int:action_id>/<slug:verb>/",
+        views.remedial_action_mark,
+        name="remedial_action_mark",
+    ),
+    path("transfers/<int:pk>/steps/<slug:step>/done/", views.transfer_step_done, name="transfer_step_done"),
     path("transfers/<int:pk>/summary/", documents.transfer_summary, name="transfer_summary"),
     path("transfers/<int:pk>/summary.pdf", documents.transfer_summary_pdf, name="transfer_summary_pdf"),
     path("transfers/<int:pk>/letters/", documents.transfer_letters, name="transfer_letters"),

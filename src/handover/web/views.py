@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from handover.audit.models import AuditEvent, Verb
@@ -31,7 +31,7 @@ from handover.organisation.access import (
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
 from handover.organisation.protocol import protocol_for
 from handover.transfers import selectors, services
-from handover.transfers.models import SignOffKind, Transfer
+from handover.transfers.models import RemedialAction, SignOffKind, Transfer
 from handover.web.forms import (
     RemedialActionForm,
     SearchForm,
@@ -233,7 +233,15 @@ def transfer_page(request, pk):
             "deadlines": deadlines,
             "readiness": services.transfer_readiness(transfer, on=today),
             "sign_offs": transfer.sign_offs.select_related("by"),
-            "remedial_actions": transfer.remedial_actions.select_related("owner"),
+            "remedial_actions": [
+                (
+                    item,
+                    transfer.is_open
+                    and access.may(staff, TransferWrite.REMEDIAL_ACTION_DONE, transfer, remedial_action=item),
+                )
+                for item in transfer.remedial_actions.select_related("owner", "done_by")
+            ],
+            "manual_steps": services.transfer_manual_steps(transfer) if transfer.is_open else set(),
             "summary": transfer.summaries.select_related("authorised_by", "drafted_by").first(),
             "letters": transfer.letters.all(),
             "can_send_letters": may[TransferWrite.LETTERS]
@@ -388,6 +396,42 @@ def transfer_sign_off(request, pk, kind):
     except Refusal as exc:
         message = "; ".join(exc.errors.values()) if isinstance(exc, services.ApplicationError) else str(exc)
         messages.error(request, sentence(message))
+    return redirect("web:transfer", pk=transfer.pk)
+
+
+@login_required
+def remedial_action_mark(request, pk, action_id, verb):
+    """POST only: mark a remedial action done, or reopen it."""
+    staff = _staff(request)
+    transfer = _transfer_or_404(staff, pk)
+    item = get_object_or_404(RemedialAction, pk=action_id, transfer=transfer)
+    if verb not in ("done", "reopen"):
+        raise Http404("no such change to a remedial action")
+    if request.method == "POST":
+        service = services.remedial_action_done if verb == "done" else services.remedial_action_reopen
+        try:
+            service(now=request.now, actor=staff, action=item)
+        except Refusal as exc:
+            message = (
+                "; ".join(exc.errors.values()) if isinstance(exc, services.ApplicationError) else str(exc)
+            )
+            messages.error(request, sentence(message))
+    return redirect("web:transfer", pk=transfer.pk)
+
+
+@login_required
+def transfer_step_done(request, pk, step):
+    """POST only: close a timeline step the protocol closes by an explicit "done"."""
+    staff = _staff(request)
+    transfer = _transfer_or_404(staff, pk)
+    if request.method == "POST":
+        try:
+            services.transfer_step_done(now=request.now, actor=staff, transfer=transfer, step=step)
+        except Refusal as exc:
+            message = (
+                "; ".join(exc.errors.values()) if isinstance(exc, services.ApplicationError) else str(exc)
+            )
+            messages.error(request, sentence(message))
     return redirect("web:transfer", pk=transfer.pk)
 
 

@@ -273,6 +273,17 @@ class _Compiler:
             seen.add(step.id)
         if timeline.transfer_by not in step_ids:
             self.problem(f"{where}.transfer_by", f"no step {timeline.transfer_by!r} in this timeline")
+        # What closes each step (a step without `completed_by` is closed by an explicit "done"): a step closed by
+        # listing the case is the early warning sheet's, so it must be due at a meeting or before a step at one,
+        # or nothing could ever list the case for it.
+        at_meeting = {s.id for s in timeline.steps if s.at is not None}
+        for j, step in enumerate(timeline.steps):
+            if step.completed_by == "list" and step.at is None and step.before not in at_meeting:
+                self.problem(
+                    f"{where}.steps[{j}].completed_by",
+                    f"step {step.id!r} is closed by listing the case for a meeting, but is not due at a meeting "
+                    "or before a step at one: nothing could close it",
+                )
 
     def _step(
         self,

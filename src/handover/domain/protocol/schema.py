@@ -154,9 +154,16 @@ class Step(Strict):
         default=None, description="a meeting id: the next sitting the case can make"
     )
     roll_to_working_day: bool = False
-    completed_by: Literal["agree", "identify_worker", "record_handover", "complete"] | None = Field(
+    completed_by: (
+        Literal["list", "agree", "identify_worker", "record_handover", "complete", "letters_send", "manual"]
+        | None
+    ) = Field(
         default=None,
-        description="the workflow action that marks this step done (the transfer_by step: complete, by default)",
+        description=(
+            "what marks this step done: a workflow action, letters_send (the letters written), or manual (an "
+            "explicit 'done' with who and when); the transfer_by step: complete, by default; any other step "
+            "without it: manual"
+        ),
     )
     cites: tuple[ClauseId, ...] = Field(min_length=1)
     note: str | None = None
