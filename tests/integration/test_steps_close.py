@@ -181,3 +181,15 @@ def test_others_may_not_mark_a_remedial_action_done_or_reopen_it(world, person):
     response = client.post(f"/api/transfers/{transfer.pk}/remedial-actions/{action.pk}/reopen/")
     assert response.status_code in (403, 404)
     assert RemedialAction.objects.get(pk=action.pk).done_at == NOW
+
+
+def test_a_standing_timescale_is_closed_by_an_explicit_done_too(world):
+    transfer = listed_on(world, "man2", MONDAY)
+    assert {"referral_decision", "transfer_target"} <= services.transfer_manual_steps(transfer)
+    page = signed_in(world.ast_sw).get(f"/transfers/{transfer.pk}/").content.decode()
+    assert f"/transfers/{transfer.pk}/steps/transfer_target/done/" in page
+    assert "/steps/early_warning_cutoff/done/" not in page  # closed by listing, not by hand
+    services.transfer_step_done(actor=world.cin_sw, transfer=transfer, step="referral_decision", now=NOW)
+    assert TransferEvent.objects.filter(
+        transfer=transfer, action=services.STEP_DONE, data__step="referral_decision", actor=world.cin_sw
+    ).exists()

@@ -813,33 +813,35 @@ def step_completed_by(step, transfer_by: str) -> str:
     return step.completed_by or ("complete" if step.id == transfer_by else "manual")
 
 
-def transfer_manual_steps(transfer: Transfer) -> set[str]:
-    """The ids of the transfer's timeline steps closed by an explicit "done"."""
+def _closable_steps(transfer: Transfer) -> dict[str, tuple[Any, str]]:
+    """Each step of the transfer's timeline and each standing timescale, by id, with what closes it."""
     protocol = protocol_for_transfer(transfer)
+    steps: dict[str, tuple[Any, str]] = {
+        t.spec.id: (t.spec, t.spec.completed_by or "manual") for t in protocol.timescales
+    }
     pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
-    if pathway is None:
-        return set()
-    timeline = protocol.timelines[pathway.timeline]
-    return {s.id for s in timeline.steps if step_completed_by(s, timeline.transfer_by) == "manual"}
+    if pathway is not None:
+        timeline = protocol.timelines[pathway.timeline]
+        steps.update({s.id: (s, step_completed_by(s, timeline.transfer_by)) for s in timeline.steps})
+    return steps
+
+
+def transfer_manual_steps(transfer: Transfer) -> set[str]:
+    """The ids of the transfer's timeline steps and standing timescales closed by an explicit "done"."""
+    return {step_id for step_id, (_, closed_by) in _closable_steps(transfer).items() if closed_by == "manual"}
 
 
 def transfer_step_done(
     *, actor: StaffMember, transfer: Transfer, step: str, now: dt.datetime
 ) -> TransferEvent:
-    """Close a timeline step the protocol closes by an explicit "done" (who and when, as a TransferEvent)."""
+    """Close a timeline step or standing timescale the protocol closes by an explicit "done" (who and when, as a
+    TransferEvent the milestone computation reads)."""
     require_write(actor, TransferWrite.STEP_DONE, transfer)
-    protocol = protocol_for_transfer(transfer)
-    pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
-    timeline = protocol.timelines[pathway.timeline] if pathway is not None else None
-    found = next((s for s in timeline.steps if s.id == step), None) if timeline is not None else None
+    found, closed_by = _closable_steps(transfer).get(step, (None, ""))
     if found is None:
-        raise ApplicationError({"step": f"{step!r} is not a step of this transfer's timeline"})
-    if step_completed_by(found, timeline.transfer_by) != "manual":
-        raise ApplicationError(
-            {
-                "step": f"{found.name} is closed by {step_completed_by(found, timeline.transfer_by)}, not by hand"
-            }
-        )
+        raise ApplicationError({"step": f"{step!r} is not a step of this transfer's timeline or timescales"})
+    if closed_by != "manual":
+        raise ApplicationError({"step": f"{found.name} is closed by {closed_by}, not by hand"})
     if not transfer.is_open:
         raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
     with transaction.atomic():
