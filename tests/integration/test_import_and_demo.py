@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from tests.integration.conftest import NOW
+from tests.integration.conftest import NOW, TODAY
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import Allocation, Child
+from handover.meetings.models import Meeting
 from handover.onboarding.demo import build_demo
 from handover.onboarding.importing import ImportFailed, import_csv
 from handover.organisation.models import Membership, StaffMember
@@ -89,6 +90,10 @@ def test_demo_builds_a_working_authority(protocol):
     live = Transfer.objects.exclude(protocol_version="demo")
     assert live.count() == result.open_transfers
     assert all(t.deadlines.exists() for t in live)
+    # The coming sittings are stored, as the scheduled meetings_prepare would leave them (Central Bedfordshire's
+    # protocol declares no transfer meeting: its managers agree transfers between them).
+    sittings = Meeting.objects.filter(authority=result.authority, sits_on__gte=TODAY)
+    assert sittings.exists() == (protocol == "dorset")
     with pytest.raises(ValueError, match="already has children's records"):
         build_demo(now=NOW, protocol_name=protocol, size="small")
 

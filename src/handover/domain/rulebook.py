@@ -131,7 +131,6 @@ class TransferWrite(StrEnum):
 
 @dataclass(frozen=True)
 class WriteRule:
-    label: str  # what a button offering it says
     allows: object  # Callable[[Standing], bool]
     refusal: str  # why not, for a person who may not
 
@@ -142,68 +141,59 @@ def _bs(standing: Standing) -> bool:
 
 WRITES: dict[TransferWrite, WriteRule] = {
     TransferWrite.PROPOSE: WriteRule(
-        "Propose a transfer",
         lambda s: bool(s.sending_roles & MANAGERS or (s.sending_roles & CASE_HOLDERS and s.allocated_worker)),
         "only the allocated worker or a manager of the child's current team can propose a transfer",
     ),
     TransferWrite.UPDATE_FACTS: WriteRule(
-        "Correct the facts",
         lambda s: bool(s.either_side),
         "only staff of the sending or receiving team can change the transfer's facts",
     ),
     TransferWrite.SIGN_OFF_SENDING: WriteRule(
-        "Sign off",
         lambda s: bool(s.sending_roles & MANAGERS),
         "only a team manager or practice manager of the sending team can sign this off",
     ),
     TransferWrite.SIGN_OFF_RECEIVING: WriteRule(
-        "Sign off",
         lambda s: bool(s.receiving_roles & MANAGERS),
         "only a team manager or practice manager of the receiving team can sign this off",
     ),
     TransferWrite.REMEDIAL_ACTION: WriteRule(
-        "Add a remedial action",
-        # Business support minute the transfer meeting for every team, so they record its actions too.
+        # D-178: the meeting's remedial actions are recorded by business support.
         lambda s: bool(s.either_side & MANAGERS) or _bs(s),
         "remedial actions are agreed by the managers of the two teams (or recorded by business support)",
     ),
     TransferWrite.SUMMARY_DRAFT: WriteRule(
-        "Write the Case Transfer Summary",
         lambda s: bool(s.sending_roles),
         "the summary is written by the transferring worker or a manager of the sending team",
     ),
+    # D-181: the summary is authorised by the respective team manager or practice manager.
     TransferWrite.SUMMARY_AUTHORISE: WriteRule(
-        "Authorise the summary",
         lambda s: bool(s.sending_roles & MANAGERS),
         "the summary is authorised by a team manager or practice manager of the sending team",
     ),
     TransferWrite.LETTERS: WriteRule(
-        "Write the letters",
         lambda s: bool(s.either_side),
         "letters are sent by the workers, managers or business support of the two teams",
     ),
+    # D-177, D-178: business support collate the sheet and record the meeting; D-176: the chair.
     TransferWrite.MEETING_RECORD: WriteRule(
-        "Record the meeting's decision",
         lambda s: s.chairs_meeting or _bs(s) or bool(s.either_side & MANAGERS),
         "the meeting's decisions are recorded by business support, the chair or the managers concerned",
     ),
+    # D-176, D-178: the chair runs the meeting, business support record it.
     TransferWrite.MEETING_CLOSE: WriteRule(
-        "Close the meeting",
         lambda s: s.chairs_meeting or _bs(s),
         "the chair or business support closes the meeting",
     ),
+    # D-177: business support collate the sheet; a manager or the chair (D-176) may do it too.
     TransferWrite.MEETING_ORGANISE: WriteRule(
-        "Compile the early warning sheet",
         lambda s: s.chairs_meeting or _bs(s) or bool(s.held_roles & MANAGERS),
         "business support, the chair or a manager schedules a sitting and compiles its sheet",
     ),
     TransferWrite.REMEDIAL_ACTION_DONE: WriteRule(
-        "Mark done",
         lambda s: s.owns_action or bool(s.either_side & MANAGERS),
         "a remedial action is marked done (or reopened) by its owner or a manager of either team",
     ),
     TransferWrite.STEP_DONE: WriteRule(
-        "Mark this step done",
         lambda s: bool(s.either_side),
         "a step is marked done by the workers, managers or business support of the two teams",
     ),

@@ -29,6 +29,7 @@ from handover.children.models import (
 )
 from handover.domain.errors import Refusal
 from handover.domain.workflow import State
+from handover.meetings.services import meetings_prepare
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_named
 from handover.organisation.services import authority_sync_from_protocol
@@ -176,6 +177,10 @@ def build_demo(
         historic = _historic_transfers(authority, holding, staff_by_team, historic_target, now, rng, progress)
         open_transfers = _open_transfers(authority, protocol_name, staff_by_team, now, rng)
         progress(f"{historic} historic transfers, {open_transfers} open transfers")
+        # As the scheduled `meetings_prepare` would leave it: the coming sittings stored, sheets past their cut-off
+        # compiled, so the demo's meetings have agendas on the first morning.
+        for done in meetings_prepare(authority=authority, now=now):
+            progress(done.line())
     return DemoResult(
         authority,
         n_children,

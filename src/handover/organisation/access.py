@@ -68,10 +68,15 @@ def can_read_children(staff: StaffMember | None) -> bool:
     return bool(roles - NO_CHILD_ACCESS_ROLES)
 
 
+def _acting_roles(staff: StaffMember, on: dt.date | None) -> frozenset[str]:
+    """The roles that count for a write: every role held, less read-only and no-access ones."""
+    return frozenset(roles_of(staff, on) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES)
+
+
 def can_write(staff: StaffMember | None, on: dt.date | None = None) -> bool:
     if staff is None or not staff.active:
         return False
-    return bool(roles_of(staff, on) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES)
+    return bool(_acting_roles(staff, on))
 
 
 def visible_children(staff: StaffMember | None, queryset: QuerySet) -> QuerySet:
@@ -141,7 +146,7 @@ def standing_on_transfer(
     return Standing(
         sending_roles=actor.sending_roles,
         receiving_roles=actor.receiving_roles,
-        held_roles=frozenset(roles_of(staff, on) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES),
+        held_roles=_acting_roles(staff, on),
         allocated_worker=allocation is not None and allocation.worker_id == staff.pk,
         chairs_meeting=meeting is not None and meeting.chair_id == staff.pk,
         owns_action=remedial_action is not None and remedial_action.owner_id == staff.pk,
@@ -194,7 +199,7 @@ def require_meeting_write(
     if not can_write(staff, on):
         raise AccessDenied("your roles are read-only")
     standing = Standing(
-        held_roles=frozenset(roles_of(staff, on) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES),
+        held_roles=_acting_roles(staff, on),
         chairs_meeting=meeting.chair_id == staff.pk,
     )
     refusal = write_refusal(write, standing)
@@ -219,7 +224,7 @@ def require_team_write(staff: StaffMember, write: TeamWrite, team, on: dt.date |
     memberships = current_memberships(staff, on)
     standing = TeamStanding(
         team_roles=frozenset(m.role for m in memberships if m.team_id == team.pk),
-        held_roles=frozenset(m.role for m in memberships) - READ_ONLY_ROLES - NO_CHILD_ACCESS_ROLES,
+        held_roles=_acting_roles(staff, on),
     )
     refusal = team_write_refusal(write, standing, str(team))
     if refusal is not None:
