@@ -190,7 +190,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor_name = serializers.CharField(source="actor.name")
+    actor_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = TransferEvent

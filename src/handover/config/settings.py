@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "handover.transfers",
     "handover.meetings",
     "handover.documents",
+    "handover.notifications",
+    "handover.sweep",
     "handover.audit",
     "handover.api",
     "handover.web",

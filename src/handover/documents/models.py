@@ -62,6 +62,14 @@ class Letter(models.Model):
         help_text="SHA-256 of what the letter says (all but the date it was written): the version of the "
         "letter. Empty for letters written before it was recorded.",
     )
+    # Sent by post through GOV.UK Notify's precompiled-letter API (the PDF as written): its id and our reference.
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    postage = models.CharField(max_length=20, blank=True)
+    notify_id = models.CharField(max_length=100, blank=True, help_text="GOV.UK Notify's notification id")
+    notify_reference = models.CharField(max_length=100, blank=True, help_text="our reference, sent to Notify")
     history = HistoricalRecords(excluded_fields=["docx", "pdf"])
 
     class Meta:

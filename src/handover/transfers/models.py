@@ -15,6 +15,10 @@ from handover.domain.workflow import FINAL_STATES, State
 from handover.organisation.models import Service, StaffMember, Team
 
 
+# How people read an act of Handover's sweep (`handover sweep`) wherever a person's name would be.
+SWEEP_NAME = "Handover (automatic, by the protocol's timings)"
+
+
 class Transfer(models.Model):
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="transfers")
     kind = models.CharField(max_length=20, choices=AllocationKind.choices, default=AllocationKind.PRIMARY)
@@ -101,7 +105,14 @@ class TransferEvent(models.Model):
     action = models.CharField(max_length=40)
     from_state = models.CharField(max_length=30, blank=True)
     to_state = models.CharField(max_length=30)
-    actor = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="who took the action; empty for Handover's sweep (an escalation the protocol's timings raised)",
+    )
     at = models.DateTimeField()
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -112,6 +123,10 @@ class TransferEvent(models.Model):
     @property
     def action_label(self) -> str:
         return self.action.replace("_", " ").capitalize()
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.name if self.actor_id else SWEEP_NAME
 
 
 class Deadline(models.Model):
@@ -180,17 +195,57 @@ class RemedialAction(models.Model):
 
 
 class Escalation(models.Model):
+    """A level of the protocol's escalation ladder raised on a transfer: by a manager (a blocked transfer) or by
+    the sweep (work blocked or overdue past the local timings). The work it is about is `subject`: the transfer's
+    block, one of its steps, or a remedial action. The level below is resolved when the next opens ("moved up"),
+    so one escalation at a time is open per piece of work."""
+
+    class Subject(models.TextChoices):
+        BLOCKED = "blocked", "The transfer is blocked"
+        STEP = "step", "A step is overdue"
+        REMEDIAL_ACTION = "remedial_action", "A remedial action is overdue"
+
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="escalations")
+    subject = models.CharField(max_length=20, choices=Subject.choices, default=Subject.BLOCKED)
+    step = models.CharField(max_length=100, blank=True, help_text="the deadline step, for an overdue step")
+    remedial_action = models.ForeignKey(
+        RemedialAction, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations"
+    )
     level = models.PositiveSmallIntegerField()
     role = models.CharField(max_length=40)
+    cites = models.JSONField(default=list, blank=True, help_text="the clauses of the ladder's level")
     opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="empty when the sweep raised it",
+    )
+    key = models.CharField(
+        max_length=250, null=True, blank=True, unique=True, help_text="the sweep's key: raised once"
+    )
     due = models.DateField(null=True, blank=True, help_text="when it moves to the next level if unresolved")
     reason = models.TextField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     resolution = models.TextField(blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["resolved_at", "transfer"])]
+
+    @property
+    def opened_by_name(self) -> str:
+        return self.opened_by.name if self.opened_by_id else SWEEP_NAME
 
 
 class CaseRequest(models.Model):

@@ -118,7 +118,7 @@ def child_timeline(child: Child) -> list[TimelineEntry]:
                 timezone.localtime(row.at).date(),
                 f"Transfer to {row.transfer.to_service}: {row.action.replace('_', ' ')}",
                 row.reason,
-                row.actor.name,
+                row.actor_name,
             )
         )
     return sorted(entries, key=lambda e: e.day, reverse=True)

@@ -260,6 +260,14 @@ class EscalationLevel(Strict):
     note: str | None = None
 
 
+class Reminders(Strict):
+    """A local setting: how long before a due date the sweep reminds the people who have the work to do."""
+
+    ahead: DurationField
+    cites: tuple[ClauseId, ...] = ()
+    note: str | None = None
+
+
 class PermittedException(Cited):
     id: Identifier
     name: str
@@ -310,6 +318,7 @@ class ProtocolFile(Strict):
     readiness: tuple[ReadinessItem, ...] = ()
     meetings: tuple[Meeting, ...] = ()
     escalation: tuple[EscalationLevel, ...] = ()
+    reminders: Reminders | None = None
     exceptions: tuple[PermittedException, ...] = ()
     siblings: SiblingPolicy | None = None
     timescales: tuple[Timescale, ...] = Field(
