@@ -31,6 +31,12 @@ class Verb(models.TextChoices):
     PROTOCOL_MIGRATED = "protocol_migrated", "Moved a transfer to another protocol version"
     MEETING_SCHEDULED = "meeting_scheduled", "Scheduled a meeting sitting"
     SHEET_COMPILED = "sheet_compiled", "Compiled an early warning sheet"
+    ESCALATION_RAISED = "escalation_raised", "Raised an escalation"
+    ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Acknowledged an escalation"
+    ESCALATION_RESOLVED = "escalation_resolved", "Resolved an escalation"
+    NOTIFICATION_PREFERENCE = "notification_preference", "Chose how to be told"
+    LETTER_POSTED = "letter_posted", "Sent a letter by post"
+    SWEEP = "sweep", "Ran the sweep"
 
 
 class AuditEvent(models.Model):

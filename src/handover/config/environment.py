@@ -39,6 +39,13 @@ class Environment:
     secure: bool
     maintenance: bool
     letters_dir: str | None = None
+    base_url: str = "http://localhost:8000"
+    digest_hour: int = 7
+    email_backend: str = "console"
+    email_from: str = "handover@localhost"
+    notify_api_key: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_email_template: str | None = None
 
     @classmethod
     def read(cls) -> Environment:
@@ -65,7 +72,32 @@ class Environment:
             secure=_bool("HANDOVER_SECURE", not debug),
             maintenance=_bool("HANDOVER_MAINTENANCE", False),
             letters_dir=os.environ.get("HANDOVER_LETTERS_DIR") or None,
+            base_url=os.environ.get("HANDOVER_BASE_URL", "http://localhost:8000"),
+            digest_hour=_hour("HANDOVER_DIGEST_HOUR", 7),
+            email_backend=_choice("HANDOVER_EMAIL", "console", ("console", "smtp", "notify", "none")),
+            email_from=os.environ.get("HANDOVER_EMAIL_FROM", "handover@localhost"),
+            notify_api_key=os.environ.get("HANDOVER_NOTIFY_API_KEY") or None,
+            notify_base_url=os.environ.get(
+                "HANDOVER_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
+            ),
+            notify_email_template=os.environ.get("HANDOVER_NOTIFY_EMAIL_TEMPLATE") or None,
         )
+
+
+def _hour(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or not 0 <= int(value) <= 23:
+        raise ImproperlyConfigured(f"{name} must be an hour of the day from 0 to 23, not {value!r}")
+    return int(value)
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _development_key() -> str:

@@ -14,6 +14,21 @@ ALLOWED_HOSTS = list(ENV.allowed_hosts)
 HANDOVER_PROTOCOL = ENV.protocol
 HANDOVER_MAINTENANCE = ENV.maintenance
 HANDOVER_LETTERS_DIR = ENV.letters_dir  # an authority's own letter wording, outside the package
+HANDOVER_BASE_URL = ENV.base_url  # for links in emails
+HANDOVER_DIGEST_HOUR = ENV.digest_hour  # the daily digest goes from this hour (local time)
+
+# Email: the console in development; SMTP, or GOV.UK Notify (docs/sweep.md), in production.
+EMAIL_BACKEND = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "notify": "handover.notifications.backends.NotifyEmailBackend",
+    "none": "django.core.mail.backends.dummy.EmailBackend",
+}[ENV.email_backend]
+DEFAULT_FROM_EMAIL = ENV.email_from
+HANDOVER_NOTIFY_API_KEY = ENV.notify_api_key
+HANDOVER_NOTIFY_BASE_URL = ENV.notify_base_url
+# Notify sends with templates made in its admin: one email template with ((subject)) and ((body)).
+HANDOVER_NOTIFY_TEMPLATES = {"email": ENV.notify_email_template}
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -24,7 +24,9 @@ class Delivery(models.TextChoices):
 
 
 class NotificationPreference(models.Model):
-    staff = models.OneToOneField(StaffMember, on_delete=models.PROTECT, related_name="notification_preference")
+    staff = models.OneToOneField(
+        StaffMember, on_delete=models.PROTECT, related_name="notification_preference"
+    )
     delivery = models.CharField(max_length=20, choices=Delivery.choices, default=Delivery.DIGEST)
     history = HistoricalRecords()
 
@@ -58,7 +60,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField()
     cleared_at = models.DateTimeField(null=True, blank=True)
     cleared_reason = models.CharField(max_length=200, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True, help_text="when it went out by email (or digest)")
+    emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when it went out by email (or digest)"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -81,7 +85,9 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    provider_id = models.CharField(max_length=100, blank=True, help_text="the email provider's id, e.g. Notify's")
+    provider_id = models.CharField(
+        max_length=100, blank=True, help_text="the email provider's id, e.g. Notify's"
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -10,7 +10,9 @@ class SweepRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     today = models.DateField()
     found = models.JSONField(default=dict, blank=True, help_text="counts by standing: due soon, overdue, ...")
-    done = models.JSONField(default=dict, blank=True, help_text="counts of what it did: reminders, escalations")
+    done = models.JSONField(
+        default=dict, blank=True, help_text="counts of what it did: reminders, escalations"
+    )
     error = models.TextField(blank=True)
 
     class Meta:

@@ -14,7 +14,6 @@ from handover.children.models import Allocation, AllocationKind, Child, Family
 from handover.domain.workflow import FINAL_STATES, State
 from handover.organisation.models import Service, StaffMember, Team
 
-
 # How people read an act of Handover's sweep (`handover sweep`) wherever a person's name would be.
 SWEEP_NAME = "Handover (automatic, by the protocol's timings)"
 
