@@ -23,7 +23,7 @@ from handover.domain.protocol.model import Protocol
 from handover.domain.situation import situation_facts
 
 # Commands run by Django (the system of record): `handover manage ...` is manage.py; the others are shortcuts.
-DJANGO_COMMANDS = ("manage", "demo", "import", "serve")
+DJANGO_COMMANDS = ("manage", "demo", "import", "serve", "sweep")
 # `handover protocol publish|migrate-transfers` change the system of record: Django management commands too.
 PROTOCOL_DJANGO_COMMANDS = {"publish": "protocol_publish", "migrate-transfers": "protocol_migrate_transfers"}
 

@@ -107,6 +107,7 @@ class Standing:
     allocated_worker: bool = False  # holds the allocation the transfer moves the child from
     chairs_meeting: bool = False  # chairs the meeting concerned
     owns_action: bool = False  # owns the remedial action concerned
+    holds_escalation: bool = False  # holds the role the escalation concerned sits with (for these services)
 
     @property
     def either_side(self) -> frozenset[str]:
@@ -127,6 +128,7 @@ class TransferWrite(StrEnum):
     MEETING_ORGANISE = "meeting_organise"  # schedule a sitting, compile its early warning sheet
     REMEDIAL_ACTION_DONE = "remedial_action_done"  # mark a remedial action done, or reopen it
     STEP_DONE = "step_done"  # close a timeline step that the protocol closes by an explicit "done"
+    ESCALATION_ACKNOWLEDGE = "escalation_acknowledge"  # "I have this": the escalation is being dealt with
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,11 @@ WRITES: dict[TransferWrite, WriteRule] = {
     TransferWrite.STEP_DONE: WriteRule(
         lambda s: bool(s.either_side),
         "a step is marked done by the workers, managers or business support of the two teams",
+    ),
+    # D-032, C-008: the escalation sits with a role of the ladder; the managers of the two teams work it too.
+    TransferWrite.ESCALATION_ACKNOWLEDGE: WriteRule(
+        lambda s: s.holds_escalation or bool(s.either_side & MANAGERS),
+        "an escalation is acknowledged by the person it sits with or a manager of either team",
     ),
 }
 

@@ -82,6 +82,7 @@ class Transition:
     route_kind: str | None = None  # the pathway's route kind this transition belongs to
     description: str = ""
     label: str = ""  # what a button offering it says; pages and the API take it from here
+    by_sweep: bool = False  # the sweep may take it when the protocol's timings say so (no person acts)
 
 
 TRANSITIONS: dict[Action, Transition] = {
@@ -192,6 +193,7 @@ TRANSITIONS: dict[Action, Transition] = {
             needs_reason=True,
             description="escalate to the next level of the ladder",
             label="Escalate",
+            by_sweep=True,
         ),
         Transition(
             Action.RESOLVE,
@@ -238,12 +240,14 @@ def check(
     ladder_role: str | None = None,
     ladder_roles_above: Collection[str] = (),
     blockers: Mapping[str, str] | None = None,
+    by_sweep: bool = False,
 ) -> State | None:
     """Return the target state if `actor` may take `action` now, else raise TransitionRefused.
 
     `blockers` maps unmet preconditions (blocking readiness items, missing sign-offs) to their description;
     any blocker refuses COMPLETE. `ladder_role` is the role the transfer is escalated to; it and the roles
-    above it on the ladder (`ladder_roles_above`) may resolve an escalated transfer.
+    above it on the ladder (`ladder_roles_above`) may resolve an escalated transfer. `by_sweep`: the sweep
+    acts, not a person, which only a transition marked `by_sweep` allows (then no role is asked for).
     """
     try:
         action = Action(action)
@@ -267,7 +271,12 @@ def check(
             "workflow.agree.route",
             f"a transfer whose route is {route_kind.replace('_', ' ')} is agreed there, not directly from proposed",
         )
-    _check_actor(transition, actor, state, ladder_role, ladder_roles_above)
+    if by_sweep and not transition.by_sweep:
+        raise TransitionRefused(
+            f"workflow.{action.value}.by_sweep", f"only a person can {transition.description}"
+        )
+    if not by_sweep:
+        _check_actor(transition, actor, state, ladder_role, ladder_roles_above)
     if transition.needs_reason and not reason.strip():
         raise TransitionRefused(f"workflow.{action.value}.reason", f"a reason is required to {action.value}")
     if action is Action.COMPLETE and blockers:

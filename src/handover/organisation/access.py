@@ -137,7 +137,13 @@ def actor_on_transfer(staff: StaffMember, transfer, on: dt.date | None = None) -
 
 
 def standing_on_transfer(
-    staff: StaffMember, transfer, on: dt.date | None = None, *, meeting=None, remedial_action=None
+    staff: StaffMember,
+    transfer,
+    on: dt.date | None = None,
+    *,
+    meeting=None,
+    remedial_action=None,
+    escalation=None,
 ) -> Standing:
     """The person's standing on a transfer (or a proposal: anything with from_team, to_service, to_team and
     from_allocation), for the rulebook's writes."""
@@ -150,6 +156,7 @@ def standing_on_transfer(
         allocated_worker=allocation is not None and allocation.worker_id == staff.pk,
         chairs_meeting=meeting is not None and meeting.chair_id == staff.pk,
         owns_action=remedial_action is not None and remedial_action.owner_id == staff.pk,
+        holds_escalation=escalation is not None and escalation.role in actor.all_roles,
     )
 
 
@@ -161,11 +168,14 @@ def require_write(
     *,
     meeting=None,
     remedial_action=None,
+    escalation=None,
 ) -> None:
     """Refuse (AccessDenied, naming the rule) a write around a transfer this person may not make."""
     if not can_write(staff, on):
         raise AccessDenied("your roles are read-only")
-    standing = standing_on_transfer(staff, transfer, on, meeting=meeting, remedial_action=remedial_action)
+    standing = standing_on_transfer(
+        staff, transfer, on, meeting=meeting, remedial_action=remedial_action, escalation=escalation
+    )
     refusal = write_refusal(write, standing)
     if refusal is not None:
         raise AccessDenied(str(refusal))
@@ -179,12 +189,21 @@ def may(
     *,
     meeting=None,
     remedial_action=None,
+    escalation=None,
 ) -> bool:
     """What a page or the API offers: the answer the service will enforce."""
     if staff is None:
         return False
     try:
-        require_write(staff, write, transfer, on, meeting=meeting, remedial_action=remedial_action)
+        require_write(
+            staff,
+            write,
+            transfer,
+            on,
+            meeting=meeting,
+            remedial_action=remedial_action,
+            escalation=escalation,
+        )
     except AccessDenied:
         return False
     return True

@@ -414,12 +414,14 @@ def transfer_act(
         elif action is Action.BLOCK:
             locked.blocked_from = locked.state
         elif action is Action.ESCALATE:
-            _escalate(locked, ladder, reason, protocol, on, now)
+            _escalate(locked, ladder, reason, protocol, on, now, decider)
             data["level"] = locked.escalation_level
         elif action is Action.RESOLVE:
             target = State(locked.blocked_from)
-            for escalation in Escalation.objects.filter(transfer=locked, resolved_at__isnull=True):
-                escalation.resolved_at, escalation.resolution = now, reason
+            for escalation in Escalation.objects.filter(
+                transfer=locked, subject=Escalation.Subject.BLOCKED, resolved_at__isnull=True
+            ):
+                escalation.resolved_at, escalation.resolved_by, escalation.resolution = now, decider, reason
                 escalation.save()  # not queryset.update(): the row history must see it
             locked.blocked_from = ""
             locked.escalation_level = 0
@@ -549,7 +551,11 @@ def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict,
     data["worker"] = worker.pk
 
 
-def _escalate(transfer: Transfer, ladder, reason: str, protocol, on: dt.date, now: dt.datetime) -> None:
+def _escalate(
+    transfer: Transfer, ladder, reason: str, protocol, on: dt.date, now: dt.datetime, by: StaffMember
+) -> None:
+    """A manager escalates a blocked transfer to the next level; the level below is resolved ("moved up"), so
+    one escalation is open at a time, and the sweep moves it on when the next level's time is up."""
     if transfer.escalation_level >= len(ladder):
         raise TransitionRefused(
             "protocol.escalation.final",
@@ -557,12 +563,21 @@ def _escalate(transfer: Transfer, ladder, reason: str, protocol, on: dt.date, no
         )
     level = ladder[transfer.escalation_level]
     transfer.escalation_level += 1
+    for lower in Escalation.objects.filter(
+        transfer=transfer, subject=Escalation.Subject.BLOCKED, resolved_at__isnull=True
+    ):
+        lower.resolved_at, lower.resolved_by = now, by
+        lower.resolution = f"moved up to level {level.level} ({level.who.value.replace('_', ' ')})"
+        lower.save()  # not queryset.update(): the row history must see it
     Escalation.objects.create(
         transfer=transfer,
+        subject=Escalation.Subject.BLOCKED,
         level=level.level,
         role=level.who.value,
+        cites=list(level.cites),
         opened_at=now,
-        due=None if level.final else protocol.calendar.add(on, ladder[level.level].after),
+        opened_by=by,
+        due=None if level.level >= len(ladder) else protocol.calendar.add(on, ladder[level.level].after),
         reason=reason,
     )
 

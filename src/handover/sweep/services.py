@@ -1,0 +1,357 @@
+"""`sweep_run`: the clock runs the protocol. For every authority, every open transfer's steps and timescales,
+every remedial action and every blocked transfer: remind ahead of each due date, tell people when work goes
+overdue, escalate up the protocol's ladder after the local timings, step down when the work is done. Then the
+meetings: open the coming sittings, compile each early warning sheet at its cut-off and send it to the meeting's
+distribution list, send the minutes of a closed sitting, and send the monthly age list (16+) ahead of its
+sitting. Then clear what is done, queue the daily digests and deliver the outbox.
+
+Idempotent: every act has a key and is written once (notifications unique per person and key, escalations
+unique by key, emails by key), each in its own small transaction. Running it twice changes nothing the second
+time; a crash half-way loses nothing, and the next run finishes the job. Safe every few minutes from cron.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from handover.audit.models import Verb
+from handover.audit.services import audit_record
+from handover.domain import sweep as judgement
+from handover.meetings import selectors as meeting_selectors
+from handover.meetings.models import Meeting
+from handover.meetings.services import meetings_prepare
+from handover.meetings.sixteen_plus import age_list
+from handover.notifications.models import Notification
+from handover.notifications.services import (
+    absolute,
+    digests_queue,
+    email_queue,
+    notifications_clear_done,
+    notify,
+)
+from handover.organisation.models import Authority, StaffMember
+from handover.organisation.protocol import protocol_for, protocol_for_transfer
+from handover.sweep.models import SweepRun
+from handover.sweep.recipients import Directory, for_escalation, for_step, only_who_may_see
+from handover.sweep.work import Gathered, gather_work
+from handover.transfers.escalations import escalation_raise, escalation_step_down, role_name
+from handover.transfers.models import Escalation, Transfer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An authority's work judged: the plan for each protocol version its transfers run under."""
+
+    gathered: Gathered
+    plans: list[tuple[object, judgement.Plan]]
+
+    @property
+    def found(self) -> Counter:
+        total: Counter = Counter()
+        for _, plan in self.plans:
+            total.update(plan.counts)
+        return total
+
+
+def judge(*, authority: Authority, today: dt.date, transfers=None) -> Judged:
+    """The sweep's view of an authority's work on `today` (or of `transfers` only): reads, writes nothing.
+    Pages ask this too, so "due soon" and "overdue" mean the same everywhere."""
+    gathered = gather_work(authority=authority, today=today, transfers=transfers)
+    plans = []
+    for protocol, work in gathered.by_protocol(protocol_for_transfer).items():
+        plans.append(
+            (
+                protocol,
+                judgement.plan(
+                    work,
+                    today=today,
+                    calendar=protocol.calendar,
+                    ladder=protocol.file.escalation,
+                    ahead=judgement.reminder_ahead(protocol.file),
+                ),
+            )
+        )
+    return Judged(gathered, plans)
+
+
+def sweep_run(*, now: dt.datetime, authorities=None) -> SweepRun:
+    """One sweep over every authority (or those given), as of `now`."""
+    today = timezone.localtime(now).date()
+    run = SweepRun.objects.create(started_at=now, today=today)
+    found: Counter = Counter()
+    done: Counter = Counter()
+    try:
+        for authority in authorities if authorities is not None else Authority.objects.order_by("code"):
+            judged = judge(authority=authority, today=today)
+            found.update(judged.found)
+            directory = Directory(authority, today)
+            for protocol, plan in judged.plans:
+                _act(plan, judged.gathered, protocol, directory, now=now, today=today, done=done)
+            _meetings(authority, directory, now=now, today=today, done=done)
+        done["cleared"] += notifications_clear_done(now=now)
+        digests = digests_queue(now=now)
+        done["digests"] += digests.people
+        from handover.notifications.delivery import outbox_deliver
+
+        report = outbox_deliver(now=now)
+        done["emails_sent"] += report.sent
+        done["emails_failed"] += report.failed
+    except Exception as exc:
+        # Recorded, then raised: cron (or the task runner) sees the failure; the next run finishes the job.
+        run.error = f"{type(exc).__name__}: {exc}"[:2000]
+        run.found, run.done = dict(found), dict(done)
+        run.save()
+        raise
+    run.finished_at = now
+    run.found, run.done = dict(found), dict(done)
+    run.save()
+    if any(done.values()):
+        audit_record(
+            actor=None,
+            verb=Verb.SWEEP,
+            at=now,
+            obj=run,
+            after={"found": run.found, "done": run.done},
+            detail=", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(done.items()) if v),
+        )
+    return run
+
+
+# -- acting on the plan ---------------------------------------------------------------------------------------
+
+
+def _act(plan, gathered: Gathered, protocol, directory: Directory, *, now, today, done: Counter) -> None:
+    for reminder in plan.reminders:
+        done["reminders"] += _remind(reminder, gathered, protocol, directory, now=now)
+    for escalate in plan.escalations:
+        done["escalations"] += _escalate(escalate, gathered, protocol, directory, now=now, today=today)
+    for step_down in plan.step_downs:
+        done["step_downs"] += _step_down(step_down, gathered, directory, now=now)
+
+
+def _transfer_url(transfer: Transfer) -> str:
+    return reverse("web:transfer", args=[transfer.pk])
+
+
+def _about(transfer: Transfer) -> str:
+    """How messages name a child: by the authority's person ID, never by name (emails leave Handover)."""
+    return f"child {transfer.child.identifier}"
+
+
+def _what(item: judgement.Work, gathered: Gathered) -> str:
+    if item.key in gathered.deadlines:
+        return gathered.deadlines[item.key].name
+    if item.key in gathered.remedial_actions:
+        return "Remedial action"
+    return "Blocked transfer"
+
+
+def _remind(reminder: judgement.Reminder, gathered: Gathered, protocol, directory, *, now) -> int:
+    item = reminder.work
+    transfer = gathered.transfers[gathered.transfer_of[item.key]]
+    what = _what(item, gathered)
+    when = f"{item.due:%A %-d %B}"
+    if reminder.standing is judgement.Standing.OVERDUE:
+        kind, title = Notification.Kind.OVERDUE, f"Overdue since {when}: {what}, {_about(transfer)}"
+    else:
+        kind, title = Notification.Kind.DUE_SOON, f"Due {when}: {what}, {_about(transfer)}"
+    action = gathered.remedial_actions.get(item.key)
+    if action is not None:
+        people = only_who_may_see([action.owner], transfer.child) if action.owner.active else []
+        step = ""
+    else:
+        step = gathered.deadlines[item.key].step
+        people = for_step(transfer, step, protocol, directory)
+    sent = 0
+    for person in people:
+        made = notify(
+            recipient=person,
+            key=reminder.key,
+            kind=kind,
+            title=title,
+            url=_transfer_url(transfer),
+            now=now,
+            child=transfer.child,
+            transfer=transfer,
+            step=step,
+            remedial_action=action,
+        )
+        sent += made is not None
+    return sent
+
+
+def _escalate(escalate: judgement.Escalate, gathered: Gathered, protocol, directory, *, now, today) -> int:
+    item = escalate.work
+    transfer = gathered.transfers[gathered.transfer_of[item.key]]
+    level = escalate.level
+    action = gathered.remedial_actions.get(item.key)
+    deadline = gathered.deadlines.get(item.key)
+    if item.kind is judgement.WorkKind.BLOCKED:
+        subject = Escalation.Subject.BLOCKED
+        reason = (
+            f"Blocked since {item.due:%-d %B %Y} and not resolved within the protocol's time; "
+            f"now with the {role_name(level.who)}"
+        )
+    elif action is not None:
+        subject = Escalation.Subject.REMEDIAL_ACTION
+        reason = f"Remedial action due {item.due:%-d %B %Y} not done; now with the {role_name(level.who)}"
+    else:
+        subject = Escalation.Subject.STEP
+        reason = f"{deadline.name}: due {item.due:%-d %B %Y}, not done; now with the {role_name(level.who)}"
+    escalation = escalation_raise(
+        transfer=transfer,
+        subject=subject,
+        level=level,
+        moves_on=escalate.moves_on,
+        key=escalate.key,
+        reason=reason,
+        now=now,
+        step=deadline.step if deadline is not None and action is None else "",
+        remedial_action=action,
+    )
+    if escalation is None:
+        return 0
+    title = f"Escalated to you ({role_name(level.who)}, {', '.join(level.cites)}): {_what(item, gathered)}, {_about(transfer)}"
+    for person in for_escalation(transfer, level.who.value, directory):
+        notify(
+            recipient=person,
+            key=f"escalation:{escalation.pk}",
+            kind=Notification.Kind.ESCALATED,
+            title=title,
+            body=reason,
+            url=reverse("web:escalations"),
+            now=now,
+            child=transfer.child,
+            transfer=transfer,
+            escalation=escalation,
+        )
+    return 1
+
+
+def _step_down(step_down: judgement.StepDown, gathered: Gathered, directory, *, now) -> int:
+    escalation = gathered.escalations.get(step_down.work.key)
+    if escalation is None:
+        return 0
+    transfer = gathered.transfers[gathered.transfer_of[step_down.work.key]]
+    if not transfer.is_open:
+        resolution = f"the transfer was {transfer.state.replace('_', ' ')}"
+    elif escalation.subject == Escalation.Subject.BLOCKED:
+        resolution = "the transfer is no longer blocked"
+    else:
+        resolution = "the work was done"
+    if not escalation_step_down(escalation=escalation, resolution=resolution, now=now):
+        return 0
+    for person in for_escalation(transfer, escalation.role, directory):
+        notify(
+            recipient=person,
+            key=f"escalation:{escalation.pk}:stepped_down",
+            kind=Notification.Kind.STEPPED_DOWN,
+            title=f"Escalation resolved: {resolution}, {_about(transfer)}",
+            url=_transfer_url(transfer),
+            now=now,
+            child=transfer.child,
+            transfer=transfer,
+        )
+    return 1
+
+
+# -- meetings -------------------------------------------------------------------------------------------------
+
+
+def _meetings(authority: Authority, directory: Directory, *, now, today, done: Counter) -> None:
+    """Open the coming sittings and compile sheets past their cut-off (`meetings_prepare`), then send each
+    sheet to its distribution list, each closed sitting's minutes, and each age list ahead of its sitting."""
+    prepared = meetings_prepare(authority=authority, now=now)
+    done["sittings_opened"] += sum(1 for p in prepared if p.scheduled)
+    done["sheet_items_added"] += sum(len(p.added) for p in prepared)
+    protocol = protocol_for(authority)
+    ahead = judgement.reminder_ahead(protocol.file)
+    recent = Meeting.objects.filter(authority=authority, sits_on__gte=today - dt.timedelta(days=14))
+    for meeting in recent.select_related("chair"):
+        spec = protocol.meetings.get(meeting.meeting)
+        if spec is None:
+            continue
+        people = distribution_list(meeting, directory)
+        if meeting.status == Meeting.Status.CLOSED:
+            done["minutes_sent"] += _send_paper(meeting, people, "minutes", now=now)
+        elif spec.lists:
+            if today >= protocol.calendar.subtract(meeting.sits_on, ahead):
+                done["age_lists_sent"] += _send_paper(meeting, people, "age_list", now=now)
+        elif meeting.cutoff < today:
+            done["sheets_sent"] += _send_paper(meeting, people, "sheet", now=now)
+
+
+def distribution_list(meeting: Meeting, directory: Directory) -> list[StaffMember]:
+    """Who gets a sitting's papers: its chair, everyone recorded as attending, and, for every team with a case
+    on its sheet (sending or receiving), the team's managers and business support; business support who work
+    across a service or the authority too (D-177: they collate the sheet)."""
+    people: list[StaffMember | None] = [meeting.chair, *meeting.attendees.all()]
+    teams: set[int] = set()
+    for item in meeting.items.select_related("transfer"):
+        teams.update(t for t in (item.transfer.from_team_id, item.transfer.to_team_id) if t)
+    for team in sorted(teams):
+        people += directory.managers_of_team(team)
+        people += directory.by_team.get(("business_support", team), [])
+    people += [
+        s for (role, _), staff in directory.by_service.items() if role == "business_support" for s in staff
+    ]
+    people += directory.authority_wide.get("business_support", [])
+    seen: dict[int, StaffMember] = {}
+    for person in people:
+        if person is not None and person.active:
+            seen.setdefault(person.pk, person)
+    return list(seen.values())
+
+
+PAPERS = {
+    "sheet": ("Early warning sheet", Notification.Kind.SHEET),
+    "minutes": ("Minutes", Notification.Kind.MINUTES),
+    "age_list": ("Cases to list", Notification.Kind.AGE_LIST),
+}
+
+
+def _send_paper(meeting: Meeting, people: list[StaffMember], paper: str, *, now) -> int:
+    """Tell each person once that the paper is ready (in Handover and by email, whatever their digest
+    choice: papers for a meeting go when they are ready). The email links to the paper behind sign-in."""
+    label, kind = PAPERS[paper]
+    if paper == "sheet":
+        count = len(meeting_selectors.sheet_items(meeting))
+        detail = f"{count} case{'s' if count != 1 else ''} on the sheet"
+    elif paper == "age_list":
+        count = len(age_list(meeting))
+        detail = f"{count} young {'people' if count != 1 else 'person'} to list"
+    else:
+        detail = "the decisions and actions of the meeting"
+    url = reverse("web:meeting", args=[meeting.pk])
+    title = f"{label}: {meeting} ({detail})"
+    sent = 0
+    for person in people:
+        key = f"meeting:{meeting.pk}:{paper}"
+        with transaction.atomic():
+            made = notify(
+                recipient=person, key=key, kind=kind, title=title, url=url, now=now, meeting=meeting
+            )
+            if (
+                made is not None
+                and made.emailed_at is None
+                and email_queue(
+                    recipient=person,
+                    key=f"{key}:{person.pk}",
+                    subject=title,
+                    body=f"{title}\n\n{absolute(url)}\n\nSign in to Handover to read it.",
+                    now=now,
+                )
+            ):
+                made.emailed_at = now
+                made.save(update_fields=["emailed_at"])
+        sent += made is not None
+    return sent

@@ -1,0 +1,187 @@
+"""The sweep's view of the world: every piece of open work of an authority as `domain.sweep.Work`, with the
+records it came from, in a constant number of queries however many transfers there are.
+
+A piece of work is:
+- a step of an open transfer's timeline (its Deadline row; done when it has an actual date),
+- a standing timescale the transfer's situation started (reminded and shown overdue, never escalated: the
+  timeline's steps carry the escalation, so one late transfer is not escalated twice),
+- an open remedial action on an open transfer (done when marked done),
+- a blocked or escalated transfer (its "due" is the day it was blocked),
+and, for stepping down, any open escalation whose work is done now (the step done, the action done, the block
+resolved, the transfer closed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Max
+from django.utils import timezone
+
+from handover.domain.sweep import OpenEscalation, Work, WorkKind
+from handover.domain.workflow import OPEN_STATES, State
+from handover.organisation.models import Authority
+from handover.transfers.models import Deadline, Escalation, RemedialAction, Transfer, TransferEvent
+
+BLOCKED_STATES = (State.BLOCKED.value, State.ESCALATED.value)
+
+
+def step_key(transfer_id: int, step: str) -> str:
+    return f"transfer:{transfer_id}:step:{step}"
+
+
+def remedial_action_key(action_id: int) -> str:
+    return f"remedial_action:{action_id}"
+
+
+def blocked_key(transfer_id: int) -> str:
+    return f"transfer:{transfer_id}:blocked"
+
+
+@dataclass
+class Gathered:
+    """The work and, by key, the records each piece came from (for messages, links and recipients)."""
+
+    work: list[Work] = field(default_factory=list)
+    transfers: dict[int, Transfer] = field(default_factory=dict)
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
+    remedial_actions: dict[str, RemedialAction] = field(default_factory=dict)
+    escalations: dict[str, Escalation] = field(default_factory=dict)
+    transfer_of: dict[str, int] = field(default_factory=dict)
+
+    def by_protocol(self, protocol_of) -> dict:
+        """The work grouped by the protocol version each transfer runs under (calendar and ladder differ)."""
+        groups: dict = defaultdict(list)
+        for item in self.work:
+            groups[protocol_of(self.transfers[self.transfer_of[item.key]])].append(item)
+        return groups
+
+
+def _open_escalation(escalations: list[Escalation]) -> OpenEscalation | None:
+    if not escalations:
+        return None
+    top = max(escalations, key=lambda e: (e.level, e.opened_at, e.pk))
+    return OpenEscalation(level=top.level, moves_on=top.due, key=top.key or f"escalation:{top.pk}")
+
+
+def gather_work(*, authority: Authority, today: dt.date, transfers=None) -> Gathered:
+    """Every piece of work of `authority`'s open transfers (or of `transfers`, a queryset, for one page), and the
+    open escalations whose work is done (to step them down). Reads only."""
+    open_states = [s.value for s in OPEN_STATES]
+    scope = (
+        transfers if transfers is not None else Transfer.objects.filter(child__authority=authority)
+    ).filter(state__in=open_states)
+    rows = {
+        t.pk: t
+        for t in scope.select_related(
+            "child__authority", "from_team__service", "to_team", "to_service", "from_allocation__worker"
+        ).select_related("receiving_worker")
+    }
+    gathered = Gathered(transfers=rows)
+
+    open_escalations: dict[tuple, list[Escalation]] = defaultdict(list)
+    escalation_scope = Escalation.objects.filter(resolved_at__isnull=True)
+    escalation_scope = (
+        escalation_scope.filter(transfer__in=transfers)
+        if transfers is not None
+        else escalation_scope.filter(transfer__child__authority=authority)
+    )
+    closed_transfers: dict[int, Transfer] = {}
+    for escalation in escalation_scope.select_related("transfer__child__authority", "remedial_action"):
+        if escalation.subject == Escalation.Subject.STEP:
+            work_key = step_key(escalation.transfer_id, escalation.step)
+        elif escalation.subject == Escalation.Subject.REMEDIAL_ACTION:
+            work_key = remedial_action_key(escalation.remedial_action_id)
+        else:
+            work_key = blocked_key(escalation.transfer_id)
+        open_escalations[work_key].append(escalation)
+        gathered.escalations[work_key] = escalation
+        if escalation.transfer_id not in rows:
+            closed_transfers[escalation.transfer_id] = escalation.transfer
+
+    def add(item: Work, transfer_id: int) -> None:
+        gathered.work.append(item)
+        gathered.transfer_of[item.key] = transfer_id
+
+    seen: set[str] = set()
+    for deadline in Deadline.objects.filter(transfer_id__in=rows).exclude(due__isnull=True):
+        key = step_key(deadline.transfer_id, deadline.step)
+        transfer = rows[deadline.transfer_id]
+        gathered.deadlines[key] = deadline
+        seen.add(key)
+        add(
+            Work(
+                key=key,
+                kind=WorkKind.TIMESCALE if deadline.standing else WorkKind.STEP,
+                due=deadline.due,
+                done=deadline.actual is not None,
+                escalation=_open_escalation(open_escalations.get(key, [])),
+                # A blocked transfer escalates as blocked; its steps are reminded, not escalated again.
+                escalates=not deadline.standing and transfer.state not in BLOCKED_STATES,
+            ),
+            deadline.transfer_id,
+        )
+
+    for action in RemedialAction.objects.filter(transfer_id__in=rows).filter(
+        done_at__isnull=True
+    ) | RemedialAction.objects.filter(
+        pk__in=[e.remedial_action_id for e in gathered.escalations.values() if e.remedial_action_id]
+    ):
+        key = remedial_action_key(action.pk)
+        gathered.remedial_actions[key] = action
+        if action.transfer_id not in rows:
+            continue  # its transfer closed: stepped down below
+        seen.add(key)
+        add(
+            Work(
+                key=key,
+                kind=WorkKind.REMEDIAL_ACTION,
+                due=action.due,
+                done=action.done_at is not None,
+                escalation=_open_escalation(open_escalations.get(key, [])),
+            ),
+            action.transfer_id,
+        )
+
+    blocked_ids = [pk for pk, t in rows.items() if t.state in BLOCKED_STATES]
+    blocked_on = {
+        row["transfer_id"]: timezone.localtime(row["at"]).date()
+        for row in TransferEvent.objects.filter(transfer_id__in=blocked_ids, action="block")
+        .values("transfer_id")
+        .annotate(at=Max("at"))
+    }
+    for pk in blocked_ids:
+        key = blocked_key(pk)
+        seen.add(key)
+        add(
+            Work(
+                key=key,
+                kind=WorkKind.BLOCKED,
+                due=blocked_on.get(pk, today),
+                escalation=_open_escalation(open_escalations.get(key, [])),
+            ),
+            pk,
+        )
+
+    # Open escalations whose work is gone (step done and deadline replaced, transfer closed or unblocked):
+    # done work, so the plan steps them down.
+    for key, escalations in open_escalations.items():
+        if key in seen:
+            continue
+        transfer_id = escalations[0].transfer_id
+        gathered.transfers.setdefault(
+            transfer_id, closed_transfers.get(transfer_id) or escalations[0].transfer
+        )
+        add(
+            Work(
+                key=key,
+                kind=WorkKind.BLOCKED,
+                due=None,
+                done=True,
+                escalation=_open_escalation(escalations),
+            ),
+            transfer_id,
+        )
+    return gathered
