@@ -67,7 +67,7 @@ def judge(*, authority: Authority, today: dt.date, transfers=None) -> Judged:
     Pages ask this too, so "due soon" and "overdue" mean the same everywhere."""
     gathered = gather_work(authority=authority, today=today, transfers=transfers)
     plans = []
-    for protocol, work in gathered.by_protocol(protocol_for_transfer).items():
+    for protocol, work in gathered.by_protocol(protocol_for_transfer):
         plans.append(
             (
                 protocol,

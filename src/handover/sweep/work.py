@@ -51,12 +51,15 @@ class Gathered:
     escalations: dict[str, Escalation] = field(default_factory=dict)
     transfer_of: dict[str, int] = field(default_factory=dict)
 
-    def by_protocol(self, protocol_of) -> dict:
+    def by_protocol(self, protocol_of) -> list[tuple[object, list[Work]]]:
         """The work grouped by the protocol version each transfer runs under (calendar and ladder differ)."""
-        groups: dict = defaultdict(list)
+        protocols: dict[str, object] = {}
+        groups: dict[str, list[Work]] = defaultdict(list)
         for item in self.work:
-            groups[protocol_of(self.transfers[self.transfer_of[item.key]])].append(item)
-        return groups
+            protocol = protocol_of(self.transfers[self.transfer_of[item.key]])
+            protocols.setdefault(protocol.sha256, protocol)
+            groups[protocol.sha256].append(item)
+        return [(protocols[sha], work) for sha, work in groups.items()]
 
 
 def _open_escalation(escalations: list[Escalation]) -> OpenEscalation | None:

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from handover import clock
 from handover.organisation.models import Authority
 from handover.sweep.services import sweep_run
-from handover.sweep.tasks import sweep_schedule
+from handover.sweep.tasks import CannotSchedule, sweep_schedule
 
 
 class Command(BaseCommand):
@@ -35,7 +35,10 @@ class Command(BaseCommand):
         if options["every"] < 1:
             raise CommandError("--every must be at least 1 minute")
         if options["schedule"]:
-            queued = sweep_schedule(now=now, every_minutes=options["every"])
+            try:
+                queued = sweep_schedule(now=now, every_minutes=options["every"])
+            except CannotSchedule as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(
                 f"scheduled: a sweep every {options['every']} minutes"
                 if queued
