@@ -294,3 +294,39 @@ def test_the_scheduled_task_runs_a_sweep(world, listed):
     result = sweep_scheduled.call(5)
     run = SweepRun.objects.get(pk=result["sweep"])
     assert run.finished_at is not None and run.done["reminders"] > 0
+
+
+def test_the_monthly_16_plus_list_goes_out_ahead_of_its_sitting(world):
+    """D-137: children of 15 years 8 months are discussed monthly; the sweep sends the list ahead of the
+    sitting (the protocol file's reminder window: two working days before the first Tuesday)."""
+    from tests.integration.conftest import dated_staff
+
+    from handover.children.models import LegalStatusEpisode, PlanEpisode
+    from handover.organisation.models import Role
+
+    leaving_care_tm = dated_staff(
+        authority=world.authority,
+        username="lena_16plus_tm",
+        name="Lena Sixteenplus",
+        email="lena@example.invalid",
+        roles=[(Role.TEAM_MANAGER, world.teams["sixteen_plus_team"])],
+    )
+    child = world.child(
+        "sp16", "Sixteen", team="lac_team", worker=world.lac_tm, date_of_birth=dt.date(2011, 3, 15)
+    )
+    LegalStatusEpisode.objects.create(child=child, status="care_order", start=dt.date(2020, 1, 1))
+    PlanEpisode.objects.create(child=child, plan="cla", start=dt.date(2020, 1, 1))
+    sitting = dt.date(2026, 12, 1)  # the first Tuesday of December
+    sweep_run(now=at(dt.date(2026, 11, 24)))
+    meeting = Meeting.objects.get(meeting="sixteen_plus_meeting", sits_on=sitting)
+    assert not Notification.objects.filter(
+        meeting=meeting
+    ).exists()  # not yet: more than 2 working days ahead
+    sweep_run(now=at(dt.date(2026, 11, 27)))  # Friday: two working days before the sitting
+    # The meeting is chaired from the 16+ service (the protocol's chair_from): its team managers get the list.
+    notice = Notification.objects.get(meeting=meeting, recipient=leaving_care_tm)
+    assert notice.kind == Notification.Kind.AGE_LIST
+    assert notice.title == "Cases to list: Monthly 16+ meeting, 1 December 2026 (1 young person to list)"
+    before = _counts()
+    sweep_run(now=at(dt.date(2026, 11, 27), 12))
+    assert _counts() == before

@@ -36,7 +36,7 @@ from handover.notifications.services import (
     notifications_clear_done,
     notify,
 )
-from handover.organisation.models import Authority, StaffMember
+from handover.organisation.models import Authority, Service, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.sweep.models import SweepRun
 from handover.sweep.recipients import Directory, for_escalation, for_step, only_who_may_see
@@ -280,7 +280,7 @@ def _meetings(authority: Authority, directory: Directory, *, now, today, done: C
         spec = protocol.meetings.get(meeting.meeting)
         if spec is None:
             continue
-        people = distribution_list(meeting, directory)
+        people = distribution_list(meeting, directory, chair_services=spec.chair_from)
         if meeting.status == Meeting.Status.CLOSED:
             done["minutes_sent"] += _send_paper(meeting, people, "minutes", now=now)
         elif spec.lists:
@@ -290,11 +290,18 @@ def _meetings(authority: Authority, directory: Directory, *, now, today, done: C
             done["sheets_sent"] += _send_paper(meeting, people, "sheet", now=now)
 
 
-def distribution_list(meeting: Meeting, directory: Directory) -> list[StaffMember]:
-    """Who gets a sitting's papers: its chair, everyone recorded as attending, and, for every team with a case
-    on its sheet (sending or receiving), the team's managers and business support; business support who work
-    across a service or the authority too (D-177: they collate the sheet)."""
+def distribution_list(
+    meeting: Meeting, directory: Directory, chair_services: tuple[str, ...] = ()
+) -> list[StaffMember]:
+    """Who gets a sitting's papers: its chair, everyone recorded as attending, the team managers of the
+    services that chair it (the protocol's `chair_from`), and, for every team with a case on its sheet (sending
+    or receiving), the team's managers and business support; business support who work across a service or
+    the authority too (D-177: they collate the sheet)."""
     people: list[StaffMember | None] = [meeting.chair, *meeting.attendees.all()]
+    for service_id in Service.objects.filter(
+        authority_id=meeting.authority_id, code__in=chair_services
+    ).values_list("pk", flat=True):
+        people += directory.team_managers_of_service(service_id)
     teams: set[int] = set()
     for item in meeting.items.select_related("transfer"):
         teams.update(t for t in (item.transfer.from_team_id, item.transfer.to_team_id) if t)
@@ -323,6 +330,11 @@ def _send_paper(meeting: Meeting, people: list[StaffMember], paper: str, *, now)
     """Tell each person once that the paper is ready (in Handover and by email, whatever their digest
     choice: papers for a meeting go when they are ready). The email links to the paper behind sign-in."""
     label, kind = PAPERS[paper]
+    key = f"meeting:{meeting.pk}:{paper}"
+    told = set(Notification.objects.filter(key=key).values_list("recipient_id", flat=True))
+    people = [p for p in people if p.pk not in told]
+    if not people:
+        return 0  # everyone has it: nothing to count or write (the sweep runs every few minutes)
     if paper == "sheet":
         count = len(meeting_selectors.sheet_items(meeting))
         detail = f"{count} case{'s' if count != 1 else ''} on the sheet"
@@ -335,7 +347,6 @@ def _send_paper(meeting: Meeting, people: list[StaffMember], paper: str, *, now)
     title = f"{label}: {meeting} ({detail})"
     sent = 0
     for person in people:
-        key = f"meeting:{meeting.pk}:{paper}"
         with transaction.atomic():
             made = notify(
                 recipient=person, key=key, kind=kind, title=title, url=url, now=now, meeting=meeting
