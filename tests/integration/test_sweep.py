@@ -330,3 +330,34 @@ def test_the_monthly_16_plus_list_goes_out_ahead_of_its_sitting(world):
     before = _counts()
     sweep_run(now=at(dt.date(2026, 11, 27), 12))
     assert _counts() == before
+
+
+def test_a_step_marked_done_by_mistake_is_reopened_and_the_sweep_sees_it_overdue_again(world, listed):
+    """A step closed by an explicit "done" (Dorset's two-week target, D-025) can be reopened, with the reason;
+    it is due (or overdue) again and the sweep treats it so."""
+    from handover.domain.errors import ApplicationError
+
+    step = "transfer_target"  # due 7 December: two weeks after Monday 23 November
+    services.transfer_step_done(actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 1)))
+    assert listed.deadlines.get(step=step).actual == dt.date(2026, 12, 1)
+    with pytest.raises(ApplicationError, match="Enter why the step is reopened"):
+        services.transfer_step_reopen(
+            actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 8)), reason=" "
+        )
+    services.transfer_step_reopen(
+        actor=world.ast_sw,
+        transfer=listed,
+        step=step,
+        now=at(dt.date(2026, 12, 8)),
+        reason="Marked done by mistake",
+    )
+    assert listed.deadlines.get(step=step).actual is None
+    assert listed.events.filter(action="step_reopened", reason="Marked done by mistake").exists()
+    sweep_run(now=at(dt.date(2026, 12, 8)))
+    assert Notification.objects.filter(key=f"transfer:{listed.pk}:step:{step}:overdue:2026-12-07").exists()
+    with pytest.raises(ApplicationError, match="nothing to reopen"):
+        services.transfer_step_reopen(
+            actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 8)), reason="again"
+        )
+    services.transfer_step_done(actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 9)))
+    assert listed.deadlines.get(step=step).actual == dt.date(2026, 12, 9)

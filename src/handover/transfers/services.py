@@ -821,6 +821,21 @@ def _remedial_action_set_done(
 
 
 STEP_DONE = "step_done"  # a TransferEvent closing a timeline step by an explicit "done"; data: {"step": id}
+STEP_REOPENED = (
+    "step_reopened"  # a TransferEvent undoing a STEP_DONE (marked done by mistake); data: {"step": id}
+)
+
+
+def hand_closed_steps(transfer: Transfer) -> dict[str, dt.date]:
+    """The steps closed by an explicit "done" and not reopened since, with the day each was done."""
+    closed: dict[str, dt.date] = {}
+    for event in transfer.events.all():  # in order: a reopen undoes the done before it
+        step = event.data.get("step", "") if isinstance(event.data, dict) else ""
+        if event.action == STEP_DONE:
+            closed.setdefault(step, timezone.localtime(event.at).date())
+        elif event.action == STEP_REOPENED:
+            closed.pop(step, None)
+    return closed
 
 
 def step_completed_by(step, transfer_by: str) -> str:
@@ -861,7 +876,7 @@ def transfer_step_done(
         raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
     with transaction.atomic():
         locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
-        if locked.events.filter(action=STEP_DONE, data__step=step).exists():
+        if step in hand_closed_steps(locked):
             raise ApplicationError({"step": f"{found.name} is already done"})
         event = TransferEvent.objects.create(
             transfer=locked,
@@ -881,6 +896,50 @@ def transfer_step_done(
             child=locked.child,
             obj=locked,
             detail=f"step {step} done",
+        )
+    return event
+
+
+def transfer_step_reopen(
+    *, actor: StaffMember, transfer: Transfer, step: str, now: dt.datetime, reason: str
+) -> TransferEvent:
+    """Undo an explicit "done" given by mistake: the step is open (and counted as due or overdue) again, with
+    who, when and why in the transfer's history. Only a step closed by hand can be reopened; one closed by a
+    workflow action or the letters is reopened by what it records, not here."""
+    require_write(actor, TransferWrite.STEP_DONE, transfer)
+    if problems := text_errors(reason=(reason, text.REASON)):
+        raise ApplicationError(problems)
+    if not reason.strip():
+        raise ApplicationError({"reason": "Enter why the step is reopened"})
+    found, _ = _closable_steps(transfer).get(step, (None, ""))
+    if found is None:
+        raise ApplicationError({"step": f"{step!r} is not a step of this transfer's timeline or timescales"})
+    if not transfer.is_open:
+        raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
+    with transaction.atomic():
+        locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        if step not in hand_closed_steps(locked):
+            raise ApplicationError(
+                {"step": f"{found.name} was not marked done by hand, so there is nothing to reopen"}
+            )
+        event = TransferEvent.objects.create(
+            transfer=locked,
+            action=STEP_REOPENED,
+            from_state=locked.state,
+            to_state=locked.state,
+            actor=actor,
+            at=now,
+            reason=reason.strip(),
+            data={"step": step},
+        )
+        _recompute_deadlines(locked, today=timezone.localtime(now).date())
+        audit_record(
+            actor=actor,
+            verb=Verb.TRANSFER_ACTION,
+            at=now,
+            child=locked.child,
+            obj=locked,
+            detail=f"step {step} reopened: {reason.strip()}",
         )
     return event
 
@@ -971,12 +1030,10 @@ def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date
         # The protocol file says which action completes each step (the transfer point: `complete`).
         timeline = protocol.timelines[pathway.timeline]
         done_at: dict[str, dt.date] = {}
+        milestones.update(hand_closed_steps(transfer))
         for event in transfer.events.all():
-            day = timezone.localtime(event.at).date()
-            if event.action == STEP_DONE:
-                milestones.setdefault(event.data.get("step", ""), day)
-            else:
-                done_at[event.action] = day
+            if event.action not in (STEP_DONE, STEP_REOPENED):
+                done_at[event.action] = timezone.localtime(event.at).date()
         written = transfer.letters.aggregate(at=Min("generated_at"))["at"] if transfer.pk else None
         if written is not None:
             done_at["letters_send"] = timezone.localtime(written).date()
