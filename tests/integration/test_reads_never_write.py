@@ -36,6 +36,8 @@ from handover.meetings.services import (
     meeting_record_decision,
     meeting_sitting_schedule,
 )
+from handover.notifications.models import Notification
+from handover.notifications.services import notify
 from handover.transfers import services
 from handover.transfers.bulk import bulk_transfer_request, bulk_transfer_run
 from handover.transfers.case_requests import case_request_create
@@ -58,6 +60,7 @@ NOTHING_TO_READ = {
     "web:transfer_letters": "a POST: a GET is redirected to the transfer",
     "web:remedial_action_mark": "a POST: a GET is redirected to the transfer",
     "web:transfer_step_done": "a POST: a GET is redirected to the transfer",
+    "web:escalation_acknowledge": "a POST: a GET is redirected to the escalations",
     "rest_framework:logout": "a POST (405)",
     "api-token": "a POST (405)",
     "audit-list": "for auditors (403 to the manager)",
@@ -172,6 +175,17 @@ def small(world):
     bulk_transfer_run(job_id=job.pk, now=NOW)
     job.refresh_from_db()
     assert job.results and job.results[0]["outcome"] == "moved", job.results
+    # A notification for the manager who walks the pages (the header's count, the notifications page).
+    notify(
+        recipient=w.ast_tm,
+        key="rnw:reminder",
+        kind=Notification.Kind.DUE_SOON,
+        title="Due soon: Chronology up to date",
+        url=reverse("web:transfer", args=[listed.pk]),
+        now=NOW,
+        child=listed.child,
+        transfer=listed,
+    )
     plain = w.child("rnwplain", "Rnwplain")  # a child with no transfer: the record, propose, the panel page
 
     child = listed.child
@@ -184,6 +198,8 @@ def small(world):
         "web:my_work": [{}],
         "web:search": [{}, {"?": "q=rnwlisted"}],
         "web:escalations": [{}],
+        "web:escalation_acknowledge": [{"pk": e.pk} for e in blocked.escalations.all()],
+        "web:notifications": [{}],
         "web:team": [{}],
         "web:team_detail": [{"pk": team.pk}],
         "web:protocol": [{}],

@@ -1,8 +1,10 @@
 """A synthetic authority with realistic volumes, for trying Handover and for benchmarks. Synthetic people only.
 
-Mid-size (default): about 3,000 open children and 250 staff. Large: about 20,000 open children and 250,000
-historic transfers. Rows are bulk-inserted (no per-row history), which is why this is not a service function
-for real records.
+Mid-size (default): about 3,000 open children and 250 staff. Large: about 20,000 open children, 250,000
+historic transfers and 1,200 open transfers spread over the workflow, with remedial actions. Children, staff and
+historic transfers are bulk-inserted (no per-row history), which is why this is not a service function for real
+records; the open transfers go through the real services, on the days they happened, so their events, deadlines
+and audit rows are real.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import secrets
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -24,15 +27,18 @@ from handover.children.models import (
     Child,
     DocumentOnFile,
     Family,
+    InvolvedProfessional,
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.domain.calendar import Duration
 from handover.domain.errors import Refusal
-from handover.domain.workflow import State
+from handover.domain.workflow import Action, State
 from handover.meetings.services import meetings_prepare
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_named
 from handover.organisation.services import authority_sync_from_protocol
+from handover.transfers import services
 from handover.transfers.models import Transfer, TransferEvent
 
 FIRST_NAMES = [
@@ -169,14 +175,15 @@ def build_demo(
         teams = list(Team.objects.filter(service__authority=authority).select_related("service"))
         progress(f"{authority.name}: {len(teams)} teams from the {protocol_name} protocol")
         staff_by_team = _staff(authority, teams, staff_target, password, rng)
-        progress(f"{sum(len(v) for v in staff_by_team.values())} staff")
+        progress(f"{sum(len(m) for roles in staff_by_team.values() for m in roles.values())} staff in teams")
         holding = [t for t in teams if not t.service.external and t.service.kind != "front_door"]
         weights = [CASELOAD_SHARE.get(t.service.kind, 3) / _teams_of(holding, t) for t in holding]
         n_children = _children(authority, holding, weights, staff_by_team, children_target, today, rng)
         progress(f"{n_children} open children with allocations, plans, legal statuses and documents")
         historic = _historic_transfers(authority, holding, staff_by_team, historic_target, now, rng, progress)
-        open_transfers = _open_transfers(authority, protocol_name, staff_by_team, now, rng)
-        progress(f"{historic} historic transfers, {open_transfers} open transfers")
+        progress(f"{historic} historic transfers")
+        open_work = _open_transfers(authority, protocol_name, staff_by_team, size, now, rng)
+        progress(open_work.line())
         # As the scheduled `meetings_prepare` would leave it: the coming sittings stored, sheets past their cut-off
         # compiled, so the demo's meetings have agendas on the first morning.
         for done in meetings_prepare(authority=authority, now=now):
@@ -186,7 +193,7 @@ def build_demo(
         n_children,
         StaffMember.objects.filter(authority=authority).count(),
         historic,
-        open_transfers,
+        open_work.transfers,
         password,
     )
 
@@ -382,56 +389,220 @@ def _historic_transfers(authority, holding, staff_by_team, target, now, rng, pro
     return made
 
 
-def _open_transfers(authority, protocol_name, staff_by_team, now, rng) -> int:
-    """A handful of live transfers through the real service, so their deadlines and audit rows are real."""
-    from handover.transfers import services
+# Open transfers by size: the large demo carries the open work of a large authority, so its pages and the sweep
+# are measured on realistic work (issue 10); the small and mid demos keep a handful.
+OPEN_TRANSFERS = {"small": 40, "mid": 40, "large": 1_200}
+AS_BEFORE = 40  # the first 40 are proposed today and half listed, as the small and mid demos always had
 
-    today = timezone.localtime(now).date()
+# Where the open transfers stand, by weight: every step of the workflow has work at it.
+OPEN_MIX = {
+    State.PROPOSED: 20,
+    State.LISTED: 20,
+    State.AGREED: 15,
+    State.WORKER_IDENTIFIED: 15,
+    State.HANDOVER_HELD: 10,
+    State.BLOCKED: 10,
+    State.ESCALATED: 10,
+}
+# The first move from "proposed" on each route kind, and how many moves each state is from "proposed".
+FIRST_MOVE = {
+    "transfer_meeting": Action.LIST,
+    "manager_agreement": Action.REQUEST_AGREEMENT,
+    "panel": Action.REFER_TO_PANEL,
+}
+PATH = [Action.AGREE, Action.IDENTIFY_WORKER, Action.RECORD_HANDOVER]
+MOVES_TO = {
+    State.PROPOSED: 0,
+    State.LISTED: 1,
+    State.AGREED: 2,
+    State.WORKER_IDENTIFIED: 3,
+    State.HANDOVER_HELD: 4,
+}
+PROPOSED_WITHIN = 25  # working days: proposals were made over the past five weeks
+BLOCK_REASONS = [
+    "The receiving team has no worker with capacity before the transfer date",
+    "The chronology and assessment are not up to date on the file",
+    "The teams disagree that the threshold for the receiving service is met",
+    "The family's new address is not yet confirmed",
+]
+ESCALATE_REASON = "The managers could not agree between them; escalated on the protocol's ladder"
+REMEDIAL_ACTIONS = [
+    "Bring the chronology up to date",
+    "Upload the signed child and family assessment",
+    "Arrange a joint visit with the receiving worker",
+    "Confirm the school and GP details on the record",
+    "Complete the genogram",
+]
+
+
+@dataclass
+class OpenWork:
+    """What `_open_transfers` made: transfers by the state they reached, remedial actions, and refusals."""
+
+    states: Counter = field(default_factory=Counter)
+    remedial_open: int = 0
+    remedial_done: int = 0
+    refused: Counter = field(default_factory=Counter)
+
+    @property
+    def transfers(self) -> int:
+        return sum(self.states.values())
+
+    def line(self) -> str:
+        states = ", ".join(f"{n} {state}" for state, n in self.states.most_common())
+        refused = (
+            f"; {sum(self.refused.values())} steps refused ({dict(self.refused)})" if self.refused else ""
+        )
+        return (
+            f"{self.transfers} open transfers ({states}); remedial actions: {self.remedial_open} open, "
+            f"{self.remedial_done} done{refused}"
+        )
+
+
+def _open_transfers(authority, protocol_name, staff_by_team, size, now, rng) -> OpenWork:
+    """Live transfers through the real services, proposed over the past weeks and taken along the workflow on
+    the days they happened, so their events, deadlines (some overdue, some due soon) and audit rows are real."""
     protocol = protocol_named(protocol_name)
-    made = 0
+    today = timezone.localtime(now).date()
+    made = OpenWork()
     assessment = Allocation.objects.filter(
         child__authority=authority, end__isnull=True, team__service__kind="assessment"
-    ).select_related("child", "team", "worker")[:40]
-    for person in {m for roles in staff_by_team.values() for members in roles.values() for m in members}:
-        person.as_of = today  # their roles are read for the demo's day, as a request reads them for its own
+    ).select_related("child__authority", "team", "worker")[: OPEN_TRANSFERS[size] * 2]
+    states, weights = list(OPEN_MIX), list(OPEN_MIX.values())
     for n, allocation in enumerate(assessment):
-        if allocation.worker is not None:
-            allocation.worker.as_of = today
-        answers = _answers_for(protocol, rng)
-        try:
-            proposal = services.transfer_propose(
-                actor=allocation.worker,
-                child=allocation.child,
-                event=answers.pop("_event"),
-                on=today,
-                now=now,
-                answers=answers,
-                separation_reasons=_separations(allocation.child),
+        if made.transfers == OPEN_TRANSFERS[size]:
+            break
+        if n < AS_BEFORE:
+            # Proposed today, half of them listed: the coming transfer meeting's agenda, as the demo always had.
+            target, proposed_on = (State.LISTED if n % 2 == 0 else State.PROPOSED), today
+        else:
+            target = rng.choices(states, weights)[0]
+            proposed_on = max(
+                protocol.calendar.subtract(today, Duration.working_days(rng.randint(1, PROPOSED_WITHIN))),
+                # Not before the child came to the sending team (the protocol routes from where they are).
+                protocol.calendar.add(allocation.start, Duration.working_days(1)),
             )
-        except Refusal:
+        transfer = _propose(allocation, protocol, proposed_on, now, rng, made)
+        if transfer is None:
             continue
-        made += 1
         _involved_professionals(allocation.child, rng)
-        managers = staff_by_team.get(allocation.team_id, {}).get("team_manager", [])
-        if n % 2 == 0 and managers:
-            # Half go on the early warning sheet, so the next transfer meeting has an agenda.
-            for transfer in proposal.transfers:
-                try:
-                    services.transfer_act(
-                        actor=managers[0],
-                        transfer=transfer,
-                        action="list",
-                        expected_version=transfer.version,
-                        now=now,
-                    )
-                except Refusal:
-                    break
+        transfer = _take_along(transfer, target, staff_by_team, protocol, proposed_on, now, rng, made)
+        made.states[transfer.state] += 1
+        if n >= AS_BEFORE and rng.random() < 0.4:
+            _remedial_actions(transfer, allocation.worker, staff_by_team, proposed_on, now, rng, made)
     return made
 
 
-def _involved_professionals(child, rng) -> None:
-    from handover.children.models import InvolvedProfessional
+def _propose(allocation, protocol, day, now, rng, made: OpenWork) -> Transfer | None:
+    answers = _answers_for(protocol, rng)
+    try:
+        proposal = services.transfer_propose(
+            actor=_on(allocation.worker, day),
+            child=allocation.child,
+            event=answers.pop("_event"),
+            on=day,
+            now=_at(day, now, rng),
+            answers=answers,
+            separation_reasons=_separations(allocation.child),
+        )
+    except Refusal as refusal:
+        made.refused[f"propose: {type(refusal).__name__}"] += 1
+        return None
+    return proposal.transfers[0]
 
+
+def _take_along(transfer, target, staff_by_team, protocol, day, now, rng, made: OpenWork) -> Transfer:
+    """Take the transfer from "proposed" towards `target`, one working day or a few between steps, never past
+    today; blocked and escalated transfers go some way first. Stops at the first step refused (and counts it)."""
+    today = timezone.localtime(now).date()
+    blocked = target in (State.BLOCKED, State.ESCALATED)
+    moves = [FIRST_MOVE.get(transfer.route_kind), *PATH][
+        : MOVES_TO[target] if not blocked else rng.randint(1, 4)
+    ]
+    moves = [m for m in moves if m is not None]
+    if blocked:
+        moves += [Action.BLOCK] + ([Action.ESCALATE] if target is State.ESCALATED else [])
+    for action in moves:
+        day = min(today, protocol.calendar.add(day, Duration.working_days(rng.randint(1, 4))))
+        try:
+            transfer = _act(transfer, action, staff_by_team, protocol, day, now, rng)
+        except Refusal as refusal:
+            made.refused[f"{action.value}: {type(refusal).__name__}"] += 1
+            break
+    return transfer
+
+
+def _act(transfer, action, staff_by_team, protocol, day, now, rng) -> Transfer:
+    """One workflow action by a manager of the side that takes it, on `day`."""
+    extra: dict = {}
+    if action is Action.AGREE:
+        team = rng.choice(list(services.eligible_receiving_teams(transfer)))
+        extra = {
+            "to_team": team,
+            "transfer_date": protocol.calendar.add(day, Duration.working_days(rng.randint(5, 15))),
+        }
+    elif action is Action.IDENTIFY_WORKER:
+        candidates = list(services.receiving_worker_candidates(transfer, on=day))
+        extra = {"worker": rng.choice(candidates) if candidates else None}
+    elif action is Action.BLOCK:
+        extra = {"reason": rng.choice(BLOCK_REASONS)}
+    elif action is Action.ESCALATE:
+        extra = {"reason": ESCALATE_REASON}
+    receiving = action in (Action.AGREE, Action.IDENTIFY_WORKER, Action.RECORD_HANDOVER)
+    team_id = (extra.get("to_team") or transfer.to_team or transfer.from_team).pk if receiving else None
+    return services.transfer_act(
+        actor=_on(_manager(staff_by_team, team_id or transfer.from_team_id), day),
+        transfer=transfer,
+        action=action.value,
+        expected_version=transfer.version,
+        now=_at(day, now, rng),
+        **extra,
+    )
+
+
+def _remedial_actions(transfer, worker, staff_by_team, proposed_on, now, rng, made: OpenWork) -> None:
+    """One or two remedial actions agreed by the sending manager on a day since the proposal, owned by the
+    sending worker; due within a fortnight (so some are past due now), and some already marked done."""
+    manager = _manager(staff_by_team, transfer.from_team_id)
+    today = timezone.localtime(now).date()
+    for description in rng.sample(REMEDIAL_ACTIONS, k=rng.randint(1, 2)):
+        agreed_on = proposed_on + dt.timedelta(days=rng.randint(0, max(0, (today - proposed_on).days)))
+        action = services.remedial_action_create(
+            actor=_on(manager, agreed_on),
+            transfer=transfer,
+            description=description,
+            owner=worker,
+            due=agreed_on + dt.timedelta(days=rng.randint(2, 14)),
+            now=_at(agreed_on, now, rng),
+        )
+        done_on = agreed_on + dt.timedelta(days=rng.randint(1, 10))
+        if done_on <= today and rng.random() < 0.4:
+            services.remedial_action_done(
+                actor=_on(worker, done_on), action=action, now=_at(done_on, now, rng)
+            )
+            made.remedial_done += 1
+        else:
+            made.remedial_open += 1
+
+
+def _manager(staff_by_team, team_id: int) -> StaffMember:
+    return staff_by_team[team_id]["team_manager"][0]
+
+
+def _on(person: StaffMember, day: dt.date) -> StaffMember:
+    """Their roles read for `day`, as a request on that day reads them."""
+    person.as_of = day
+    return person
+
+
+def _at(day: dt.date, now: dt.datetime, rng) -> dt.datetime:
+    """An instant in the working day of `day` (local time), never after the demo's `now`. Steps of one transfer
+    are on different days, or at `now` for those made today."""
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+    return min(start + dt.timedelta(minutes=rng.randint(0, 7 * 60)), now)
+
+
+def _involved_professionals(child, rng) -> None:
     InvolvedProfessional.objects.bulk_create(
         [
             InvolvedProfessional(
@@ -462,6 +633,6 @@ def _answers_for(protocol, rng) -> dict:
 
 
 def _separations(child) -> dict[int, str]:
-    from handover.transfers.services import siblings_with_same_worker
-
-    return {s.pk: "Demo data: sibling's assessment continues" for s in siblings_with_same_worker(child)}
+    return {
+        s.pk: "Demo data: sibling's assessment continues" for s in services.siblings_with_same_worker(child)
+    }

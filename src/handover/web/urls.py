@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handover.web import documents, meetings, propose, views
+from handover.web import documents, meetings, notifications, propose, views
 
 app_name = "web"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("my-work/", views.my_work, name="my_work"),
     path("children/", views.search, name="search"),
     path("escalations/", views.escalations, name="escalations"),
+    path("escalations/<int:pk>/acknowledge/", views.escalation_acknowledge, name="escalation_acknowledge"),
+    path("notifications/", notifications.notifications, name="notifications"),
     path("team/", views.team, name="team"),
     path("team/<int:pk>/", views.team, name="team_detail"),
     path("protocol/", views.protocol_page, name="protocol"),

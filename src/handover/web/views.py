@@ -30,8 +30,10 @@ from handover.organisation.access import (
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
 from handover.organisation.protocol import protocol_for
+from handover.transfers import escalations as escalation_services
 from handover.transfers import selectors, services
-from handover.transfers.models import RemedialAction, SignOffKind, Transfer
+from handover.transfers.models import Escalation, RemedialAction, SignOffKind, Transfer
+from handover.web import selectors as pages
 from handover.web.forms import (
     RemedialActionForm,
     SearchForm,
@@ -67,28 +69,9 @@ def sign_out(request):
 @login_required
 def my_work(request):
     staff = _staff(request)
-    today = request.today
-    cases = selectors.my_cases(staff)
-    waiting = selectors.transfers_waiting_on(staff, today)
-    remedial_actions = selectors.remedial_actions_for(staff, today)
-    audit_listing(
-        at=request.now,
-        actor=staff,
-        children=[a.child_id for a in cases]
-        + [t.child_id for t, _, _ in waiting]
-        + [a.transfer.child_id for a, _ in remedial_actions],
-        detail="My work",
-    )
-    return render(
-        request,
-        "web/my_work.html",
-        {
-            "cases": cases,
-            "waiting": waiting,
-            "remedial_actions": remedial_actions,
-            "today": today,
-        },
-    )
+    work = pages.my_work(staff, request.today)
+    audit_listing(at=request.now, actor=staff, children=work.children, detail="My work")
+    return render(request, "web/my_work.html", {"work": work, "today": request.today})
 
 
 @login_required
@@ -185,7 +168,7 @@ def child_record(request, pk):
             "plans": child.plans.all(),
             "documents": child.documents.defer("content"),
             "siblings": siblings,
-            "timeline": selectors.child_timeline(child),
+            "timeline": pages.child_timeline(child),
             "panel": recorded_panel(protocol_for(child.authority)),
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
             "audit": AuditEvent.objects.filter(child=child).select_related("actor")[:50]
@@ -346,9 +329,46 @@ def escalations(request):
     staff = _staff(request)
     rows = selectors.open_escalations_for(staff, request.today)
     audit_listing(
-        at=request.now, actor=staff, children=[e.transfer.child_id for e, _ in rows], detail="Escalations"
+        at=request.now,
+        actor=staff,
+        children=[row.escalation.transfer.child_id for row in rows],
+        detail="Escalations",
     )
-    return render(request, "web/escalations.html", {"escalations": rows})
+    offered = [
+        (
+            row,
+            access.may(
+                staff,
+                TransferWrite.ESCALATION_ACKNOWLEDGE,
+                row.escalation.transfer,
+                escalation=row.escalation,
+            )
+            and row.escalation.acknowledged_at is None,
+        )
+        for row in rows
+    ]
+    return render(request, "web/escalations.html", {"escalations": offered})
+
+
+@login_required
+def escalation_acknowledge(request, pk):
+    """POST only: "I have this"; back to the escalations page, with the refusal if the rulebook says no."""
+    staff = _staff(request)
+    escalation = get_object_or_404(
+        Escalation.objects.select_related("transfer"),
+        pk=pk,
+        transfer__child__in=visible_children(staff, Child.objects.all()),
+    )
+    if request.method == "POST":
+        try:
+            escalation_services.escalation_acknowledge(actor=staff, escalation=escalation, now=request.now)
+            messages.success(request, "Escalation acknowledged: it stays open until the work is done.")
+        except Refusal as exc:
+            message = (
+                "; ".join(exc.errors.values()) if isinstance(exc, services.ApplicationError) else str(exc)
+            )
+            messages.error(request, sentence(message))
+    return redirect("web:escalations")
 
 
 @login_required
@@ -363,13 +383,9 @@ def team(request, pk=None):
     chosen = next((t for t in teams if t.pk == pk), teams[0] if teams else None)
     if chosen is None:
         raise Http404("no team")
-    pressure = selectors.team_pressure(chosen, request.today, staff)
+    pressure = pages.team_pressure(chosen, request.today, staff)
     audit_listing(
-        at=request.now,
-        actor=staff,
-        obj=chosen,
-        children=[t.child_id for t in pressure.incoming + pressure.outgoing],
-        detail=f"Team: {chosen}",
+        at=request.now, actor=staff, obj=chosen, children=pressure.children, detail=f"Team: {chosen}"
     )
     return render(request, "web/team.html", {"teams": teams, "pressure": pressure})
 

@@ -1,5 +1,7 @@
 """`handover demo`: build a synthetic authority (synthetic names only) on either protocol."""
 
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
 from handover import clock
@@ -32,6 +34,11 @@ class Command(BaseCommand):
                 "when it was built)."
             )
             return
+        started = time.perf_counter()  # elapsed time for the progress lines, not the demo's clock
+
+        def progress(message: str) -> None:
+            self.stdout.write(f"[{time.perf_counter() - started:6.1f} s] {message}")
+
         try:
             result = build_demo(
                 protocol_name=options["protocol"],
@@ -39,14 +46,15 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 password=options["password"],
                 now=clock.now(),
-                progress=self.stdout.write,
+                progress=progress,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             self.style.SUCCESS(
                 f"{result.authority.name}: {result.children} children, {result.staff} staff, "
-                f"{result.historic_transfers} historic and {result.open_transfers} open transfers."
+                f"{result.historic_transfers} historic and {result.open_transfers} open transfers; "
+                f"built in {time.perf_counter() - started:.1f} s."
             )
         )
         self.stdout.write(
