@@ -21,6 +21,7 @@ from handover.meetings.services import early_warning_sheet_compile, meeting_sitt
 from handover.organisation.access import AccessDenied
 from handover.transfers import selectors, services
 from handover.transfers.models import RemedialAction, TransferEvent
+from handover.web import selectors as pages
 
 pytestmark = pytest.mark.django_db
 MONDAY = dt.date(2026, 11, 23)  # the cut-off for Wednesday's sitting; TODAY is the Tuesday
@@ -42,7 +43,7 @@ def test_a_case_listed_by_the_cut_off_has_its_sheet_step_done_not_overdue(world)
     assert sheet.actual == MONDAY
     overdue = [d.step for d in transfer.deadlines.all() if d.due and not d.actual and d.due < TODAY]
     assert overdue == []
-    assert selectors.team_pressure(world.teams["assessment_east"], TODAY, world.ast_tm).overdue == 0
+    assert pages.team_pressure(world.teams["assessment_east"], TODAY, world.ast_tm).overdue == 0
     my_work = signed_in(world.ast_tm).get("/my-work/").content.decode()
     assert "Ews1 Testfamily" in my_work and "Overdue" not in my_work
     team = signed_in(world.ast_tm).get(f"/team/{world.teams['assessment_east'].pk}/").content.decode()

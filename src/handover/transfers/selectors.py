@@ -11,9 +11,9 @@ from django.utils import timezone
 from handover.children.models import Allocation, Child
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import current_memberships, visible_children
-from handover.organisation.models import StaffMember
+from handover.organisation.models import Role, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
-from handover.transfers.models import Escalation, RemedialAction, Transfer, TransferEvent
+from handover.transfers.models import SWEEP_NAME, Escalation, RemedialAction, Transfer, TransferEvent
 from handover.transfers.services import transfer_available_actions
 
 
@@ -121,7 +121,39 @@ def child_timeline(child: Child) -> list[TimelineEntry]:
                 row.actor_name,
             )
         )
+    entries += escalation_entries(child)
     return sorted(entries, key=lambda e: e.day, reverse=True)
+
+
+def escalation_entries(child: Child) -> list[TimelineEntry]:
+    """The child's escalations: each level raised (by a person or by Handover on the protocol's timings), moved
+    up, and resolved, with its level, role and clauses."""
+    entries = []
+    rows = Escalation.objects.filter(transfer__child=child).select_related(
+        "opened_by", "resolved_by", "transfer__to_service"
+    )
+    for row in rows:
+        level = f"level {row.level}, {role_words(row.role)}"
+        cites = f" ({', '.join(row.cites)})" if row.cites else ""
+        entries.append(
+            TimelineEntry(
+                timezone.localtime(row.opened_at).date(),
+                f"Escalated to {level}{cites}",
+                row.reason,
+                row.opened_by_name,
+            )
+        )
+        if row.resolved_at is not None:
+            moved = row.resolution.startswith("moved up")
+            entries.append(
+                TimelineEntry(
+                    timezone.localtime(row.resolved_at).date(),
+                    f"Escalation {'moved up' if moved else 'resolved'} from {level}",
+                    row.resolution,
+                    row.resolved_by.name if row.resolved_by_id else SWEEP_NAME,
+                )
+            )
+    return entries
 
 
 def siblings_of(child: Child, staff: StaffMember) -> list[Child]:
@@ -130,33 +162,102 @@ def siblings_of(child: Child, staff: StaffMember) -> list[Child]:
     return list(visible_children(staff, Child.objects.filter(family_id=child.family_id)).exclude(pk=child.pk))
 
 
-def open_escalations_for(staff: StaffMember, today: dt.date) -> list[tuple[Escalation, Due]]:
-    """Unresolved escalations sitting with one of this person's roles, or on their teams' transfers."""
+SUBJECT_WORDS = {
+    Escalation.Subject.BLOCKED: "Blocked transfer",
+    Escalation.Subject.STEP: "Overdue step",
+    Escalation.Subject.REMEDIAL_ACTION: "Overdue remedial action",
+}
+
+
+def role_words(role: str) -> str:
+    """A role as people read it ("Service manager"), never its code."""
+    try:
+        return Role(role).label
+    except ValueError:
+        return role.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class EscalationRow:
+    """An open escalation as the escalations page shows it, in words."""
+
+    escalation: Escalation
+    moves_up: Due  # when it moves to the next level if still open
+    open_for: int  # working days since it was opened, in the transfer's protocol calendar
+    step_name: str = ""
+
+    @property
+    def level_words(self) -> str:
+        return f"Level {self.escalation.level}: {role_words(self.escalation.role)}"
+
+    @property
+    def subject_words(self) -> str:
+        subject = self.escalation.subject
+        if subject == Escalation.Subject.STEP:
+            return f"{SUBJECT_WORDS[subject]} \u201c{self.step_name or self.escalation.step}\u201d"
+        if subject == Escalation.Subject.REMEDIAL_ACTION and self.escalation.remedial_action is not None:
+            return f"{SUBJECT_WORDS[subject]}: {self.escalation.remedial_action.description}"
+        return SUBJECT_WORDS.get(subject, "Blocked transfer")
+
+    @property
+    def clauses(self) -> str:
+        return ", ".join(self.escalation.cites)
+
+
+def open_escalations_for(staff: StaffMember, today: dt.date) -> list[EscalationRow]:
+    """Unresolved escalations sitting with one of this person's roles, or on their teams' transfers, oldest
+    first, with what the page says of each (who raised and acknowledged it, the work, how long it has been
+    open, when it moves up)."""
     roles = {m.role for m in current_memberships(staff)}
     teams = [m.team_id for m in current_memberships(staff) if m.team_id]
     children = visible_children(staff, Child.objects.all())
     rows = (
         Escalation.objects.filter(resolved_at__isnull=True, transfer__child__in=children)
         .filter(Q(role__in=roles) | Q(transfer__from_team_id__in=teams) | Q(transfer__to_team_id__in=teams))
-        .select_related("transfer__child", "transfer__from_team", "transfer__to_service")
-        .order_by("opened_at")
+        .select_related(
+            "transfer__child__authority",
+            "transfer__from_team",
+            "transfer__to_service",
+            "transfer__to_team",
+            "remedial_action",
+            "opened_by",
+            "acknowledged_by",
+        )
+        .prefetch_related("transfer__deadlines")
+        .order_by("opened_at", "pk")
     )
-    return [(row, due(staff, row.due, today, row.transfer)) for row in rows]
+    found = []
+    for row in rows:
+        calendar = protocol_for_transfer(row.transfer).calendar
+        opened = timezone.localtime(row.opened_at).date()
+        names = {d.step: d.name for d in row.transfer.deadlines.all()}
+        found.append(
+            EscalationRow(
+                escalation=row,
+                moves_up=due(staff, row.due, today, row.transfer),
+                open_for=max(calendar.working_days_between(opened, today), 0),
+                step_name=names.get(row.step, ""),
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)
-class TeamPressure:
+class TeamTransfers:
     team: object
     caseload: list[tuple[StaffMember | None, int]]
     incoming: list[Transfer]
     outgoing: list[Transfer]
-    overdue: int
-    blocked: int
+
+    @property
+    def blocked(self) -> int:
+        return sum(1 for t in self.incoming + self.outgoing if t.state in ("blocked", "escalated"))
 
 
-def team_pressure(team, today: dt.date, viewer) -> TeamPressure:
-    """Caseload by worker, transfers in and out, and how many are overdue or blocked. Transfers of children the
-    viewer may not see (restricted records they are not named on) are left out: not there, not counted."""
+def team_transfers(team, viewer) -> TeamTransfers:
+    """Caseload by worker and transfers in and out. Transfers of children the viewer may not see (restricted
+    records they are not named on) are left out: not there, not counted. Whether they are due soon or overdue
+    is the sweep's judgement (`web.selectors.team_pressure`)."""
     visible = visible_children(viewer, Child.objects.all())
     counts = (
         Allocation.objects.filter(team=team, end__isnull=True, kind="primary")
@@ -174,18 +275,10 @@ def team_pressure(team, today: dt.date, viewer) -> TeamPressure:
         Transfer.objects.filter(state__in=open_states, child__in=visible)
         .filter(Q(to_team=team) | Q(to_team__isnull=True, to_service=team.service))
         .select_related(*related)
-        .prefetch_related("deadlines")
     )
     outgoing = list(
-        Transfer.objects.filter(state__in=open_states, from_team=team, child__in=visible)
-        .select_related(*related)
-        .prefetch_related("deadlines")
+        Transfer.objects.filter(state__in=open_states, from_team=team, child__in=visible).select_related(
+            *related
+        )
     )
-    both = incoming + outgoing
-    overdue = sum(
-        1
-        for t in both
-        if any(d.due and not d.actual and d.due < today and not d.standing for d in t.deadlines.all())
-    )
-    blocked = sum(1 for t in both if t.state in ("blocked", "escalated"))
-    return TeamPressure(team, caseload, incoming, outgoing, overdue, blocked)
+    return TeamTransfers(team, caseload, incoming, outgoing)

@@ -1,7 +1,9 @@
-"""What every page needs: the authority's name (shown in the header) and the signed-in person."""
+"""What every page needs: the authority's name (shown in the header), the signed-in person, and how many of
+their notifications are still to do (the header's count: one query per page, none for anyone signed out)."""
 
 from django.conf import settings
 
+from handover.notifications.selectors import notifications_to_do_count
 from handover.organisation.access import staff_for
 from handover.organisation.protocol import protocol_named
 
@@ -9,4 +11,5 @@ from handover.organisation.protocol import protocol_named
 def page(request):
     staff = staff_for(getattr(request, "user", None), on=getattr(request, "today", None))
     name = staff.authority.name if staff else protocol_named(settings.HANDOVER_PROTOCOL).file.authority.name
-    return {"authority_name": name, "current_staff": staff}
+    to_do = notifications_to_do_count(staff) if staff is not None and staff.active else 0
+    return {"authority_name": name, "current_staff": staff, "notifications_to_do": to_do}

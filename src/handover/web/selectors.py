@@ -1,0 +1,170 @@
+"""Reads that compose apps from different layers for pages: the sweep's judgement of a page's transfers ("due
+soon", "overdue": one home, `standings_of`), My work and the team page with it, and a child's timeline with the
+reminders sent about it (which live in the notifications app, above transfers). Each writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from handover.children.models import Allocation, Child
+from handover.domain.sweep import Standing
+from handover.notifications.selectors import reminders_about
+from handover.organisation.models import StaffMember
+from handover.sweep.services import judge
+from handover.transfers import selectors as transfer_selectors
+from handover.transfers.models import SWEEP_NAME, RemedialAction, Transfer
+from handover.transfers.selectors import Due, TimelineEntry
+
+# What a row's tag says: the worst standing of its work, overdue before due soon.
+SHOWN = (Standing.OVERDUE, Standing.DUE_SOON)
+
+
+def _worst(standings) -> Standing | None:
+    return next((s for s in SHOWN if s in standings), None)
+
+
+@dataclass(frozen=True)
+class Standings:
+    """The sweep's view of a set of transfers on a day: for each transfer, the worst standing of its timeline
+    steps and timescales (overdue, due soon, or None), and for each of their open remedial actions, its own."""
+
+    transfers: dict[int, Standing] = field(default_factory=dict)
+    remedial_actions: dict[int, Standing] = field(default_factory=dict)
+
+    def of(self, transfer: Transfer) -> Standing | None:
+        return self.transfers.get(transfer.pk)
+
+    def of_action(self, action: RemedialAction) -> Standing | None:
+        return self.remedial_actions.get(action.pk)
+
+    def count(self, transfers, standing: Standing) -> int:
+        return sum(1 for t in transfers if self.transfers.get(t.pk) is standing)
+
+
+def standings_of(*, authority, today: dt.date, transfers: QuerySet[Transfer]) -> Standings:
+    """Whether each of `transfers` is due soon or overdue, as the sweep judges it (`sweep.services.judge`: the
+    protocol version's calendar and reminder window), so every page and every reminder mean the same thing."""
+    judged = judge(authority=authority, today=today, transfers=transfers)
+    gathered = judged.gathered
+    steps: dict[int, set[Standing]] = {}
+    actions: dict[int, Standing] = {}
+    for _, plan in judged.plans:
+        for key, standing in plan.standings.items():
+            if key in gathered.deadlines:
+                steps.setdefault(gathered.transfer_of[key], set()).add(standing)
+            elif key in gathered.remedial_actions and standing in SHOWN:
+                actions[gathered.remedial_actions[key].pk] = standing
+    worst = {pk: _worst(found) for pk, found in steps.items()}
+    return Standings({pk: s for pk, s in worst.items() if s is not None}, actions)
+
+
+# -- My work --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    transfer: Transfer
+    actions: list[str]
+    next_due: Due
+    standing: Standing | None
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    action: RemedialAction
+    due: Due
+    standing: Standing | None
+
+
+@dataclass(frozen=True)
+class MyWork:
+    cases: list[Allocation]
+    waiting: list[Waiting]
+    remedial_actions: list[ActionRow]
+
+    @property
+    def children(self) -> list[int]:
+        return (
+            [a.child_id for a in self.cases]
+            + [row.transfer.child_id for row in self.waiting]
+            + [row.action.transfer.child_id for row in self.remedial_actions]
+        )
+
+
+def my_work(staff: StaffMember, today: dt.date) -> MyWork:
+    """The person's cases, the transfers waiting on them and their remedial actions, each transfer and action
+    with the sweep's "due soon" or "overdue"."""
+    waiting = transfer_selectors.transfers_waiting_on(staff, today)
+    actions = transfer_selectors.remedial_actions_for(staff, today)
+    ids = {t.pk for t, _, _ in waiting} | {a.transfer_id for a, _ in actions}
+    standings = (
+        standings_of(authority=staff.authority, today=today, transfers=Transfer.objects.filter(pk__in=ids))
+        if ids
+        else Standings()
+    )
+    return MyWork(
+        cases=transfer_selectors.my_cases(staff),
+        waiting=[Waiting(t, acts, d, standings.of(t)) for t, acts, d in waiting],
+        remedial_actions=[ActionRow(a, d, standings.of_action(a)) for a, d in actions],
+    )
+
+
+# -- the team page --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamPressure:
+    team: object
+    caseload: list[tuple[StaffMember | None, int]]
+    incoming: list[tuple[Transfer, Standing | None]]
+    outgoing: list[tuple[Transfer, Standing | None]]
+    overdue: int  # transfers with an overdue step (or timescale)
+    due_soon: int  # transfers with a step due soon and none overdue
+    blocked: int
+
+    @property
+    def children(self) -> list[int]:
+        return [t.child_id for t, _ in self.incoming + self.outgoing]
+
+
+def team_pressure(team, today: dt.date, viewer: StaffMember) -> TeamPressure:
+    """Caseload by worker, transfers in and out with the sweep's standing, and how many are overdue, due soon
+    or blocked. Children the viewer may not see are left out: not there, not counted."""
+    found = transfer_selectors.team_transfers(team, viewer)
+    both = found.incoming + found.outgoing
+    standings = (
+        standings_of(
+            authority=team.service.authority,
+            today=today,
+            transfers=Transfer.objects.filter(pk__in=[t.pk for t in both]),
+        )
+        if both
+        else Standings()
+    )
+    return TeamPressure(
+        team=team,
+        caseload=found.caseload,
+        incoming=[(t, standings.of(t)) for t in found.incoming],
+        outgoing=[(t, standings.of(t)) for t in found.outgoing],
+        overdue=standings.count(both, Standing.OVERDUE),
+        due_soon=standings.count(both, Standing.DUE_SOON),
+        blocked=found.blocked,
+    )
+
+
+# -- a child's record -----------------------------------------------------------------------------------------
+
+
+def child_timeline(child: Child) -> list[TimelineEntry]:
+    """The child's timeline (key events, allocations, transfer actions, escalations) and the reminders sent
+    about its transfers, newest first."""
+    entries = transfer_selectors.child_timeline(child)
+    entries += [
+        TimelineEntry(timezone.localtime(r.at).date(), f"Reminder sent: {r.title}", "", SWEEP_NAME)
+        for r in reminders_about(child)
+    ]
+    return sorted(entries, key=lambda e: e.day, reverse=True)
