@@ -61,6 +61,7 @@ NOTHING_TO_READ = {
     "web:remedial_action_mark": "a POST: a GET is redirected to the transfer",
     "web:transfer_step_done": "a POST: a GET is redirected to the transfer",
     "web:escalation_acknowledge": "a POST: a GET is redirected to the escalations",
+    "web:letter_post": "a POST: a GET is redirected to the transfer",
     "rest_framework:logout": "a POST (405)",
     "api-token": "a POST (405)",
     "audit-list": "for auditors (403 to the manager)",
@@ -81,6 +82,7 @@ NOTHING_TO_READ = {
             "transfer-facts",
             "transfer-remedial-actions",
             "transfer-sign-offs",
+            "transfer-letter-post",
             "transfer-remedial-action-done",
             "transfer-remedial-action-reopen",
             "case-request-decide",
@@ -220,6 +222,10 @@ def small(world):
         "web:transfer_letters": [{"pk": listed.pk}],
         "web:letter_download": [
             {"pk": letter.pk, "fmt": fmt} for letter in listed.letters.all() for fmt in ("pdf", "docx")
+        ],
+        "web:letter_post": [{"pk": letter.pk} for letter in listed.letters.all()],
+        "transfer-letter-post": [
+            {"pk": listed.pk, "letter_id": letter.pk} for letter in listed.letters.all()
         ],
         "web:document_download": [
             {"pk": d.pk} for d in DocumentOnFile.objects.filter(child=child).exclude(content=None)

@@ -16,6 +16,7 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.documents.models import Letter
 from handover.domain import text
 from handover.domain.workflow import Action
 from handover.organisation.access import staff_for, visible_children
@@ -208,6 +209,27 @@ class RemedialActionSerializer(serializers.ModelSerializer):
         model = RemedialAction
         fields = ["id", "description", "owner", "due", "done_at", "done_by", "created_by", "created_at"]
         read_only_fields = ["done_at", "done_by", "created_by", "created_at"]
+
+
+class LetterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Letter
+        fields = [
+            "id",
+            "recipient",
+            "addressee",
+            "generated_at",
+            "posted_at",
+            "posted_by",
+            "postage",
+            "notify_id",
+            "notify_reference",
+        ]
+        read_only_fields = fields
+
+
+class LetterPostInput(serializers.Serializer):
+    postage = serializers.CharField(required=False, default="second", max_length=20)
 
 
 class TransferSerializer(serializers.ModelSerializer):

@@ -23,7 +23,9 @@ from handover.children.services import (
     child_record_add,
     child_update,
 )
+from handover.documents.models import Letter
 from handover.domain.explain import decision_data, readiness_data
+from handover.notifications.letters_by_post import letter_post
 from handover.organisation.access import (
     AccessDenied,
     can_read_children,
@@ -540,6 +542,20 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         item = get_object_or_404(RemedialAction, pk=action_id, transfer=self.get_object())
         reopened = services.remedial_action_reopen(now=self.request.now, actor=self.staff, action=item)
         return Response(s.RemedialActionSerializer(reopened).data)
+
+    @extend_schema(request=s.LetterPostInput, responses={200: s.LetterSerializer})
+    @action(detail=True, methods=["post"], url_path=r"letters/(?P<letter_id>\d+)/post")
+    def letter_post(self, request, pk=None, letter_id=None, **kwargs):
+        """Send a written letter by post through GOV.UK Notify, once (postage: first, second or economy)."""
+        letter = get_object_or_404(
+            Letter.objects.defer("docx", "pdf"), pk=letter_id, transfer=self.get_object()
+        )
+        data = s.LetterPostInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        posted = letter_post(
+            now=self.request.now, actor=self.staff, letter=letter, postage=data.validated_data["postage"]
+        )
+        return Response(s.LetterSerializer(posted).data)
 
 
 class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

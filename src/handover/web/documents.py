@@ -16,6 +16,7 @@ from handover.documents import transfer_summary as summaries
 from handover.documents.models import Letter, TransferSummary
 from handover.documents.rendering import DOCX, PDF
 from handover.domain.errors import Refusal
+from handover.notifications.letters_by_post import letter_post as letter_post_service
 from handover.organisation.access import visible_children
 from handover.web.forms import refusal_errors, typed_date
 from handover.web.views import _staff, _transfer_or_404
@@ -172,6 +173,34 @@ def letter_download(request, pk, fmt):
         DOCX if fmt == "docx" else PDF,
         f"letter-{letter.transfer.child.identifier}-{letter.pk}.{fmt}",
     )
+
+
+@login_required
+def letter_post(request, pk):
+    """POST only: send a written letter by post through GOV.UK Notify (a GET is sent back to the transfer)."""
+    staff = _staff(request)
+    letter = (
+        Letter.objects.filter(pk=pk, transfer__child__in=visible_children(staff, Child.objects.all()))
+        .select_related("transfer__child")
+        .defer("docx", "pdf")
+        .first()
+    )
+    if letter is None:
+        raise Http404("no such letter")
+    if request.method == "POST":
+        try:
+            posted = letter_post_service(
+                now=request.now, actor=staff, letter=letter, postage=request.POST.get("postage", "second")
+            )
+            messages.success(
+                request,
+                f"The letter to {posted.addressee} was sent by post through GOV.UK Notify "
+                f"({posted.postage} class), reference {posted.notify_reference}.",
+            )
+        except Refusal as exc:
+            for message in refusal_errors(exc, "letter").values():
+                messages.error(request, message)
+    return redirect("web:transfer", pk=letter.transfer_id)
 
 
 @login_required

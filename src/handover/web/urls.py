@@ -32,6 +32,7 @@ urlpatterns = [
     path("transfers/<int:pk>/summary.pdf", documents.transfer_summary_pdf, name="transfer_summary_pdf"),
     path("transfers/<int:pk>/letters/", documents.transfer_letters, name="transfer_letters"),
     path("letters/<int:pk>.<str:fmt>", documents.letter_download, name="letter_download"),
+    path("letters/<int:pk>/post/", documents.letter_post, name="letter_post"),
     path("documents/<int:pk>/", documents.document_download, name="document_download"),
     path("children/<int:pk>/panel-decision/", meetings.panel_decision, name="panel_decision"),
     path("meetings/", meetings.meeting_list, name="meetings"),

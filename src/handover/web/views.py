@@ -20,6 +20,7 @@ from handover.domain.errors import Refusal
 from handover.domain.rulebook import TransferWrite
 from handover.domain.workflow import OPEN_STATES, TRANSITIONS
 from handover.meetings.panels import recorded_panel
+from handover.notifications.notify import notify_configured
 from handover.organisation import access
 from handover.organisation.access import (
     can_read_children,
@@ -230,6 +231,7 @@ def transfer_page(request, pk):
             "can_send_letters": may[TransferWrite.LETTERS]
             and transfer.receiving_worker_id is not None
             and transfer.state in ("worker_identified", "handover_held", "transferred"),
+            "can_post_letters": may[TransferWrite.LETTERS] and notify_configured(),
             "events": transfer.events.select_related("actor"),
             "sign_off_kinds": _sign_offs_for(staff, transfer),
             "can_act": transfer.is_open and may[TransferWrite.UPDATE_FACTS],
