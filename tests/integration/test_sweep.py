@@ -361,3 +361,36 @@ def test_a_step_marked_done_by_mistake_is_reopened_and_the_sweep_sees_it_overdue
         )
     services.transfer_step_done(actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 9)))
     assert listed.deadlines.get(step=step).actual == dt.date(2026, 12, 9)
+
+
+def test_a_document_on_the_childs_file_closes_the_step_it_stands_for(world):
+    """Dorset D-049: a Personal Education Plan within 10 working days of an emergency placement; the PEP on the
+    child's file closes it (the protocol file's `completed_by: document:pep`), dated from the event to today."""
+    from handover.children.models import DocumentOnFile
+
+    proposal = services.transfer_propose(
+        now=at(MONDAY),
+        actor=world.ast_tm,
+        child=world.child("pep1", "Pep"),
+        event="becomes_looked_after",
+        on=MONDAY,
+        answers={},
+        to_service=world.services["lac"],
+    )
+    transfer = proposal.transfers[0]
+    pep = transfer.deadlines.get(step="pep_initiated")
+    assert (pep.closed_by, pep.due, pep.actual) == ("document:pep", dt.date(2026, 12, 7), None)
+    DocumentOnFile.objects.create(child=transfer.child, document_type="pep", dated=dt.date(2027, 1, 5))
+    sweep_run(now=at(dt.date(2026, 12, 1)))
+    assert transfer.deadlines.get(step="pep_initiated").actual is None  # dated in the future: not yet
+    DocumentOnFile.objects.create(
+        child=transfer.child, document_type="pep", dated=MONDAY - dt.timedelta(days=3)
+    )
+    assert (
+        services.deadlines_close_from_file(now=at(dt.date(2026, 12, 1)), child=transfer.child) == 0
+    )  # before the event
+    DocumentOnFile.objects.create(child=transfer.child, document_type="pep", dated=dt.date(2026, 12, 2))
+    run = sweep_run(now=at(dt.date(2026, 12, 3)))
+    assert run.done["closed_from_file"] == 1
+    assert transfer.deadlines.get(step="pep_initiated").actual == dt.date(2026, 12, 2)
+    assert sweep_run(now=at(dt.date(2026, 12, 3), 11)).done.get("closed_from_file", 0) == 0

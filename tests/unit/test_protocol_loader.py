@@ -177,7 +177,11 @@ def test_a_step_closed_by_something_unknown_is_refused(tmp_path, dorset_data):
     told = _index(steps, "family_told")
     steps[told]["completed_by"] = "posted"
     message = _problems(_write(tmp_path, dorset_data))
-    assert f"timelines[{timeline}].steps[{told}].completed_by: Input should be 'list'" in message
+    assert (
+        f"timelines[{timeline}].steps[{told}].completed_by: Value error, 'posted' cannot close a step: use one of "
+        "list, agree, identify_worker, record_handover, complete, letters_send, manual, 'document:<document type>' "
+        "or 'key_event:<event>'"
+    ) in message
 
 
 def test_what_closes_each_step_of_the_bundled_timelines():
@@ -193,4 +197,48 @@ def test_what_closes_each_step_of_the_bundled_timelines():
         "handover_meeting": "record_handover",
         "formal_transfer": "complete",
         "family_told": "letters_send",
+    }
+
+
+@pytest.mark.parametrize(
+    ("closer", "problem"),
+    [
+        (
+            "document:passport",
+            "is closed by a 'passport' document, but the protocol declares no such document type",
+        ),
+        (
+            "key_event:moon_landing",
+            "is closed by the key event 'moon_landing', but the protocol declares no such event",
+        ),
+    ],
+)
+def test_a_step_closed_by_a_document_or_key_event_the_protocol_does_not_declare_is_refused(
+    tmp_path, dorset_data, closer, problem
+):
+    timeline = _index(dorset_data["timelines"], "weekly_meeting")
+    steps = dorset_data["timelines"][timeline]["steps"]
+    target = _index(steps, "transfer_target")
+    steps[target]["completed_by"] = closer
+    message = _problems(_write(tmp_path, dorset_data))
+    assert f"timelines[{timeline}].steps[{target}].completed_by: step 'transfer_target' {problem}" in message
+
+
+def test_timescales_closed_by_a_document_on_file():
+    """Dorset's assessment (D-093) and PEP (D-049), Central Bedfordshire's placement plan (C-018), health
+    assessment referral (C-019) and PEP request (C-020) are done when that document is on the child's file."""
+    closers = {
+        name: {t.spec.id: t.spec.completed_by for t in load_protocol(name).timescales if t.spec.completed_by}
+        for name in ("dorset", "central-bedfordshire")
+    }
+    assert closers == {
+        "dorset": {
+            "assessment_completed": "document:child_and_family_assessment",
+            "pep_initiated": "document:pep",
+        },
+        "central-bedfordshire": {
+            "placement_plan": "document:placement_plan",
+            "health_assessment_referral": "document:health_assessment_referral",
+            "pep_requested": "document:pep_request",
+        },
     }

@@ -43,6 +43,7 @@ from handover.sweep.recipients import Directory, for_escalation, for_step, only_
 from handover.sweep.work import Gathered, gather_work
 from handover.transfers.escalations import escalation_raise, escalation_step_down, role_name
 from handover.transfers.models import Escalation, Transfer
+from handover.transfers.services import deadlines_close_from_file
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def sweep_run(*, now: dt.datetime, authorities=None) -> SweepRun:
     done: Counter = Counter()
     try:
         for authority in authorities if authorities is not None else Authority.objects.order_by("code"):
+            # Steps a document or key event on file closes (added since the transfer last changed) first.
+            done["closed_from_file"] += deadlines_close_from_file(now=now, authority=authority)
             judged = judge(authority=authority, today=today)
             found.update(judged.found)
             directory = Directory(authority, today)

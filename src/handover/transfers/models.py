@@ -142,6 +142,11 @@ class Deadline(models.Model):
     )
     cites = models.JSONField(default=list)
     basis = models.CharField(max_length=200, blank=True)
+    closed_by = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="what closes it: a workflow action, letters_send, document:<type>, key_event:<event>, manual",
+    )
 
     class Meta:
         ordering = ["due", "pk"]

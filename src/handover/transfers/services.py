@@ -16,12 +16,19 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record, snapshot
-from handover.children.models import Allocation, AllocationKind, ChangeReason, Child, DocumentOnFile
+from handover.children.models import (
+    Allocation,
+    AllocationKind,
+    ChangeReason,
+    Child,
+    DocumentOnFile,
+    KeyEvent,
+)
 from handover.domain import deadlines as deadline_engine
 from handover.domain import readiness as readiness_engine
 from handover.domain import routing, text
@@ -1021,17 +1028,21 @@ def _recompute_deadlines(transfer: Transfer, *, today: dt.date) -> None:
 
 def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date) -> list[Deadline]:
     """The deadlines `protocol` gives the transfer (unsaved rows): its pathway's timeline, if the version has
-    that pathway, and the standing timescales."""
+    that pathway, and the standing timescales. A step is done on the day what closes it happened: its workflow
+    action, the letters, a document or key event on the child's file (dated from the event to `today`), or an
+    explicit "done"."""
     facts = situation_facts(protocol, transfer.situation)
-    milestones: dict[str, dt.date] = {}
+    milestones: dict[str, dt.date] = dict(hand_closed_steps(transfer)) if transfer.pk else {}
     rows: list[Deadline] = []
     pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
+    closers = _closers(protocol, pathway)
+    for step_id, day in _closed_from_file(transfer, closers, today).items():
+        milestones.setdefault(step_id, day)
     if pathway is not None:
         # The protocol file says which action completes each step (the transfer point: `complete`).
         timeline = protocol.timelines[pathway.timeline]
         done_at: dict[str, dt.date] = {}
-        milestones.update(hand_closed_steps(transfer))
-        for event in transfer.events.all():
+        for event in transfer.events.all() if transfer.pk else ():
             if event.action not in (STEP_DONE, STEP_REOPENED):
                 done_at[event.action] = timezone.localtime(event.at).date()
         written = transfer.letters.aggregate(at=Min("generated_at"))["at"] if transfer.pk else None
@@ -1042,15 +1053,99 @@ def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date
             if action in done_at and step.id not in milestones:
                 milestones[step.id] = done_at[action]
         for d in deadline_engine.timeline(protocol, facts, pathway, today=today, milestones=milestones):
-            rows.append(_deadline_row(transfer, d, standing=False))
+            rows.append(_deadline_row(transfer, d, standing=False, closed_by=closers.get(d.id, "")))
     for d in deadline_engine.standing_timescales(protocol, facts, today=today, milestones=milestones):
         if d.status != "unknown":
-            rows.append(_deadline_row(transfer, d, standing=True))
+            rows.append(_deadline_row(transfer, d, standing=True, closed_by=closers.get(d.id, "")))
     return rows
 
 
-def _deadline_row(transfer: Transfer, d, *, standing: bool) -> Deadline:
+def _closers(protocol: Protocol, pathway) -> dict[str, str]:
+    """What closes each step and timescale, by id (a workflow action, letters_send, document:…, key_event:…,
+    manual); the timeline's step wins over a timescale of the same id."""
+    closers = {t.spec.id: t.spec.completed_by or "manual" for t in protocol.timescales}
+    if pathway is not None:
+        timeline = protocol.timelines[pathway.timeline]
+        closers.update({s.id: step_completed_by(s, timeline.transfer_by) for s in timeline.steps})
+    return closers
+
+
+def _closed_from_file(transfer: Transfer, closers: dict[str, str], today: dt.date) -> dict[str, dt.date]:
+    """Steps closed by a document or key event on the child's file: the first one dated from the transfer's
+    event to `today` (a document dated in the future closes nothing yet)."""
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for step_id, closer in closers.items():
+        kind, _, name = closer.partition(":")
+        if kind in ("document", "key_event"):
+            wanted.setdefault((kind, name), []).append(step_id)
+    if not wanted or transfer.child_id is None:
+        return {}
+    window = {"child_id": transfer.child_id}
+    first: dict[tuple[str, str], dt.date] = {}
+    documents = [name for kind, name in wanted if kind == "document"]
+    if documents:
+        for row in (
+            DocumentOnFile.objects.filter(
+                **window, document_type__in=documents, dated__gte=transfer.event_date, dated__lte=today
+            )
+            .values("document_type")
+            .annotate(first=Min("dated"))
+        ):
+            first[("document", row["document_type"])] = row["first"]
+    events = [name for kind, name in wanted if kind == "key_event"]
+    if events:
+        for row in (
+            KeyEvent.objects.filter(
+                **window, event_type__in=events, date__gte=transfer.event_date, date__lte=today
+            )
+            .values("event_type")
+            .annotate(first=Min("date"))
+        ):
+            first[("key_event", row["event_type"])] = row["first"]
+    return {step_id: first[key] for key, step_ids in wanted.items() if key in first for step_id in step_ids}
+
+
+def deadlines_close_from_file(*, now: dt.datetime, child: Child | None = None, authority=None) -> int:
+    """Close the open steps that a document or key event now on the child's file closes: recompute the
+    deadlines of those transfers only (the sweep runs this for an authority; adding a document runs it for the
+    child). Two queries to find them, however many transfers are open. Returns how many transfers changed."""
+    today = timezone.localtime(now).date()
+    candidates = Deadline.objects.filter(
+        transfer__state__in=[s.value for s in OPEN_STATES], actual__isnull=True
+    ).filter(Q(closed_by__startswith="document:") | Q(closed_by__startswith="key_event:"))
+    if child is not None:
+        candidates = candidates.filter(transfer__child=child)
+    if authority is not None:
+        candidates = candidates.filter(transfer__child__authority=authority)
+    rows = list(
+        candidates.values_list("transfer_id", "transfer__child_id", "transfer__event_date", "closed_by")
+    )
+    if not rows:
+        return 0
+    children = {child_id for _, child_id, _, _ in rows}
+    on_file: dict[tuple[int, str, str], list[dt.date]] = {}
+    for child_id, kind, dated in DocumentOnFile.objects.filter(
+        child_id__in=children, dated__lte=today
+    ).values_list("child_id", "document_type", "dated"):
+        on_file.setdefault((child_id, "document", kind), []).append(dated)
+    for child_id, kind, dated in KeyEvent.objects.filter(child_id__in=children, date__lte=today).values_list(
+        "child_id", "event_type", "date"
+    ):
+        on_file.setdefault((child_id, "key_event", kind), []).append(dated)
+    due_a_change = set()
+    for transfer_id, child_id, event_date, closed_by in rows:
+        kind, _, name = closed_by.partition(":")
+        if any(day >= event_date for day in on_file.get((child_id, kind, name), ())):
+            due_a_change.add(transfer_id)
+    for transfer in Transfer.objects.filter(pk__in=due_a_change).select_related("child"):
+        with transaction.atomic():
+            _recompute_deadlines(transfer, today=today)
+    return len(due_a_change)
+
+
+def _deadline_row(transfer: Transfer, d, *, standing: bool, closed_by: str = "") -> Deadline:
     return Deadline(
+        closed_by=closed_by,
         transfer=transfer,
         step=d.id,
         name=d.name,

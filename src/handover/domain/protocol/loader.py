@@ -294,6 +294,7 @@ class _Compiler:
         all_steps: set[str],
     ) -> None:
         self._cite(where, step.cites)
+        self._closer(where, step)
         modes = [m for m in ("after", "before", "at", "at_age") if getattr(step, m) is not None]
         if len(modes) != 1:
             self.problem(
@@ -329,6 +330,23 @@ class _Compiler:
                 self.problem(f"{where}.within", f"a step 'at' {step.at} takes no 'within'")
             if step.at not in {m.id for m in self.spec.meetings}:
                 self.problem(f"{where}.at", f"unknown meeting {step.at!r} (declare it under 'meetings')")
+
+    def _closer(self, where: str, step: schema.Step) -> None:
+        """A step closed by a document or key event names one the protocol declares, or nothing could close it."""
+        closer = step.completed_by or ""
+        kind, _, name = closer.partition(":")
+        if kind == "document" and name not in {d.id for d in self.spec.document_types}:
+            self.problem(
+                f"{where}.completed_by",
+                f"step {step.id!r} is closed by a {name!r} document, but the protocol declares no such document "
+                "type (under 'document_types'): nothing could close it",
+            )
+        if kind == "key_event" and name not in {e.id for e in self.spec.events}:
+            self.problem(
+                f"{where}.completed_by",
+                f"step {step.id!r} is closed by the key event {name!r}, but the protocol declares no such event "
+                "(under 'events'): nothing could close it",
+            )
 
     def _pathway(self, where: str, pathway: schema.Pathway, routes: Mapping, timelines: Mapping) -> None:
         self._cite(where, pathway.cites)

@@ -8,10 +8,11 @@ The format is documented in docs/protocol-format.md.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from handover.domain.calendar import Duration
 
@@ -141,6 +142,18 @@ class Target(Strict):
     decided_by: tuple[Decider, ...] = ()
 
 
+# What can close a step besides a document or key event: a workflow action, the letters, or an explicit "done".
+CLOSED_BY_ACTIONS = (
+    "list",
+    "agree",
+    "identify_worker",
+    "record_handover",
+    "complete",
+    "letters_send",
+    "manual",
+)
+
+
 class Step(Strict):
     """One step of a timeline: due a duration after (or before) an anchor, or at a child's age."""
 
@@ -154,19 +167,32 @@ class Step(Strict):
         default=None, description="a meeting id: the next sitting the case can make"
     )
     roll_to_working_day: bool = False
-    completed_by: (
-        Literal["list", "agree", "identify_worker", "record_handover", "complete", "letters_send", "manual"]
-        | None
-    ) = Field(
+    completed_by: str | None = Field(
         default=None,
         description=(
-            "what marks this step done: a workflow action, letters_send (the letters written), or manual (an "
+            "what marks this step done: a workflow action, letters_send (the letters written), "
+            "'document:<type>' (a document of that type on the child's file, dated on or after the event), "
+            "'key_event:<event>' (that key event on the child's file, on or after the event), or manual (an "
             "explicit 'done' with who and when); the transfer_by step: complete, by default; any other step "
             "without it: manual"
         ),
     )
     cites: tuple[ClauseId, ...] = Field(min_length=1)
     note: str | None = None
+
+    @field_validator("completed_by")
+    @classmethod
+    def _closer(cls, value: str | None) -> str | None:
+        if (
+            value is None
+            or value in CLOSED_BY_ACTIONS
+            or re.fullmatch(r"(document|key_event):[a-z][a-z0-9_]*", value)
+        ):
+            return value
+        raise ValueError(
+            f"{value!r} cannot close a step: use one of {', '.join(CLOSED_BY_ACTIONS)}, "
+            "'document:<document type>' or 'key_event:<event>'"
+        )
 
 
 class Timescale(Step):
