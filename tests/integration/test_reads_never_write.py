@@ -85,6 +85,9 @@ NOTHING_TO_READ = {
             "transfer-letter-post",
             "transfer-remedial-action-done",
             "transfer-remedial-action-reopen",
+            "transfer-step-done",
+            "transfer-step-reopen",
+            "escalation-acknowledge",
             "case-request-decide",
         )
     },
@@ -280,6 +283,13 @@ def small(world):
             ]
             for verb in ("done", "reopen")
         },
+        "transfer-step-done": [{"pk": listed.pk, "step": "transfer_target"}],
+        "transfer-step-reopen": [{"pk": listed.pk, "step": "transfer_target"}],
+        "escalation-list": [{}],
+        "escalation-detail": [{"pk": e.pk} for e in blocked.escalations.all()],
+        "escalation-acknowledge": [{"pk": e.pk} for e in blocked.escalations.all()],
+        "notification-list": [{}],
+        "notification-detail": [{"pk": n.pk} for n in Notification.objects.filter(recipient=w.ast_tm)],
         "case-request-list": [{}],
         "case-request-detail": [{"pk": case_request.pk}],
         "case-request-decide": [{"pk": case_request.pk}],

@@ -19,12 +19,14 @@ from handover.children.models import (
 from handover.documents.models import Letter
 from handover.domain import text
 from handover.domain.workflow import Action
+from handover.notifications.models import Notification
 from handover.organisation.access import staff_for, visible_children
 from handover.organisation.models import Membership, StaffMember, Team
 from handover.transfers.models import (
     BulkTransfer,
     CaseRequest,
     Deadline,
+    Escalation,
     RemedialAction,
     SignOff,
     SignOffKind,
@@ -475,3 +477,56 @@ class ProfessionalSerializer(serializers.ModelSerializer):
 
 class CloseInput(serializers.Serializer):
     reason = free_text("reason", Child._meta.get_field("closure_reason").max_length)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class NoteInput(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EscalationSerializer(serializers.ModelSerializer):
+    """An escalation in words: its level and role, what it is about, the clauses, who raised it."""
+
+    child = serializers.IntegerField(source="transfer.child_id", read_only=True)
+    role_name = serializers.SerializerMethodField()
+    subject_name = serializers.CharField(source="get_subject_display", read_only=True)
+    opened_by_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "transfer",
+            "child",
+            "subject",
+            "subject_name",
+            "step",
+            "remedial_action",
+            "level",
+            "role",
+            "role_name",
+            "cites",
+            "reason",
+            "opened_at",
+            "opened_by",
+            "opened_by_name",
+            "due",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolution",
+        ]
+
+    def get_role_name(self, escalation) -> str:
+        return escalation.role.replace("_", " ").capitalize()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    kind_name = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "kind_name", "title", "body", "url", "child", "transfer", "created_at"]

@@ -12,6 +12,8 @@ router.register("children", views.ChildViewSet, basename="child")
 router.register("transfers", views.TransferViewSet, basename="transfer")
 router.register("case-requests", views.CaseRequestViewSet, basename="case-request")
 router.register("bulk-transfers", views.BulkTransferViewSet, basename="bulk-transfer")
+router.register("escalations", views.EscalationViewSet, basename="escalation")
+router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("audit", views.AuditViewSet, basename="audit")
 
 urlpatterns = [

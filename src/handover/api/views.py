@@ -26,6 +26,8 @@ from handover.children.services import (
 from handover.documents.models import Letter
 from handover.domain.explain import decision_data, readiness_data
 from handover.notifications.letters_by_post import letter_post
+from handover.notifications.models import Notification
+from handover.notifications.services import still_to_do
 from handover.organisation.access import (
     AccessDenied,
     can_read_children,
@@ -40,7 +42,9 @@ from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.transfers import services
 from handover.transfers.bulk import bulk_transfer_request
 from handover.transfers.case_requests import case_request_create, case_request_decide
-from handover.transfers.models import BulkTransfer, CaseRequest, RemedialAction, Transfer
+from handover.transfers.escalations import escalation_acknowledge
+from handover.transfers.models import BulkTransfer, CaseRequest, Escalation, RemedialAction, Transfer
+from handover.transfers.selectors import open_escalations_for
 
 
 class IsStaff(permissions.BasePermission):
@@ -215,6 +219,9 @@ class ChildViewSet(
             kind=kind,
             values=data.validated_data,
         )
+        if kind in ("documents", "key_events"):
+            # A step the protocol closes on this document or key event shows done at once, not at the next sweep.
+            services.deadlines_close_from_file(now=self.request.now, child=row.child)
         return Response(output_class(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.DocumentInput, responses={201: s.DocumentSerializer})
@@ -543,6 +550,30 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         reopened = services.remedial_action_reopen(now=self.request.now, actor=self.staff, action=item)
         return Response(s.RemedialActionSerializer(reopened).data)
 
+    @extend_schema(request=None, responses={201: s.EventSerializer})
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<step>[a-z][a-z0-9_]*)/done")
+    def step_done(self, request, pk=None, step=None, **kwargs):
+        """Mark done a step the protocol closes by an explicit "done" (who and when are recorded)."""
+        event = services.transfer_step_done(
+            now=self.request.now, actor=self.staff, transfer=self.get_object(), step=step
+        )
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReasonInput, responses={201: s.EventSerializer})
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<step>[a-z][a-z0-9_]*)/reopen")
+    def step_reopen(self, request, pk=None, step=None, **kwargs):
+        """Reopen a step marked done by mistake, with the reason."""
+        data = s.ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.transfer_step_reopen(
+            now=self.request.now,
+            actor=self.staff,
+            transfer=self.get_object(),
+            step=step,
+            reason=data.validated_data["reason"],
+        )
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=s.LetterPostInput, responses={200: s.LetterSerializer})
     @action(detail=True, methods=["post"], url_path=r"letters/(?P<letter_id>\d+)/post")
     def letter_post(self, request, pk=None, letter_id=None, **kwargs):
@@ -664,6 +695,98 @@ class BulkTransferViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyM
         return Response(
             s.BulkTransferSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
         )
+
+
+class EscalationViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
+    """Open escalations that sit with one of your roles or are on your teams' transfers, oldest first; the
+    person an escalation sits with (or a manager of either team) acknowledges it."""
+
+    serializer_class = s.EscalationSerializer
+
+    def get_queryset(self):
+        if self.schema_only:
+            return Escalation.objects.none()
+        rows = [row.escalation for row in open_escalations_for(self.staff, self.request.today)]
+        return (
+            Escalation.objects.filter(pk__in=[r.pk for r in rows])
+            .select_related("transfer__child", "opened_by", "acknowledged_by")
+            .order_by("opened_at", "pk")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_listing(
+            at=self.request.now,
+            actor=request.user,
+            children=[row["child"] for row in response.data["results"]],
+            detail=request.get_full_path()[:300],
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        escalation = self.get_object()
+        audit_record(
+            at=self.request.now,
+            actor=request.user,
+            verb=Verb.CHILD_VIEWED,
+            child=escalation.transfer.child,
+            obj=escalation,
+            detail="escalation",
+        )
+        return Response(self.get_serializer(escalation).data)
+
+    @extend_schema(request=s.NoteInput, responses={200: s.EscalationSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None, **kwargs):
+        """ "I have this": recorded with who and when; the escalation stays open until the work is done."""
+        data = s.NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = escalation_acknowledge(
+            now=self.request.now,
+            actor=self.staff,
+            escalation=self.get_object(),
+            note=data.validated_data["note"],
+        )
+        return Response(s.EscalationSerializer(done).data)
+
+
+class NotificationViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
+    """Your notifications whose work is still to do, newest first (each clears itself when the work is done)."""
+
+    serializer_class = s.NotificationSerializer
+
+    def get_queryset(self):
+        if self.schema_only:
+            return Notification.objects.none()
+        visible = visible_children(self.staff, Child.objects.all())
+        return (
+            Notification.objects.filter(still_to_do(), recipient=self.staff)
+            .filter(Q(child__isnull=True) | Q(child__in=visible))
+            .order_by("-created_at", "-pk")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_listing(
+            at=self.request.now,
+            actor=request.user,
+            children=[row["child"] for row in response.data["results"]],
+            detail=request.get_full_path()[:300],
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        notification = self.get_object()
+        if notification.child_id is not None:
+            audit_record(
+                at=self.request.now,
+                actor=request.user,
+                verb=Verb.CHILD_VIEWED,
+                child=notification.child,
+                obj=notification,
+                detail="notification",
+            )
+        return Response(self.get_serializer(notification).data)
 
 
 class AuditViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
