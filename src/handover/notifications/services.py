@@ -186,8 +186,15 @@ def digests_queue(*, now: dt.datetime) -> DigestQueued:
     for notification in pending:
         if delivery_of(notification.recipient) == Delivery.DIGEST:
             by_person.setdefault(notification.recipient_id, []).append(notification)
+    sent_today = set(
+        OutboundEmail.objects.filter(
+            key__startswith="digest:", key__endswith=f":{day.isoformat()}"
+        ).values_list("recipient_id", flat=True)
+    )
     for rows in by_person.values():
         recipient = rows[0].recipient
+        if recipient.pk in sent_today:
+            continue  # today's digest went already; these wait for tomorrow's
         with transaction.atomic():
             try:
                 with transaction.atomic():

@@ -133,8 +133,16 @@ def sweep_run(*, now: dt.datetime, authorities=None) -> SweepRun:
 
 
 def _act(plan, gathered: Gathered, protocol, directory: Directory, *, now, today, done: Counter) -> None:
+    # Who was told what already, read once: a sweep every few minutes then tries no insert it knows would be
+    # refused (the unique key still guards a race with another sweep).
+    told = set(
+        Notification.objects.filter(
+            transfer_id__in=list(gathered.transfers),
+            kind__in=[Notification.Kind.DUE_SOON, Notification.Kind.OVERDUE],
+        ).values_list("recipient_id", "key")
+    )
     for reminder in plan.reminders:
-        done["reminders"] += _remind(reminder, gathered, protocol, directory, now=now)
+        done["reminders"] += _remind(reminder, gathered, protocol, directory, now=now, told=told)
     for escalate in plan.escalations:
         done["escalations"] += _escalate(escalate, gathered, protocol, directory, now=now, today=today)
     for step_down in plan.step_downs:
@@ -158,7 +166,7 @@ def _what(item: judgement.Work, gathered: Gathered) -> str:
     return "Blocked transfer"
 
 
-def _remind(reminder: judgement.Reminder, gathered: Gathered, protocol, directory, *, now) -> int:
+def _remind(reminder: judgement.Reminder, gathered: Gathered, protocol, directory, *, now, told) -> int:
     item = reminder.work
     transfer = gathered.transfers[gathered.transfer_of[item.key]]
     what = _what(item, gathered)
@@ -176,6 +184,8 @@ def _remind(reminder: judgement.Reminder, gathered: Gathered, protocol, director
         people = for_step(transfer, step, protocol, directory)
     sent = 0
     for person in people:
+        if (person.pk, reminder.key) in told:
+            continue
         made = notify(
             recipient=person,
             key=reminder.key,

@@ -127,11 +127,12 @@ def gather_work(*, authority: Authority, today: dt.date, transfers=None) -> Gath
             deadline.transfer_id,
         )
 
-    for action in RemedialAction.objects.filter(transfer_id__in=rows).filter(
+    actions = RemedialAction.objects.filter(transfer_id__in=rows).filter(
         done_at__isnull=True
     ) | RemedialAction.objects.filter(
         pk__in=[e.remedial_action_id for e in gathered.escalations.values() if e.remedial_action_id]
-    ):
+    )
+    for action in actions.select_related("owner"):
         key = remedial_action_key(action.pk)
         gathered.remedial_actions[key] = action
         if action.transfer_id not in rows:
