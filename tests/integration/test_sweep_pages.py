@@ -17,15 +17,16 @@ from handover.audit.models import AuditEvent, Verb
 from handover.children.models import RestrictedAccess
 from handover.notifications.models import Delivery, Notification, NotificationPreference
 from handover.notifications.services import notify
-from handover.sweep.services import sweep_run
+from handover.organisation.protocol import protocol_for_transfer
 from handover.transfers import services
+from handover.transfers.escalations import escalation_raise
 from handover.transfers.models import Escalation
 
 pytestmark = pytest.mark.django_db
 
 MONDAY = dt.date(2026, 11, 23)  # listed by Monday's cut-off: the meeting (Wednesday 25th) is due soon today
 EARLY = dt.date(2026, 11, 2)  # listed then: the meeting of Wednesday 4 November is long overdue today
-RAISED = dt.date(2026, 11, 17)  # 5 working days after it went overdue (D-032): the sweep raises level 1
+RAISED = dt.date(2026, 11, 17)  # 5 working days after it went overdue (D-032): level 1 is raised
 
 
 def signed_in(staff) -> Client:
@@ -195,12 +196,34 @@ def test_my_remedial_actions_are_tagged_overdue(world):
 
 @pytest.fixture
 def escalated(world):
-    """A case listed on 2 November whose meeting step went overdue; the sweep raised level 1 on the 17th."""
+    """A case listed on 2 November whose meeting step went overdue; level 1 raised on the 17th as the sweep does
+    (`escalation_raise`, by nobody), and the overdue reminder sent to two managers under one key."""
     transfer = listed_on(world, "nes", EARLY)
-    sweep_run(now=at(RAISED))
-    escalation = Escalation.objects.get(
-        transfer=transfer, subject=Escalation.Subject.STEP, resolved_at__isnull=True
+    protocol = protocol_for_transfer(transfer)
+    ladder = protocol.file.escalation
+    step = transfer.deadlines.get(step="transfer_meeting")
+    escalation = escalation_raise(
+        transfer=transfer,
+        subject=Escalation.Subject.STEP,
+        level=ladder[0],
+        moves_on=protocol.calendar.add(RAISED, ladder[1].after),
+        key=f"transfer:{transfer.pk}:step:transfer_meeting:level1:{step.due.isoformat()}",
+        reason=f"{step.name}: due {step.due:%-d %B %Y}, not done; now with the service manager",
+        now=at(RAISED),
+        step="transfer_meeting",
     )
+    for manager in (world.cin_tm, world.cin_west_tm):
+        notify(
+            recipient=manager,
+            key=f"transfer:{transfer.pk}:step:transfer_meeting:overdue:{step.due.isoformat()}",
+            kind=Notification.Kind.OVERDUE,
+            title=f"Overdue since {step.due:%A %-d %B}: {step.name}, child {transfer.child.identifier}",
+            url=reverse("web:transfer", args=[transfer.pk]),
+            now=at(EARLY + dt.timedelta(days=3)),
+            child=transfer.child,
+            transfer=transfer,
+            step="transfer_meeting",
+        )
     return transfer, escalation
 
 
