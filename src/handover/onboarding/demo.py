@@ -494,7 +494,7 @@ def _open_transfers(authority, protocol_name, staff_by_team, size, now, rng) -> 
 
 
 def _propose(allocation, protocol, day, now, rng, made: OpenWork) -> Transfer | None:
-    answers = _answers_for(protocol, rng)
+    answers = _answers_for(protocol, allocation.child, rng)
     try:
         proposal = services.transfer_propose(
             actor=_on(allocation.worker, day),
@@ -622,13 +622,12 @@ def _involved_professionals(child, rng) -> None:
     )
 
 
-def _answers_for(protocol, rng) -> dict:
+def _answers_for(protocol, child, rng) -> dict:
     if "assessment_concluded" in protocol.events and "assessment_outcome" in protocol.facts:
-        return {
-            "_event": "assessment_concluded",
-            "facts": {"assessment_outcome": "cin_plan"},
-            "siblings": {"in_care_proceedings": False},
-        }
+        facts: dict = {"assessment_outcome": "cin_plan"}
+        if child.disability and "chad_eligible" in protocol.facts:
+            facts["chad_eligible"] = rng.random() < 0.5  # the protocol asks, for a disabled child
+        return {"_event": "assessment_concluded", "facts": facts, "siblings": {"in_care_proceedings": False}}
     return {"_event": "cin_meeting_held", "child": {"plan": "cin"}}
 
 
