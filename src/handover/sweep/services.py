@@ -40,7 +40,7 @@ from handover.organisation.models import Authority, Service, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.sweep.models import SweepRun
 from handover.sweep.recipients import Directory, for_escalation, for_step, only_who_may_see
-from handover.sweep.work import Gathered, gather_work
+from handover.sweep.work import Gathered, gather_work, with_relations
 from handover.transfers.escalations import escalation_raise, escalation_step_down, role_name
 from handover.transfers.models import Escalation, Transfer
 from handover.transfers.services import deadlines_close_from_file
@@ -66,7 +66,11 @@ class Judged:
 def judge(*, authority: Authority, today: dt.date, transfers=None) -> Judged:
     """The sweep's view of an authority's work on `today` (or of `transfers` only): reads, writes nothing.
     Pages ask this too, so "due soon" and "overdue" mean the same everywhere."""
-    gathered = gather_work(authority=authority, today=today, transfers=transfers)
+    # Only work that can be due soon or overdue is read: up to the reminder window of the authority's current
+    # protocol, with a week's margin for an older version with a wider window.
+    current = protocol_for(authority)
+    horizon = current.calendar.add(today, judgement.reminder_ahead(current.file)) + dt.timedelta(days=7)
+    gathered = gather_work(authority=authority, today=today, transfers=transfers, horizon=horizon)
     plans = []
     for protocol, work in gathered.by_protocol(protocol_for_transfer):
         plans.append(
@@ -133,16 +137,19 @@ def sweep_run(*, now: dt.datetime, authorities=None) -> SweepRun:
 
 
 def _act(plan, gathered: Gathered, protocol, directory: Directory, *, now, today, done: Counter) -> None:
-    # Who was told what already, read once: a sweep every few minutes then tries no insert it knows would be
-    # refused (the unique key still guards a race with another sweep).
+    # The reminders already sent, read once: a reminder goes to all its people in one transaction, so a key on
+    # file was told to everyone it was for, and a sweep every few minutes reads no more than this for them.
     told = set(
         Notification.objects.filter(
             transfer_id__in=list(gathered.transfers),
             kind__in=[Notification.Kind.DUE_SOON, Notification.Kind.OVERDUE],
-        ).values_list("recipient_id", "key")
+        ).values_list("key", flat=True)
     )
-    for reminder in plan.reminders:
-        done["reminders"] += _remind(reminder, gathered, protocol, directory, now=now, told=told)
+    reminders = [r for r in plan.reminders if r.key not in told]
+    acted_on = [*reminders, *plan.escalations, *plan.step_downs]
+    with_relations(gathered, [gathered.transfer_of[a.work.key] for a in acted_on])
+    for reminder in reminders:
+        done["reminders"] += _remind(reminder, gathered, protocol, directory, now=now)
     for escalate in plan.escalations:
         done["escalations"] += _escalate(escalate, gathered, protocol, directory, now=now, today=today)
     for step_down in plan.step_downs:
@@ -166,7 +173,7 @@ def _what(item: judgement.Work, gathered: Gathered) -> str:
     return "Blocked transfer"
 
 
-def _remind(reminder: judgement.Reminder, gathered: Gathered, protocol, directory, *, now, told) -> int:
+def _remind(reminder: judgement.Reminder, gathered: Gathered, protocol, directory, *, now) -> int:
     item = reminder.work
     transfer = gathered.transfers[gathered.transfer_of[item.key]]
     what = _what(item, gathered)
@@ -183,23 +190,26 @@ def _remind(reminder: judgement.Reminder, gathered: Gathered, protocol, director
         step = gathered.deadlines[item.key].step
         people = for_step(transfer, step, protocol, directory)
     sent = 0
-    for person in people:
-        if (person.pk, reminder.key) in told:
-            continue
-        made = notify(
-            recipient=person,
-            key=reminder.key,
-            kind=kind,
-            title=title,
-            url=_transfer_url(transfer),
-            now=now,
-            child=transfer.child,
-            transfer=transfer,
-            step=step,
-            remedial_action=action,
-        )
-        sent += made is not None
+    with transaction.atomic():  # everyone or no one: see `_act`
+        for person in people:
+            sent += _notify_one(person, reminder, kind, title, transfer, step, action, now)
     return sent
+
+
+def _notify_one(person, reminder, kind, title, transfer, step, action, now) -> int:
+    made = notify(
+        recipient=person,
+        key=reminder.key,
+        kind=kind,
+        title=title,
+        url=_transfer_url(transfer),
+        now=now,
+        child=transfer.child,
+        transfer=transfer,
+        step=step,
+        remedial_action=action,
+    )
+    return int(made is not None)
 
 
 def _escalate(escalate: judgement.Escalate, gathered: Gathered, protocol, directory, *, now, today) -> int:

@@ -16,14 +16,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from handover.domain.sweep import OpenEscalation, Work, WorkKind
 from handover.domain.workflow import OPEN_STATES, State
 from handover.organisation.models import Authority
 from handover.transfers.models import Deadline, Escalation, RemedialAction, Transfer, TransferEvent
+from handover.transfers.services import open_transfer_ids
 
 BLOCKED_STATES = (State.BLOCKED.value, State.ESCALATED.value)
 
@@ -40,13 +42,24 @@ def blocked_key(transfer_id: int) -> str:
     return f"transfer:{transfer_id}:blocked"
 
 
+class DeadlineRow(NamedTuple):
+    """A deadline as the sweep reads it."""
+
+    transfer_id: int
+    step: str
+    name: str
+    due: dt.date | None
+    actual: dt.date | None
+    standing: bool
+
+
 @dataclass
 class Gathered:
     """The work and, by key, the records each piece came from (for messages, links and recipients)."""
 
     work: list[Work] = field(default_factory=list)
     transfers: dict[int, Transfer] = field(default_factory=dict)
-    deadlines: dict[str, Deadline] = field(default_factory=dict)
+    deadlines: dict[str, DeadlineRow] = field(default_factory=dict)
     remedial_actions: dict[str, RemedialAction] = field(default_factory=dict)
     escalations: dict[str, Escalation] = field(default_factory=dict)
     transfer_of: dict[str, int] = field(default_factory=dict)
@@ -69,18 +82,42 @@ def _open_escalation(escalations: list[Escalation]) -> OpenEscalation | None:
     return OpenEscalation(level=top.level, moves_on=top.due, key=top.key or f"escalation:{top.pk}")
 
 
-def gather_work(*, authority: Authority, today: dt.date, transfers=None) -> Gathered:
+RELATIONS = (
+    "child__authority",
+    "from_team__service",
+    "to_team",
+    "to_service",
+    "from_allocation__worker",
+    "receiving_worker",
+)
+
+
+def with_relations(gathered: Gathered, transfer_ids) -> None:
+    """Fetch the teams, services and workers of the transfers about to be acted on (messages, recipients),
+    in one query, instead of for every transfer judged."""
+    wanted = [pk for pk in set(transfer_ids) if pk in gathered.transfers]
+    if wanted:
+        gathered.transfers.update(Transfer.objects.select_related(*RELATIONS).in_bulk(wanted))
+
+
+def gather_work(
+    *, authority: Authority, today: dt.date, transfers=None, horizon: dt.date | None = None
+) -> Gathered:
     """Every piece of work of `authority`'s open transfers (or of `transfers`, a queryset, for one page), and the
-    open escalations whose work is done (to step them down). Reads only."""
+    open escalations whose work is done (to step them down). Reads only. With `horizon`, steps that are done or
+    due after it are left out (nothing can be due soon or overdue among them)."""
     open_states = [s.value for s in OPEN_STATES]
     scope = (
-        transfers if transfers is not None else Transfer.objects.filter(child__authority=authority)
-    ).filter(state__in=open_states)
+        transfers.filter(state__in=open_states)
+        if transfers is not None
+        else Transfer.objects.filter(pk__in=open_transfer_ids(authority))
+    )
+    # Only what judging needs; `with_relations` fetches the rest for the few transfers acted on.
     rows = {
         t.pk: t
-        for t in scope.select_related(
-            "child__authority", "from_team__service", "to_team", "to_service", "from_allocation__worker"
-        ).select_related("receiving_worker")
+        for t in scope.select_related("child").defer(
+            "situation", "override_reason", "closed_reason", "separation_reason"
+        )
     }
     gathered = Gathered(transfers=rows)
 
@@ -89,10 +126,10 @@ def gather_work(*, authority: Authority, today: dt.date, transfers=None) -> Gath
     escalation_scope = (
         escalation_scope.filter(transfer__in=transfers)
         if transfers is not None
-        else escalation_scope.filter(transfer__child__authority=authority)
+        else escalation_scope.filter(transfer__child__authority=authority)  # open escalations are few
     )
     closed_transfers: dict[int, Transfer] = {}
-    for escalation in escalation_scope.select_related("transfer__child__authority", "remedial_action"):
+    for escalation in escalation_scope:
         if escalation.subject == Escalation.Subject.STEP:
             work_key = step_key(escalation.transfer_id, escalation.step)
         elif escalation.subject == Escalation.Subject.REMEDIAL_ACTION:
@@ -102,14 +139,30 @@ def gather_work(*, authority: Authority, today: dt.date, transfers=None) -> Gath
         open_escalations[work_key].append(escalation)
         gathered.escalations[work_key] = escalation
         if escalation.transfer_id not in rows:
-            closed_transfers[escalation.transfer_id] = escalation.transfer
+            closed_transfers[escalation.transfer_id] = None
+    if closed_transfers:  # escalations still open on transfers that have closed: to step them down
+        closed_transfers.update(Transfer.objects.select_related("child").in_bulk(list(closed_transfers)))
 
     def add(item: Work, transfer_id: int) -> None:
         gathered.work.append(item)
         gathered.transfer_of[item.key] = transfer_id
 
     seen: set[str] = set()
-    for deadline in Deadline.objects.filter(transfer_id__in=rows).exclude(due__isnull=True):
+    # Plain rows, not model instances: the sweep reads thousands and needs only these fields.
+    deadline_rows = Deadline.objects.filter(transfer_id__in=rows).exclude(due__isnull=True)
+    if horizon is not None:
+        # Steps done, or not due until after the reminder window, need nothing from the sweep: leave them in
+        # the database, except where an escalation is still open on the step (to step it down).
+        escalated = {
+            e.transfer_id for e in gathered.escalations.values() if e.subject == Escalation.Subject.STEP
+        }
+        deadline_rows = deadline_rows.filter(
+            Q(actual__isnull=True, due__lte=horizon) | Q(transfer_id__in=escalated)
+        )
+    for deadline in (
+        DeadlineRow(*row)
+        for row in deadline_rows.values_list("transfer_id", "step", "name", "due", "actual", "standing")
+    ):
         key = step_key(deadline.transfer_id, deadline.step)
         transfer = rows[deadline.transfer_id]
         gathered.deadlines[key] = deadline
@@ -175,9 +228,7 @@ def gather_work(*, authority: Authority, today: dt.date, transfers=None) -> Gath
         if key in seen:
             continue
         transfer_id = escalations[0].transfer_id
-        gathered.transfers.setdefault(
-            transfer_id, closed_transfers.get(transfer_id) or escalations[0].transfer
-        )
+        gathered.transfers.setdefault(transfer_id, closed_transfers.get(transfer_id) or rows[transfer_id])
         add(
             Work(
                 key=key,

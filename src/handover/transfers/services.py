@@ -1105,18 +1105,30 @@ def _closed_from_file(transfer: Transfer, closers: dict[str, str], today: dt.dat
     return {step_id: first[key] for key, step_ids in wanted.items() if key in first for step_id in step_ids}
 
 
+def open_transfer_ids(authority=None) -> list[int]:
+    """The ids of the open transfers (of `authority`, or all). Selected on the state index first and the
+    authority checked on the few rows that are open: asked together, SQLite plans the join through the
+    authority's children and scans every historic transfer (0.4 s on the large demo against 4 ms)."""
+    rows = Transfer.objects.filter(state__in=[s.value for s in OPEN_STATES]).values_list(
+        "pk", "child__authority_id"
+    )
+    return [pk for pk, owner in rows if authority is None or owner == authority.pk]
+
+
 def deadlines_close_from_file(*, now: dt.datetime, child: Child | None = None, authority=None) -> int:
     """Close the open steps that a document or key event now on the child's file closes: recompute the
     deadlines of those transfers only (the sweep runs this for an authority; adding a document runs it for the
     child). Two queries to find them, however many transfers are open. Returns how many transfers changed."""
     today = timezone.localtime(now).date()
-    candidates = Deadline.objects.filter(
-        transfer__state__in=[s.value for s in OPEN_STATES], actual__isnull=True
-    ).filter(Q(closed_by__startswith="document:") | Q(closed_by__startswith="key_event:"))
+    candidates = Deadline.objects.filter(actual__isnull=True).filter(
+        Q(closed_by__startswith="document:") | Q(closed_by__startswith="key_event:")
+    )
     if child is not None:
-        candidates = candidates.filter(transfer__child=child)
-    if authority is not None:
-        candidates = candidates.filter(transfer__child__authority=authority)
+        candidates = candidates.filter(
+            transfer__child=child, transfer__state__in=[s.value for s in OPEN_STATES]
+        )
+    else:
+        candidates = candidates.filter(transfer_id__in=open_transfer_ids(authority))
     rows = list(
         candidates.values_list("transfer_id", "transfer__child_id", "transfer__event_date", "closed_by")
     )
