@@ -226,6 +226,6 @@ def _email_body(rows: list[Notification]) -> str:
         lines.append(f"  {absolute(notification.url)}")
     lines.append("")
     lines.append(
-        "Sign in to Handover to see the details. You can choose how you are told on your settings page."
+        "Sign in to Handover to see the details. You can choose how you are told on the Notifications page."
     )
     return "\n".join(lines)
