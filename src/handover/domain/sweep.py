@@ -107,8 +107,16 @@ def reminder_ahead(protocol_file: schema.ProtocolFile) -> Duration:
     return reminders.ahead if reminders is not None else DEFAULT_AHEAD
 
 
-def standing_of(work: Work, *, today: dt.date, calendar: WorkingCalendar, ahead: Duration) -> Standing:
-    """Where one piece of work stands on `today`: one home for "due soon" and "overdue" for every page."""
+def standing_of(
+    work: Work,
+    *,
+    today: dt.date,
+    calendar: WorkingCalendar,
+    ahead: Duration,
+    window: dict[dt.date, dt.date] | None = None,
+) -> Standing:
+    """Where one piece of work stands on `today`: one home for "due soon" and "overdue" for every page.
+    `window` caches, by due date, the day its reminder window opens (thousands of items share a few dates)."""
     if work.done:
         return Standing.DONE
     if work.kind is WorkKind.BLOCKED:
@@ -117,9 +125,12 @@ def standing_of(work: Work, *, today: dt.date, calendar: WorkingCalendar, ahead:
         return Standing.UNDATED
     if today > work.due:
         return Standing.OVERDUE
-    if today >= calendar.subtract(work.due, ahead):
-        return Standing.DUE_SOON
-    return Standing.LATER
+    opens = window.get(work.due) if window is not None else None
+    if opens is None:
+        opens = calendar.subtract(work.due, ahead)
+        if window is not None:
+            window[work.due] = opens
+    return Standing.DUE_SOON if today >= opens else Standing.LATER
 
 
 def moves_on(
@@ -154,8 +165,9 @@ def plan(
     escalations: list[Escalate] = []
     step_downs: list[StepDown] = []
     counts: dict[str, int] = {}
+    window: dict[dt.date, dt.date] = {}
     for item in work:
-        standing = standing_of(item, today=today, calendar=calendar, ahead=ahead)
+        standing = standing_of(item, today=today, calendar=calendar, ahead=ahead, window=window)
         standings[item.key] = standing
         counts[standing.value] = counts.get(standing.value, 0) + 1
         if standing is Standing.DONE:
