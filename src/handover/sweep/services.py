@@ -13,7 +13,6 @@ time; a crash half-way loses nothing, and the next run finishes the job. Safe ev
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections import Counter
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from handover.meetings import selectors as meeting_selectors
 from handover.meetings.models import Meeting
 from handover.meetings.services import meetings_prepare
 from handover.meetings.sixteen_plus import age_list
+from handover.notifications.delivery import outbox_deliver
 from handover.notifications.models import Notification
 from handover.notifications.services import (
     absolute,
@@ -44,8 +44,6 @@ from handover.sweep.work import Gathered, gather_work, with_relations
 from handover.transfers.escalations import escalation_raise, escalation_step_down, role_name
 from handover.transfers.models import Escalation, Transfer
 from handover.transfers.services import deadlines_close_from_file
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,8 +105,6 @@ def sweep_run(*, now: dt.datetime, authorities=None) -> SweepRun:
         done["cleared"] += notifications_clear_done(now=now)
         digests = digests_queue(now=now)
         done["digests"] += digests.people
-        from handover.notifications.delivery import outbox_deliver
-
         report = outbox_deliver(now=now)
         done["emails_sent"] += report.sent
         done["emails_failed"] += report.failed
