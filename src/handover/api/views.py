@@ -77,6 +77,39 @@ class StaffView:
         return getattr(self, "swagger_fake_view", False)
 
 
+class AuditedReads:
+    """A list is audited as one row naming the children it shows; one record read as a row naming its child."""
+
+    read_detail = ""
+
+    def child_of(self, row):
+        return row.child
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_listing(
+            at=self.request.now,
+            actor=request.user,
+            children=[row["child"] for row in response.data["results"]],
+            detail=request.get_full_path()[:300],
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        row = self.get_object()
+        child = self.child_of(row)
+        if child is not None:
+            audit_record(
+                at=self.request.now,
+                actor=request.user,
+                verb=Verb.CHILD_VIEWED,
+                child=child,
+                obj=row,
+                detail=self.read_detail,
+            )
+        return Response(self.get_serializer(row).data)
+
+
 class IdFilter(django_filters.NumberFilter):
     """A row's id: a whole number a database can hold, else a 400 naming the filter (not an overflow 500)."""
 
@@ -589,7 +622,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         return Response(s.LetterSerializer(posted).data)
 
 
-class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CaseRequestViewSet(StaffView, AuditedReads, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """A receiving team asks for a case; the holding team's manager accepts (a transfer) or refuses."""
 
     serializer_class = s.CaseRequestSerializer
@@ -600,27 +633,7 @@ class CaseRequestViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         children = visible_children(self.staff, Child.objects.all())
         return CaseRequest.objects.filter(child__in=children).order_by("-requested_at")
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        audit_listing(
-            at=self.request.now,
-            actor=request.user,
-            children=[row["child"] for row in response.data["results"]],
-            detail=request.get_full_path()[:300],
-        )
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        case_request = self.get_object()
-        audit_record(
-            at=self.request.now,
-            actor=request.user,
-            verb=Verb.CHILD_VIEWED,
-            child=case_request.child,
-            obj=case_request,
-            detail="case request",
-        )
-        return Response(self.get_serializer(case_request).data)
+    read_detail = "case request"
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -697,7 +710,7 @@ class BulkTransferViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyM
         )
 
 
-class EscalationViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
+class EscalationViewSet(StaffView, AuditedReads, viewsets.ReadOnlyModelViewSet):
     """Open escalations that sit with one of your roles or are on your teams' transfers, oldest first; the
     person an escalation sits with (or a manager of either team) acknowledges it."""
 
@@ -713,27 +726,10 @@ class EscalationViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             .order_by("opened_at", "pk")
         )
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        audit_listing(
-            at=self.request.now,
-            actor=request.user,
-            children=[row["child"] for row in response.data["results"]],
-            detail=request.get_full_path()[:300],
-        )
-        return response
+    read_detail = "escalation"
 
-    def retrieve(self, request, *args, **kwargs):
-        escalation = self.get_object()
-        audit_record(
-            at=self.request.now,
-            actor=request.user,
-            verb=Verb.CHILD_VIEWED,
-            child=escalation.transfer.child,
-            obj=escalation,
-            detail="escalation",
-        )
-        return Response(self.get_serializer(escalation).data)
+    def child_of(self, escalation):
+        return escalation.transfer.child
 
     @extend_schema(request=s.NoteInput, responses={200: s.EscalationSerializer})
     @action(detail=True, methods=["post"])
@@ -750,7 +746,7 @@ class EscalationViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         return Response(s.EscalationSerializer(done).data)
 
 
-class NotificationViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
+class NotificationViewSet(StaffView, AuditedReads, viewsets.ReadOnlyModelViewSet):
     """Your notifications whose work is still to do, newest first (each clears itself when the work is done)."""
 
     serializer_class = s.NotificationSerializer
@@ -765,28 +761,7 @@ class NotificationViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             .order_by("-created_at", "-pk")
         )
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        audit_listing(
-            at=self.request.now,
-            actor=request.user,
-            children=[row["child"] for row in response.data["results"]],
-            detail=request.get_full_path()[:300],
-        )
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        notification = self.get_object()
-        if notification.child_id is not None:
-            audit_record(
-                at=self.request.now,
-                actor=request.user,
-                verb=Verb.CHILD_VIEWED,
-                child=notification.child,
-                obj=notification,
-                detail="notification",
-            )
-        return Response(self.get_serializer(notification).data)
+    read_detail = "notification"
 
 
 class AuditViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
