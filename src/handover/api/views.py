@@ -44,7 +44,7 @@ from handover.transfers.bulk import bulk_transfer_request
 from handover.transfers.case_requests import case_request_create, case_request_decide
 from handover.transfers.escalations import escalation_acknowledge
 from handover.transfers.models import BulkTransfer, CaseRequest, Escalation, RemedialAction, Transfer
-from handover.transfers.selectors import open_escalations_for
+from handover.transfers.selectors import open_escalations
 
 
 class IsStaff(permissions.BasePermission):
@@ -719,12 +719,7 @@ class EscalationViewSet(StaffView, AuditedReads, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if self.schema_only:
             return Escalation.objects.none()
-        rows = [row.escalation for row in open_escalations_for(self.staff, self.request.today)]
-        return (
-            Escalation.objects.filter(pk__in=[r.pk for r in rows])
-            .select_related("transfer__child", "opened_by", "acknowledged_by")
-            .order_by("opened_at", "pk")
-        )
+        return open_escalations(self.staff).select_related("transfer__child", "opened_by", "acknowledged_by")
 
     read_detail = "escalation"
 

@@ -204,16 +204,24 @@ class EscalationRow:
         return ", ".join(self.escalation.cites)
 
 
-def open_escalations_for(staff: StaffMember, today: dt.date) -> list[EscalationRow]:
-    """Unresolved escalations sitting with one of this person's roles, or on their teams' transfers, oldest
-    first, with what the page says of each (who raised and acknowledged it, the work, how long it has been
-    open, when it moves up)."""
+def open_escalations(staff: StaffMember):
+    """Unresolved escalations sitting with one of this person's roles, or on their teams' transfers, of children
+    they may see, oldest first: the one query the escalations page and the API ask."""
     roles = {m.role for m in current_memberships(staff)}
     teams = [m.team_id for m in current_memberships(staff) if m.team_id]
     children = visible_children(staff, Child.objects.all())
-    rows = (
+    return (
         Escalation.objects.filter(resolved_at__isnull=True, transfer__child__in=children)
         .filter(Q(role__in=roles) | Q(transfer__from_team_id__in=teams) | Q(transfer__to_team_id__in=teams))
+        .order_by("opened_at", "pk")
+    )
+
+
+def open_escalations_for(staff: StaffMember, today: dt.date) -> list[EscalationRow]:
+    """`open_escalations`, with what the page says of each (who raised and acknowledged it, the work, how long
+    it has been open, when it moves up)."""
+    rows = (
+        open_escalations(staff)
         .select_related(
             "transfer__child__authority",
             "transfer__from_team",
@@ -224,7 +232,6 @@ def open_escalations_for(staff: StaffMember, today: dt.date) -> list[EscalationR
             "acknowledged_by",
         )
         .prefetch_related("transfer__deadlines")
-        .order_by("opened_at", "pk")
     )
     found = []
     for row in rows:
