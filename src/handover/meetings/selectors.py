@@ -135,6 +135,12 @@ def sheet_additions(meeting: Meeting) -> list[Transfer]:
     )
     if meeting.pk is not None:
         listed = listed.exclude(pk__in=meeting.items.values("transfer_id"))
+    # Cases listed after the cut-off wait for the next sitting: left in the database (the sweep asks this every
+    # few minutes, and they are most of what is listed and not on the sheet).
+    after_cutoff = dt.datetime.combine(
+        meeting.cutoff + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
+    )
+    listed = listed.filter(listed_at__lt=after_cutoff)
     waiting_elsewhere = set(
         MeetingItem.objects.filter(decision=Decision.PENDING, meeting__sits_on__lt=meeting.sits_on)
         .exclude(meeting__status=Meeting.Status.CLOSED)

@@ -146,12 +146,15 @@ def still_to_do() -> Q:
     )
 
 
-def notifications_clear_done(*, now: dt.datetime) -> int:
-    """Write `cleared_at` on notifications whose work is done (the sweep does this; pages already hide them).
-    Row by row, not queryset.update(): each is its own small write and the count is what changed."""
+def notifications_clear_done(*, now: dt.datetime, transfer_ids=None) -> int:
+    """Write `cleared_at` on notifications whose work is done (the sweep does this; pages already hide them),
+    of every transfer or those in `transfer_ids` (only a transfer's records make its work done). Row by row,
+    not queryset.update(): each is its own small write and the count is what changed."""
     cleared = 0
     open_rows = Notification.objects.filter(cleared_at__isnull=True)
-    done = open_rows.exclude(pk__in=Notification.objects.filter(still_to_do()).values("pk"))
+    if transfer_ids is not None:
+        open_rows = open_rows.filter(transfer_id__in=list(transfer_ids))
+    done = open_rows.exclude(pk__in=open_rows.filter(still_to_do()).values("pk"))
     for notification in done.iterator():
         notification.cleared_at = now
         notification.cleared_reason = "done"

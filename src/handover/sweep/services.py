@@ -40,10 +40,17 @@ from handover.organisation.models import Authority, Service, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.sweep.models import SweepRun
 from handover.sweep.recipients import Directory, for_escalation, for_step, only_who_may_see
+from handover.sweep.watch import (
+    due_a_look,
+    looked,
+    meetings_looked,
+    meetings_state,
+    sweep_acting,
+)
 from handover.sweep.work import Gathered, gather_work, with_relations
 from handover.transfers.escalations import escalation_raise, escalation_step_down, role_name
 from handover.transfers.models import Escalation, Transfer
-from handover.transfers.services import deadlines_close_from_file
+from handover.transfers.services import deadlines_close_from_file, open_transfer_ids
 
 
 @dataclass(frozen=True)
@@ -94,15 +101,15 @@ def sweep_run(*, now: dt.datetime, authorities=None) -> SweepRun:
     done: Counter = Counter()
     try:
         for authority in authorities if authorities is not None else Authority.objects.order_by("code"):
-            # Steps a document or key event on file closes (added since the transfer last changed) first.
-            done["closed_from_file"] += deadlines_close_from_file(now=now, authority=authority)
-            judged = judge(authority=authority, today=today)
-            found.update(judged.found)
-            directory = Directory(authority, today)
-            for protocol, plan in judged.plans:
-                _act(plan, judged.gathered, protocol, directory, now=now, today=today, done=done)
-            _meetings(authority, directory, now=now, today=today, done=done)
-        done["cleared"] += notifications_clear_done(now=now)
+            directory = _LazyDirectory(authority, today)
+            judged = _work(authority, directory, now=now, today=today, found=found, done=done)
+            # The meetings depend on the date, the transfers and the meetings' own records: prepared on the
+            # first run of the day, and again on a run that judged a transfer or after a meeting changed.
+            prepared_today, counts = meetings_state(authority.pk, today=today)
+            if judged or not prepared_today:
+                with sweep_acting():
+                    _meetings(authority, directory, now=now, today=today, done=done)
+                meetings_looked(counts, today=today)
         digests = digests_queue(now=now)
         done["digests"] += digests.people
         report = outbox_deliver(now=now)
@@ -127,6 +134,57 @@ def sweep_run(*, now: dt.datetime, authorities=None) -> SweepRun:
             detail=", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(done.items()) if v),
         )
     return run
+
+
+class _LazyDirectory:
+    """The authority's people, read only when someone is to be told (most runs tell no one)."""
+
+    def __init__(self, authority: Authority, today: dt.date) -> None:
+        self.authority, self.today, self._directory = authority, today, None
+
+    def __getattr__(self, name):
+        if self._directory is None:
+            self._directory = Directory(self.authority, self.today)
+        return getattr(self._directory, name)
+
+
+def _work(authority: Authority, directory, *, now, today, found: Counter, done: Counter) -> int:
+    """Judge and act on the work of the transfers due a look (`sweep.watch`): on the first run of the day every
+    open transfer, on later runs only those whose records changed since they were last judged. Returns how many
+    it judged."""
+    open_ids = set(open_transfer_ids(authority))
+    due = due_a_look(open_ids=open_ids, authority_of=lambda ids: _of_authority(authority, ids), today=today)
+    if not due:
+        return 0
+    # Steps a document or key event on file closes first (a document's save counts a change to its child's
+    # transfers, so those are among the transfers due a look).
+    open_due = [pk for pk in due if pk in open_ids]
+    done["closed_from_file"] += deadlines_close_from_file(now=now, authority=authority, transfer_ids=open_due)
+    judged = judge(authority=authority, today=today, transfers=Transfer.objects.filter(pk__in=list(due)))
+    found.update(judged.found)
+    with sweep_acting():
+        for protocol, plan in judged.plans:
+            _act(plan, judged.gathered, protocol, directory, now=now, today=today, done=done)
+    # Notifications whose work is done now: only these transfers' can be (their work changed, or it is the
+    # day's first look).
+    done["cleared"] += notifications_clear_done(now=now, transfer_ids=list(due))
+    closed = set(due) - open_ids
+    still_escalated = set(
+        Escalation.objects.filter(transfer_id__in=closed, resolved_at__isnull=True).values_list(
+            "transfer_id", flat=True
+        )
+    )
+    done["transfers_judged"] += len(due)
+    done["judged_again_next_run"] += looked(due, today=today, finished=closed - still_escalated)
+    return len(due)
+
+
+def _of_authority(authority: Authority, transfer_ids) -> list[int]:
+    return list(
+        Transfer.objects.filter(pk__in=list(transfer_ids), child__authority=authority).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 # -- acting on the plan ---------------------------------------------------------------------------------------
@@ -322,8 +380,8 @@ def distribution_list(
     ).values_list("pk", flat=True):
         people += directory.team_managers_of_service(service_id)
     teams: set[int] = set()
-    for item in meeting.items.select_related("transfer"):
-        teams.update(t for t in (item.transfer.from_team_id, item.transfer.to_team_id) if t)
+    for sending, receiving in meeting.items.values_list("transfer__from_team_id", "transfer__to_team_id"):
+        teams.update(t for t in (sending, receiving) if t)
     for team in sorted(teams):
         people += directory.managers_of_team(team)
         people += directory.by_team.get(("business_support", team), [])

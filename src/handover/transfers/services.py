@@ -66,6 +66,7 @@ from handover.transfers.models import (
     Transfer,
     TransferEvent,
 )
+from handover.transfers.signals import work_changed
 from handover.transfers.situations import current_primary, record_situation
 
 
@@ -1024,6 +1025,7 @@ def _recompute_deadlines(transfer: Transfer, *, today: dt.date) -> None:
     rows = transfer_deadlines(transfer, protocol_for_transfer(transfer), today=today)
     transfer.deadlines.all().delete()
     Deadline.objects.bulk_create(rows)
+    work_changed.send(sender=Deadline, transfer_ids=[transfer.pk])
 
 
 def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date) -> list[Deadline]:
@@ -1115,10 +1117,13 @@ def open_transfer_ids(authority=None) -> list[int]:
     return [pk for pk, owner in rows if authority is None or owner == authority.pk]
 
 
-def deadlines_close_from_file(*, now: dt.datetime, child: Child | None = None, authority=None) -> int:
+def deadlines_close_from_file(
+    *, now: dt.datetime, child: Child | None = None, authority=None, transfer_ids=None
+) -> int:
     """Close the open steps that a document or key event now on the child's file closes: recompute the
-    deadlines of those transfers only (the sweep runs this for an authority; adding a document runs it for the
-    child). Two queries to find them, however many transfers are open. Returns how many transfers changed."""
+    deadlines of those transfers only (the sweep runs this for an authority's open transfers, or those of them
+    in `transfer_ids`; adding a document runs it for the child). Two queries to find them, however many
+    transfers are open. Returns how many transfers changed."""
     today = timezone.localtime(now).date()
     candidates = Deadline.objects.filter(actual__isnull=True).filter(
         Q(closed_by__startswith="document:") | Q(closed_by__startswith="key_event:")
@@ -1128,7 +1133,9 @@ def deadlines_close_from_file(*, now: dt.datetime, child: Child | None = None, a
             transfer__child=child, transfer__state__in=[s.value for s in OPEN_STATES]
         )
     else:
-        candidates = candidates.filter(transfer_id__in=open_transfer_ids(authority))
+        # `transfer_ids`: the caller's own list of the authority's open transfers (the sweep has just read it).
+        wanted = open_transfer_ids(authority) if transfer_ids is None else list(transfer_ids)
+        candidates = candidates.filter(transfer_id__in=wanted)
     rows = list(
         candidates.values_list("transfer_id", "transfer__child_id", "transfer__event_date", "closed_by")
     )

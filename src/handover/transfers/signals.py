@@ -1,0 +1,7 @@
+"""Signals the transfers app sends for changes that no model save announces."""
+
+from django.dispatch import Signal
+
+# A transfer's work changed in bulk (its deadlines replaced with bulk_create, which sends no post_save).
+# Sent with `transfer_ids`. The sweep listens, to judge the transfer again on its next run.
+work_changed = Signal()
