@@ -61,8 +61,8 @@ RATIO_GOAL = 3.0  # hand-written speed / engine speed, at most
 
 # Rules fingerprint (see `rules_fingerprint`) each hand-written function was written against.
 HAND_WRITTEN_FOR = {
-    "dorset": "8f2d0b46c9ba",
-    "central-bedfordshire": "fb599198f128",
+    "dorset": "08b460b43aad",
+    "central-bedfordshire": "45acb2681c2b",
 }
 
 Key = tuple[str, str | None, tuple[str, ...]]  # (outcome, receiving service, candidate services)
@@ -129,14 +129,54 @@ D_LAC_OR_COURT = _choose("lac", "court")
 D_ASSESSMENT_OR_CIN_CP = _choose("assessment", "cin_cp")
 
 
+def _d_school_age_in_care(f: Mapping[str, Any]) -> bool | None:
+    """D-129: aged 5 and under 16 on the event date (an unborn child is neither)."""
+    g = f.get
+    if g("child.unborn") is True:
+        return False
+    born = g("child.birth_date")
+    if born is None:
+        return None
+    on = f["event.date"]
+    return _months_back(on, 16 * 12) < born <= _months_back(on, 5 * 12)
+
+
 def _d_referral(f: Mapping[str, Any]) -> Key:
-    # Order: unaccompanied > re-referral within 3 months > private fostering > CHAD > assessment > early help.
-    # Each overrides those after it that it could clash with; the rest are exclusive on mash_decision.
+    # Order: unborn with a looked after mother (D-095) > unaccompanied > re-referral within 3 months > private
+    # fostering > CHAD > assessment > early help. Each overrides those after it that it could clash with; the
+    # rest are exclusive on mash_decision.
     g = f.get
     tf = g("transfer.from")
     if tf != "mash" and tf is not None:
         return NO_RULE
     on = f["event.date"]
+    unborn = g("child.unborn")
+    mother = g("mother.looked_after")
+    if unborn is not False and mother is not False:
+        if tf and unborn and mother:
+            return D_ASSESSMENT
+        # Unknown whether it applies: it changes nothing if the rest sends the child to Assessment too (the
+        # same pathway).
+        rest = _d_referral_rest(f, tf, on)
+        return rest if rest == D_ASSESSMENT and not _d_may_be_re_referral(f, on) else UNDETERMINED
+    return _d_referral_rest(f, tf, on)
+
+
+def _d_may_be_re_referral(f: Mapping[str, Any], on: date) -> bool:
+    """Whether the re-referral rule may fire (another pathway, even when the previous team is Assessment)."""
+    g = f.get
+    decision = g("mash_decision")
+    closed = g("history.closed_on")
+    return (
+        (decision is None or decision == "assessment")
+        and g("history.previously_known") is not False
+        and g("history.open") is not True
+        and (closed is None or _months_back(on, 3) <= closed <= on)
+    )
+
+
+def _d_referral_rest(f: Mapping[str, Any], tf: str | None, on: date) -> Key:
+    g = f.get
     asylum = g("child.asylum_status")
     if asylum is None or asylum == "unaccompanied_seeking_asylum":
         if g("child.unborn") is True:
@@ -247,10 +287,24 @@ def _d_lgp_decision(f: Mapping[str, Any]) -> Key:
     if outcome == "initiate_plo":
         return D_COURT if tf else UNDETERMINED
     if outcome == "looked_after_without_plo":
-        if tf is None:
-            return UNDETERMINED
-        return D_LAC if tf != "lac" else NO_RULE
+        if tf == "lac":
+            return NO_RULE
+        school_age = _d_school_age_in_care(f)
+        if school_age is False:
+            return NO_RULE
+        return D_LAC if (tf and school_age) else UNDETERMINED
     return UNDETERMINED if outcome is None else NO_RULE
+
+
+def _d_care_order_made(f: Mapping[str, Any]) -> Key:
+    g = f.get
+    tf = g("transfer.from")
+    if tf is not None and tf != "court":
+        return NO_RULE
+    school_age = _d_school_age_in_care(f)
+    if school_age is False:
+        return NO_RULE
+    return D_LAC if (tf and school_age) else UNDETERMINED
 
 
 def _d_proceedings_concluded(f: Mapping[str, Any]) -> Key:
@@ -374,7 +428,7 @@ _DORSET: dict[str, Callable[[Mapping[str, Any]], Key]] = {
     "icpc_held": _d_icpc_held,
     "becomes_looked_after": _only_from(frozenset({"assessment", "cin_cp"}), D_LAC_OR_COURT),
     "lgp_decision": _d_lgp_decision,
-    "care_order_made": _only_from(frozenset({"court"}), D_LAC),
+    "care_order_made": _d_care_order_made,
     "placement_order_made": _only_from(frozenset({"court"}), D_ASPIRE),
     "cafcass_consent_obtained": _only_from(frozenset({"court", "assessment"}), D_ASPIRE),
     "proceedings_concluded": _d_proceedings_concluded,
@@ -591,25 +645,29 @@ def _c_icpc_held(f: Mapping[str, Any]) -> Key:
 
 
 def _c_pre_birth_assessment_concluded(f: Mapping[str, Any]) -> Key:
-    # Proceedings at birth recommended, or siblings in (or within 12 months of) proceedings, overrides the
-    # joint consideration for ongoing social work.
+    # C-054 reads "and": proceedings at birth recommended and siblings in (or within 12 months of) proceedings
+    # overrides the joint consideration for ongoing social work.
     g = f.get
     tf = g("transfer.from")
     if tf is not None and tf != "assessment" and tf != "family_support":
         return NO_RULE
     at_birth = g("proceedings_at_birth_recommended")
     siblings = g("siblings.in_care_proceedings")
-    if at_birth is True or siblings is True:
-        court: bool | None = True
+    # "Proceedings ended within 12 months" is false without a date: the records system gives the date
+    # whenever a sibling's proceedings ended (the rule tests that the date is present).
+    ended = g("siblings.care_proceedings_ended_on")
+    on = f["event.date"]
+    recent: bool | None
+    if siblings is True or (ended is not None and _months_back(on, 12) <= ended <= on):
+        recent = True
     else:
-        # "Proceedings ended within 12 months" is false without a date: the records system gives the date
-        # whenever a sibling's proceedings ended (the rule tests that the date is present).
-        ended = g("siblings.care_proceedings_ended_on")
-        on = f["event.date"]
-        if ended is not None and _months_back(on, 12) <= ended <= on:
-            court = True
-        else:
-            court = None if at_birth is None or siblings is None else False
+        recent = None if siblings is None else False
+    if at_birth is False or recent is False:
+        court: bool | None = False
+    elif at_birth is True and recent is True:
+        court = True
+    else:
+        court = None
     if court is not False:
         return C_COURT if (tf and court) else UNDETERMINED
     if tf is not None and tf != "assessment":
@@ -790,11 +848,13 @@ D_SERVICES = (
     "aspire",
     "other_authority",
 )
-D_HELD = ("assessment", "cin_cp", "lac", "court", "chad", "early_help", "private_fostering")
+# Dorset's Early Help is not social care history (`case_history: false`, D-083/D-087): never a last service.
+D_HELD = ("assessment", "cin_cp", "lac", "court", "chad", "private_fostering")
 
 
 def _d_make_referral(m: Maker, on: date) -> dict[str, Any]:
-    child = m.child(on)
+    unborn = m.chance(0.05)
+    child = m.unborn_child(on) if unborn else m.child(on)
     if child["asylum_status"] == "unaccompanied_seeking_asylum":
         child["birth_date"] = m.born_near(on, AGE_18Y) if m.chance(0.5) else child["birth_date"]
     facts = {
@@ -804,11 +864,14 @@ def _d_make_referral(m: Maker, on: date) -> dict[str, Any]:
     }
     if child["disability"] or m.chance(0.3):
         facts["chad_eligible"] = m.chance(0.6)
-    return {
+    situation = {
         "child": child,
         "history": m.history(on, _months_back(on, 3), D_HELD, (35, 20, 45)),
         "facts": facts,
     }
+    if unborn:  # D-095: the Assessment Team's, if the mother is looked after
+        situation["mother"] = {"looked_after": m.chance(0.4)}
+    return situation
 
 
 def _d_make_court_report_request(m: Maker, on: date) -> dict[str, Any]:
@@ -970,9 +1033,7 @@ def _d_make_child_protection_concerns(m: Maker, on: date) -> dict[str, Any]:
 def _d_make_moves(m: Maker, on: date) -> dict[str, Any]:
     return {
         "child": m.child(on),
-        "history": m.held_by(
-            (*D_HELD[:5], "private_fostering", "separated_children"), ("mash", "early_help"), 0.95
-        ),
+        "history": m.held_by((*D_HELD[:5], "private_fostering", "separated_children"), ("mash",), 0.95),
     }
 
 
@@ -1099,7 +1160,7 @@ def _c_make_private_fostering_assessment(m: Maker, on: date) -> dict[str, Any]:
         "history": m.held_by(("family_support",), ("assessment",), 0.93),
         "facts": {
             "private_fostering_arrangement": m.chance(0.85),
-            "private_fostering_notified_on": notified.isoformat(),
+            "private_fostering_began_on": notified.isoformat(),
         },
     }
 

@@ -327,6 +327,18 @@ def _decision_text(data: dict[str, Any]) -> list[str]:
             lines.append(f"  {clause['id']}: {clause['text']}")
     for missing in data.get("missing_facts", []):
         lines.append(f"Missing: {missing['fact']} — {missing['question']}")
+    if data.get("escalation"):
+        ladder = "; then ".join(
+            f"the {level['who_name']} after {level['after']} ({', '.join(c['id'] for c in level['cites'])})"
+            for level in data["escalation"]
+        )
+        lines.append(f"If blocked or disputed: {ladder}")
+    if data.get("siblings"):
+        siblings = data["siblings"]
+        exceptions = "; ".join(e["name"] for e in siblings["permitted_exceptions"])
+        lines.append(
+            f"Siblings: {siblings['rule']}" + (f" (permitted exceptions: {exceptions})" if exceptions else "")
+        )
     return lines
 
 

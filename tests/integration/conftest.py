@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from types import SimpleNamespace
 
 import pytest
@@ -38,13 +39,19 @@ def world(db):
     teams = {t.code: t for t in Team.objects.filter(service__authority=authority)}
     services = {s.code: s for s in Service.objects.filter(authority=authority)}
 
+    registered = itertools.count(100001)
+
     def person(username, *roles):
+        # Social workers are registered with Social Work England: Dorset names only them for looked after
+        # children and children on a child protection plan (D-026).
+        social_worker = any(role == Role.SOCIAL_WORKER for role, _ in roles)
         staff = staff_create(
             authority=authority,
             username=username,
             name=username.replace("_", " ").title(),
             roles=list(roles),
             email=f"{username}@example.invalid",
+            social_work_england_number=f"SW{next(registered)}" if social_worker else "",
         )
         staff.as_of = TODAY  # as the boundary does for a signed-in person
         return staff

@@ -111,6 +111,11 @@ ENDPOINTS = {
     "teams-detail": ("get", "/api/teams/{team}/", None),
     "staff-list": ("get", "/api/staff/", None),
     "staff-detail": ("get", "/api/staff/{staff}/", None),
+    "staff-registration": (
+        "post",
+        "/api/staff/{staff}/registration/",
+        {"social_work_england_number": "SW123456"},
+    ),
     "children-list": ("get", "/api/children/", None),
     "children-detail": ("get", "/api/children/{child}/", None),
     "children-create": (

@@ -165,8 +165,8 @@ def test_summary_is_final_only_when_a_transferring_manager_authorises_it(world, 
         for row in ahead
     )
     deadlines = {d.name: d.due for d in transfer.deadlines.all() if d.due}
-    transfer_target = deadlines["Transfer within two weeks of identification"]
-    assert {"Transfer within two weeks of identification", transfer_target.isoformat()} <= {
+    formal_transfer = deadlines["Formal transfer to the new team"]
+    assert {"Formal transfer to the new team", formal_transfer.isoformat()} <= {
         v for row in ahead for v in (row["what"], row["date"])
     }
 

@@ -89,6 +89,7 @@ NOTHING_TO_READ = {
             "transfer-step-reopen",
             "escalation-acknowledge",
             "case-request-decide",
+            "staff-registration",
         )
     },
 }
@@ -209,6 +210,8 @@ def small(world):
         "web:team_detail": [{"pk": team.pk}],
         "web:protocol": [{}],
         "web:child": [{"pk": child.pk}, {"pk": plain.pk}],
+        "web:child_edit": [{"pk": child.pk}],
+        "web:document_new": [{"pk": child.pk}],
         "web:propose": [{"pk": plain.pk}],
         "web:propose_step": [{"pk": plain.pk, "step": step} for step in STEPS],
         "web:transfer": [{"pk": listed.pk}, {"pk": blocked.pk}],
@@ -219,7 +222,7 @@ def small(world):
             for a in listed.remedial_actions.all()
             for verb in ("done", "reopen")
         ],
-        "web:transfer_step_done": [{"pk": listed.pk, "step": "transfer_target"}],
+        "web:transfer_step_done": [{"pk": listed.pk, "step": "introductions_planned"}],
         "web:transfer_summary": [{"pk": listed.pk}, {"pk": blocked.pk}],
         "web:transfer_summary_pdf": [{"pk": listed.pk}],
         "web:transfer_letters": [{"pk": listed.pk}],
@@ -247,6 +250,7 @@ def small(world):
         "team-detail": [{"pk": team.pk}],
         "staff-list": [{}],
         "staff-detail": [{"pk": w.ast_sw.pk}],
+        "staff-registration": [{"pk": w.ast_sw.pk}],
         "child-list": [{}, {"?": "q=rnwlisted"}],
         "child-detail": [{"pk": child.pk}],
         **{
@@ -283,8 +287,8 @@ def small(world):
             ]
             for verb in ("done", "reopen")
         },
-        "transfer-step-done": [{"pk": listed.pk, "step": "transfer_target"}],
-        "transfer-step-reopen": [{"pk": listed.pk, "step": "transfer_target"}],
+        "transfer-step-done": [{"pk": listed.pk, "step": "introductions_planned"}],
+        "transfer-step-reopen": [{"pk": listed.pk, "step": "introductions_planned"}],
         "escalation-list": [{}],
         "escalation-detail": [{"pk": e.pk} for e in blocked.escalations.all()],
         "escalation-acknowledge": [{"pk": e.pk} for e in blocked.escalations.all()],

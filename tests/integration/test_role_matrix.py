@@ -105,10 +105,6 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 TRANSFER_DATE = TODAY + dt.timedelta(days=14)
-NRPF = {
-    "facts": {"assessment_outcome": "no_intervention", "nrpf": True},
-    "siblings": {"in_care_proceedings": False},
-}
 
 
 # -- reaching each state cheaply, through the services ---------------------------------------------------------
@@ -147,7 +143,18 @@ def proposed_for_panel(world) -> Transfer:
 
 
 def proposed_for_agreement(world) -> Transfer:
-    transfer = _propose(world, answers=NRPF)
+    # D-099: an unborn baby whose siblings are in care proceedings; the managers agree by telephone.
+    child = world.child(
+        "RM1", "Rae", date_of_birth=None, expected_date_of_birth=TODAY + dt.timedelta(days=60)
+    )
+    transfer = services.transfer_propose(
+        now=NOW,
+        actor=world.ast_tm,
+        child=child,
+        on=TODAY,
+        event="assessment_concluded",
+        answers={"siblings": {"in_care_proceedings": True}},
+    ).transfers[0]
     assert transfer.route_kind == "manager_agreement"
     return transfer
 

@@ -91,7 +91,7 @@ def _do(write, world, person, transfer):
             assert "worker" in str(exc), exc.errors
         return True
     if write is TransferWrite.STEP_DONE:
-        services.transfer_step_done(now=NOW, actor=actor, transfer=transfer, step="transfer_target")
+        services.transfer_step_done(now=NOW, actor=actor, transfer=transfer, step="introductions_planned")
         return transfer.events.filter(action=services.STEP_DONE).exists()
     raise AssertionError(write)
 

@@ -91,9 +91,11 @@ def test_writing_the_letters_closes_family_told(world, with_worker):
 
 def test_a_step_nothing_else_closes_is_closed_by_an_explicit_done(world):
     transfer = listed_on(world, "man1", MONDAY)
-    assert "transfer_target" in services.transfer_manual_steps(transfer)
+    assert "introductions_planned" in services.transfer_manual_steps(transfer)
     with pytest.raises(AccessDenied):
-        services.transfer_step_done(actor=world.lac_tm, transfer=transfer, step="transfer_target", now=NOW)
+        services.transfer_step_done(
+            actor=world.lac_tm, transfer=transfer, step="introductions_planned", now=NOW
+        )
     with pytest.raises(ApplicationError) as wrong:
         services.transfer_step_done(
             actor=world.ast_sw, transfer=transfer, step="early_warning_cutoff", now=NOW
@@ -101,13 +103,15 @@ def test_a_step_nothing_else_closes_is_closed_by_an_explicit_done(world):
     assert "closed by list" in wrong.value.errors["step"]
     with pytest.raises(ApplicationError):
         services.transfer_step_done(actor=world.ast_sw, transfer=transfer, step="no_such_step", now=NOW)
-    response = signed_in(world.ast_sw).post(f"/transfers/{transfer.pk}/steps/transfer_target/done/")
+    response = signed_in(world.ast_sw).post(f"/transfers/{transfer.pk}/steps/introductions_planned/done/")
     assert response.status_code == 302
-    assert _step(transfer, "transfer_target").actual == TODAY
+    assert _step(transfer, "introductions_planned").actual == TODAY
     event = TransferEvent.objects.get(transfer=transfer, action=services.STEP_DONE)
-    assert (event.actor, event.at, event.data) == (world.ast_sw, NOW, {"step": "transfer_target"})
+    assert (event.actor, event.at, event.data) == (world.ast_sw, NOW, {"step": "introductions_planned"})
     with pytest.raises(ApplicationError, match="already done"):
-        services.transfer_step_done(actor=world.ast_tm, transfer=transfer, step="transfer_target", now=NOW)
+        services.transfer_step_done(
+            actor=world.ast_tm, transfer=transfer, step="introductions_planned", now=NOW
+        )
 
 
 def _action(world, transfer):
@@ -186,9 +190,9 @@ def test_others_may_not_mark_a_remedial_action_done_or_reopen_it(world, person):
 
 def test_a_standing_timescale_is_closed_by_an_explicit_done_too(world):
     transfer = listed_on(world, "man2", MONDAY)
-    assert {"referral_decision", "transfer_target"} <= services.transfer_manual_steps(transfer)
+    assert {"referral_decision", "introductions_planned"} <= services.transfer_manual_steps(transfer)
     page = signed_in(world.ast_sw).get(f"/transfers/{transfer.pk}/").content.decode()
-    assert f"/transfers/{transfer.pk}/steps/transfer_target/done/" in page
+    assert f"/transfers/{transfer.pk}/steps/introductions_planned/done/" in page
     assert "/steps/early_warning_cutoff/done/" not in page  # closed by listing, not by hand
     services.transfer_step_done(actor=world.cin_sw, transfer=transfer, step="referral_decision", now=NOW)
     assert TransferEvent.objects.filter(

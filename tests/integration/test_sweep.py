@@ -335,34 +335,34 @@ def test_the_monthly_16_plus_list_goes_out_ahead_of_its_sitting(world):
 
 
 def test_a_step_marked_done_by_mistake_is_reopened_and_the_sweep_sees_it_overdue_again(world, listed):
-    """A step closed by an explicit "done" (Dorset's two-week target, D-025) can be reopened, with the reason;
-    it is due (or overdue) again and the sweep treats it so."""
+    """A step closed by an explicit "done" (Dorset's introductions planned before the formal transfer, D-180)
+    can be reopened, with the reason; it is due (or overdue) again and the sweep treats it so."""
     from handover.domain.errors import ApplicationError
 
-    step = "transfer_target"  # due 7 December: two weeks after Monday 23 November
+    step = "introductions_planned"  # due 9 December: by the formal transfer, two weeks after the meeting
     services.transfer_step_done(actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 1)))
     assert listed.deadlines.get(step=step).actual == dt.date(2026, 12, 1)
     with pytest.raises(ApplicationError, match="Enter why the step is reopened"):
         services.transfer_step_reopen(
-            actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 8)), reason=" "
+            actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 10)), reason=" "
         )
     services.transfer_step_reopen(
         actor=world.ast_sw,
         transfer=listed,
         step=step,
-        now=at(dt.date(2026, 12, 8)),
+        now=at(dt.date(2026, 12, 10)),
         reason="Marked done by mistake",
     )
     assert listed.deadlines.get(step=step).actual is None
     assert listed.events.filter(action="step_reopened", reason="Marked done by mistake").exists()
-    sweep_run(now=at(dt.date(2026, 12, 8)))
-    assert Notification.objects.filter(key=f"transfer:{listed.pk}:step:{step}:overdue:2026-12-07").exists()
+    sweep_run(now=at(dt.date(2026, 12, 10)))
+    assert Notification.objects.filter(key=f"transfer:{listed.pk}:step:{step}:overdue:2026-12-09").exists()
     with pytest.raises(ApplicationError, match="nothing to reopen"):
         services.transfer_step_reopen(
-            actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 8)), reason="again"
+            actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 10)), reason="again"
         )
-    services.transfer_step_done(actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 9)))
-    assert listed.deadlines.get(step=step).actual == dt.date(2026, 12, 9)
+    services.transfer_step_done(actor=world.ast_sw, transfer=listed, step=step, now=at(dt.date(2026, 12, 11)))
+    assert listed.deadlines.get(step=step).actual == dt.date(2026, 12, 11)
 
 
 def test_a_document_on_the_childs_file_closes_the_step_it_stands_for(world):
@@ -376,7 +376,7 @@ def test_a_document_on_the_childs_file_closes_the_step_it_stands_for(world):
         child=world.child("pep1", "Pep"),
         event="becomes_looked_after",
         on=MONDAY,
-        answers={},
+        answers={"facts": {"emergency_placement": True}},  # D-049: ten working days in an emergency
         to_service=world.services["lac"],
     )
     transfer = proposal.transfers[0]

@@ -25,7 +25,7 @@ def api(staff) -> APIClient:
 
 def test_a_step_is_marked_done_and_reopened_through_the_api(world):
     transfer = listed_on(world, "api1", MONDAY)
-    url = f"/api/transfers/{transfer.pk}/steps/transfer_target"
+    url = f"/api/transfers/{transfer.pk}/steps/introductions_planned"
     done = api(world.ast_sw).post(f"{url}/done/")
     assert done.status_code == 201, done.json()
     assert done.json()["action"] == "step_done"
@@ -88,7 +88,7 @@ def test_a_document_posted_to_the_childs_file_closes_its_step_at_once(world):
         child=world.child("api4", "Pep"),
         event="becomes_looked_after",
         on=MONDAY,
-        answers={},
+        answers={"facts": {"emergency_placement": True}},  # D-049: ten working days in an emergency
         to_service=world.services["lac"],
     ).transfers[0]
     posted = api(world.ast_sw).post(

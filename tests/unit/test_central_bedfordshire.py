@@ -300,23 +300,50 @@ ROUTING_CASES = [
             "child": {"expected_birth_date": "2026-09-01"},
             "siblings": {"in_care_proceedings": False, "care_proceedings_ended_on": _months_ago(11)},
             "history": {"current_service": "family_support"},
-            "facts": {"ongoing_social_work_indicated": True, "proceedings_at_birth_recommended": False},
+            "facts": {"ongoing_social_work_indicated": True, "proceedings_at_birth_recommended": True},
         },
         "route",
         ("court",),
         "unborn_proceedings_at_birth",
-        id="C-054 'parents' children currently or recently (within 12 months) subject to Care Proceedings'",
+        id="C-054 'care proceedings at birth are recommended ... and parents' children ... recently (within 12 "
+        "months) subject to Care Proceedings'",
     ),
     pytest.param(
         {
             "event": "pre_birth_assessment_concluded",
+            "siblings": {"in_care_proceedings": True},
             "history": {"current_service": "assessment"},
             "facts": {"proceedings_at_birth_recommended": True},
         },
         "route",
         ("court",),
         "unborn_proceedings_at_birth",
-        id="C-054 'Unborn babies where care proceedings at birth are recommended'",
+        id="C-054 'care proceedings at birth are recommended ... and parents' children currently ... subject to "
+        "Care Proceedings'",
+    ),
+    pytest.param(
+        {
+            "event": "pre_birth_assessment_concluded",
+            "siblings": {"in_care_proceedings": False},
+            "history": {"current_service": "assessment"},
+            "facts": {"proceedings_at_birth_recommended": True, "ongoing_social_work_indicated": True},
+        },
+        "decide",
+        ("family_support", "court"),
+        "unborn_ongoing_social_work",
+        id="C-054 reads 'and': proceedings at birth recommended but no sibling in proceedings is not enough",
+    ),
+    pytest.param(
+        {
+            "event": "pre_birth_assessment_concluded",
+            "siblings": {"in_care_proceedings": True},
+            "history": {"current_service": "assessment"},
+            "facts": {"proceedings_at_birth_recommended": False, "ongoing_social_work_indicated": True},
+        },
+        "decide",
+        ("family_support", "court"),
+        "unborn_ongoing_social_work",
+        id="C-054 reads 'and': a sibling in proceedings without proceedings at birth recommended is not enough",
     ),
     pytest.param(
         {"event": "care_proceedings_issued", "history": {"current_service": "family_support"}},
@@ -509,7 +536,7 @@ def test_private_fostering_moves_to_fostering_six_months_after_notification(cb):
         {
             "event": "private_fostering_assessment_completed",
             "history": {"current_service": "family_support"},
-            "facts": {"private_fostering_arrangement": True, "private_fostering_notified_on": "2026-05-04"},
+            "facts": {"private_fostering_arrangement": True, "private_fostering_began_on": "2026-05-04"},
         },
     )
     decision = route(cb, facts)

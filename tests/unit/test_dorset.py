@@ -199,8 +199,8 @@ ROUTES = [
     ),
     # D-123 "transfer to LAC Team upon completion of Care Proceedings where a Care Order is granted"
     (
-        "D-123 care order",
-        dict(event="care_order_made", history={"current_service": "court"}),
+        "D-123 care order (D-129: a child of 5 to 16)",
+        dict(event="care_order_made", child=SCREENED, history={"current_service": "court"}),
         "lac",
         "care_order_to_lac",
     ),
@@ -349,20 +349,29 @@ def _timeline(protocol, today="2026-12-01", milestones=None, **situation):
 
 def test_weekly_meeting_timeline(dorset):
     # D-177: cases identified 48 hours (2 working days) before the weekly (Wednesday) meeting.
-    # D-025: two weeks to identify the receiving worker; handover within the next five working days.
+    # D-025 with D-179: the formal transfer two weeks after the meeting; the worker five working days before it,
+    # so the handover meeting ("within the next five working days") comes before the transfer.
     steps = _timeline(
-        dorset, event="care_order_made", date="2026-11-23", history={"current_service": "court"}
+        dorset,
+        event="care_order_made",
+        date="2026-11-23",
+        child=SCREENED,
+        history={"current_service": "court"},
     )
     assert steps["transfer_meeting"].due == dt.date(2026, 11, 25)  # Monday's case makes Wednesday's meeting
     assert steps["early_warning_cutoff"].due == dt.date(2026, 11, 23)
-    assert steps["receiving_worker_identified"].due == dt.date(2026, 12, 9)
-    assert steps["handover_meeting"].due == dt.date(2026, 12, 16)
+    assert steps["receiving_worker_identified"].due == dt.date(2026, 12, 2)
+    assert steps["handover_meeting"].due == dt.date(2026, 12, 9)
     assert steps["formal_transfer"].due == dt.date(2026, 12, 9) and steps["formal_transfer"].transfer_by
 
 
 def test_case_after_the_cutoff_waits_a_week(dorset):
     steps = _timeline(
-        dorset, event="care_order_made", date="2026-11-24", history={"current_service": "court"}
+        dorset,
+        event="care_order_made",
+        date="2026-11-24",
+        child=SCREENED,
+        history={"current_service": "court"},
     )
     assert steps["transfer_meeting"].due == dt.date(2026, 12, 2)
 
@@ -370,12 +379,20 @@ def test_case_after_the_cutoff_waits_a_week(dorset):
 def test_cutoff_before_a_meeting_after_a_bank_holiday_weekend(dorset):
     # Wednesday 27 May 2026 follows the spring bank holiday (Mon 25 May): the cut-off is Friday 22 May.
     steps = _timeline(
-        dorset, event="care_order_made", date="2026-05-22", history={"current_service": "court"}
+        dorset,
+        event="care_order_made",
+        date="2026-05-22",
+        child=SCREENED,
+        history={"current_service": "court"},
     )
     assert steps["transfer_meeting"].due == dt.date(2026, 5, 27)
     assert steps["early_warning_cutoff"].due == dt.date(2026, 5, 22)
     steps = _timeline(
-        dorset, event="care_order_made", date="2026-05-26", history={"current_service": "court"}
+        dorset,
+        event="care_order_made",
+        date="2026-05-26",
+        child=SCREENED,
+        history={"current_service": "court"},
     )
     assert steps["transfer_meeting"].due == dt.date(2026, 6, 3)
 
@@ -386,6 +403,7 @@ def test_milestones_move_later_deadlines_and_overdue_shows(dorset):
         today="2026-12-20",
         event="care_order_made",
         date="2026-11-23",
+        child=SCREENED,
         history={"current_service": "court"},
         milestones={"receiving_worker_identified": dt.date(2026, 12, 1)},
     )
@@ -432,6 +450,7 @@ def test_second_lac_review_transfer_point_needs_its_date(dorset):
     steps = _timeline(
         dorset,
         event="lgp_decision",
+        child=SCREENED,
         history={"current_service": "cin_cp"},
         facts={"lgp_outcome": "looked_after_without_plo"},
     )
@@ -546,7 +565,8 @@ def test_smart_plan_into_cin_cp_and_ready_when_all_met(dorset):
     )
     assert result.ready, [i.id for i in result.blocking]
     advisory = {i.id for i in result.items if not i.blocking and i.status != "met"}
-    assert advisory == {"supervision_records", "financial_agreements"}
+    # D-182: the prospective worker at the CIN meeting is confirmed by the receiving manager, not a blocker.
+    assert advisory == {"supervision_records", "financial_agreements", "prospective_worker_attended"}
 
 
 def test_cross_authority_assessment_no_older_than_3_months(dorset):

@@ -97,8 +97,8 @@ def test_impossible_timescales(tmp_path, dorset_data):
     dorset_data["meetings"][meeting]["cutoff"] = "6 working days"
     timeline = _index(dorset_data["timelines"], "weekly_meeting")
     steps = dorset_data["timelines"][timeline]["steps"]
-    handover = _index(steps, "handover_meeting")
-    steps[handover]["after"] = "formal_transfer"  # comes later: a cycle in waiting
+    formal = _index(steps, "formal_transfer")
+    steps[formal]["after"] = "handover_meeting"  # comes later: a cycle in waiting
     sixteen = _index(dorset_data["timelines"], "sixteen_plus")
     dorset_data["timelines"][sixteen]["steps"][0]["at_age"] = "30 years"
     message = _problems(_write(tmp_path, dorset_data))
@@ -107,7 +107,7 @@ def test_impossible_timescales(tmp_path, dorset_data):
         in message
     )
     assert (
-        f"timelines[{timeline}].steps[{handover}].after: anchored on step 'formal_transfer', which comes later"
+        f"timelines[{timeline}].steps[{formal}].after: anchored on step 'handover_meeting', which comes later"
         in message
     )
     assert f"timelines[{sixteen}].steps[0].at_age: 30 years is past the age (25)" in message
@@ -162,11 +162,13 @@ def test_all_problems_reported_at_once(tmp_path, dorset_data):
 def test_a_step_nothing_can_close_is_refused(tmp_path, dorset_data):
     timeline = _index(dorset_data["timelines"], "weekly_meeting")
     steps = dorset_data["timelines"][timeline]["steps"]
-    target = _index(steps, "transfer_target")
-    steps[target]["completed_by"] = "list"  # due after the event, not at a meeting: no listing could close it
+    target = _index(steps, "handover_meeting")
+    steps[target]["completed_by"] = (
+        "list"  # due after the worker, not at a meeting: no listing could close it
+    )
     message = _problems(_write(tmp_path, dorset_data))
     assert (
-        f"timelines[{timeline}].steps[{target}].completed_by: step 'transfer_target' is closed by listing the case "
+        f"timelines[{timeline}].steps[{target}].completed_by: step 'handover_meeting' is closed by listing the case "
         "for a meeting, but is not due at a meeting or before a step at one: nothing could close it"
     ) in message
 
@@ -192,10 +194,10 @@ def test_what_closes_each_step_of_the_bundled_timelines():
     assert closed_by == {
         "transfer_meeting": "agree",
         "early_warning_cutoff": "list",
-        "transfer_target": "manual",
         "receiving_worker_identified": "identify_worker",
         "handover_meeting": "record_handover",
         "formal_transfer": "complete",
+        "introductions_planned": "manual",
         "family_told": "letters_send",
     }
 
@@ -218,10 +220,10 @@ def test_a_step_closed_by_a_document_or_key_event_the_protocol_does_not_declare_
 ):
     timeline = _index(dorset_data["timelines"], "weekly_meeting")
     steps = dorset_data["timelines"][timeline]["steps"]
-    target = _index(steps, "transfer_target")
+    target = _index(steps, "handover_meeting")
     steps[target]["completed_by"] = closer
     message = _problems(_write(tmp_path, dorset_data))
-    assert f"timelines[{timeline}].steps[{target}].completed_by: step 'transfer_target' {problem}" in message
+    assert f"timelines[{timeline}].steps[{target}].completed_by: step 'handover_meeting' {problem}" in message
 
 
 def test_timescales_closed_by_a_document_on_file():
@@ -242,3 +244,71 @@ def test_timescales_closed_by_a_document_on_file():
             "pep_requested": "document:pep_request",
         },
     }
+
+
+# -- the `workers` setting (D-026: a qualified worker) ----------------------------------------------------------
+
+
+def test_dorset_requires_a_registered_social_worker_citing_d026():
+    workers = load_protocol("dorset").file.workers
+    assert workers.registration_required and workers.cites == ("D-026",)
+    assert load_protocol("central-bedfordshire").file.workers is None  # its text does not require it
+
+
+@pytest.mark.parametrize(
+    ("workers", "expected"),
+    [
+        (
+            {"registration_required": "yes", "cites": ["D-026"]},
+            "workers.registration_required: Input should be",
+        ),
+        ({"registration_required": True}, "workers.cites: Field required"),
+        ({"registration_required": True, "cites": []}, "workers.cites: Tuple should have at least 1 item"),
+        ({"registration_required": True, "cites": ["D-999"]}, "workers.cites[0]: clause D-999 is not in"),
+        (
+            {"registration_required": True, "cites": ["D-026"], "only_for": "cp"},
+            "workers.only_for: unknown key (not part of the protocol format)",
+        ),
+        (
+            {
+                "registration_required": True,
+                "cites": ["D-026"],
+                "applies_when": {"fact": "mood", "is": "sad"},
+            },
+            "workers.applies_when.fact: reads fact 'mood', which is not declared",
+        ),
+        (
+            {
+                "registration_required": True,
+                "cites": ["D-026"],
+                "applies_when": {"fact": "child.plan", "is": "sometimes"},
+            },
+            "workers.applies_when.is: unknown value 'sometimes' for child.plan",
+        ),
+        (
+            {
+                "registration_required": True,
+                "cites": ["D-026"],
+                "applies_when": {"fact": "history.open", "is": True},
+            },
+            "workers.applies_when: reads 'history.open', which is not on the child's record",
+        ),
+        (
+            {
+                "registration_required": False,
+                "cites": ["D-026"],
+                "applies_when": {"fact": "child.plan", "is": "cp"},
+            },
+            "workers.applies_when: says when registration is required, but registration_required is false",
+        ),
+    ],
+)
+def test_a_bad_workers_setting_is_refused_with_its_place(tmp_path, dorset_data, workers, expected):
+    dorset_data["workers"] = workers
+    assert expected in _problems(_write(tmp_path, dorset_data))
+
+
+def test_d026_must_be_cited_or_explained(tmp_path, dorset_data):
+    del dorset_data["workers"]
+    message = _problems(_write(tmp_path, dorset_data))
+    assert "neither cited by an element nor listed under outside_engine: D-026" in message

@@ -41,7 +41,7 @@ def test_the_numbered_copy_can_be_read_from_a_folder(dorset, texts):
 
 def test_a_changed_text_is_another_version(dorset, texts):
     text, clauses = texts
-    changed = text.replace("within: 2 weeks, cites: [D-179]", "within: 3 weeks, cites: [D-179]")
+    changed = text.replace('time: "10:00"', 'time: "10:30"')
     assert changed != text
     assert load_protocol_text(changed, name="x", clauses=clauses).version != dorset.version
 

@@ -16,6 +16,7 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.children.workers import social_workers_had
 from handover.documents.models import Letter
 from handover.domain import text
 from handover.domain.workflow import Action
@@ -76,6 +77,7 @@ class StaffSerializer(serializers.ModelSerializer):
             "phone",
             "job_title",
             "social_work_england_number",
+            "social_work_england_expires",
             "agency",
             "active",
             "memberships",
@@ -160,6 +162,9 @@ class ChildSerializer(serializers.ModelSerializer):
 
 class ChildDetailSerializer(ChildSerializer):
     allocations = AllocationSerializer(many=True, read_only=True)
+    social_workers_had = serializers.SerializerMethodField(
+        help_text="how many different people have been the child's social worker (C-003)"
+    )
     legal_statuses = LegalStatusSerializer(many=True, read_only=True)
     plans = PlanSerializer(many=True, read_only=True)
     documents = DocumentSerializer(many=True, read_only=True)
@@ -174,7 +179,11 @@ class ChildDetailSerializer(ChildSerializer):
             "plans",
             "documents",
             "key_events",
+            "social_workers_had",
         ]
+
+    def get_social_workers_had(self, child) -> int:
+        return social_workers_had(child)
 
 
 class DeadlineSerializer(serializers.ModelSerializer):
@@ -346,6 +355,13 @@ class RemedialActionInput(serializers.Serializer):
 class FactsInput(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
     answers = serializers.DictField()
+
+
+class RegistrationInput(serializers.Serializer):
+    """A Social Work England registration; the number's format is checked by the service (one rule, one place)."""
+
+    social_work_england_number = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    social_work_england_expires = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class ReassignInput(serializers.Serializer):

@@ -39,6 +39,7 @@ from handover.organisation.access import (
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
+from handover.organisation.services import staff_registration_set
 from handover.transfers import services
 from handover.transfers.bulk import bulk_transfer_request
 from handover.transfers.case_requests import case_request_create, case_request_decide
@@ -157,6 +158,21 @@ class StaffViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         return StaffMember.objects.filter(authority=self.staff.authority).prefetch_related(
             "memberships__team", "memberships__service"
         )
+
+    @extend_schema(request=s.RegistrationInput, responses={200: s.StaffSerializer})
+    @action(detail=True, methods=["post"])
+    def registration(self, request, pk=None, **kwargs):
+        """Record the member of staff's Social Work England registration (a manager of their team, or senior)."""
+        data = s.RegistrationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        staff = staff_registration_set(
+            now=self.request.now,
+            actor=self.staff,
+            staff=self.get_object(),
+            number=data.validated_data["social_work_england_number"],
+            expires=data.validated_data["social_work_england_expires"],
+        )
+        return Response(s.StaffSerializer(staff).data)
 
 
 class ChildFilter(django_filters.FilterSet):
@@ -519,16 +535,13 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="eligible-workers")
     def eligible_workers(self, request, pk=None, **kwargs):
-        """Active case-holding staff of the agreed receiving team, never the current worker."""
+        """Active case-holding staff of the agreed receiving team, never the current worker, and only those who
+        may be named: a registered social worker where the protocol requires one for the child (D-026)."""
         transfer = self.get_object()
         if transfer.to_team is None:
             return Response({"errors": {"to_team": "agree the receiving team first"}}, status=400)
-        workers = services.receiving_worker_candidates(transfer, on=self.request.today)
-        return Response(
-            s.StaffSerializer(
-                workers.prefetch_related("memberships__team", "memberships__service"), many=True
-            ).data
-        )
+        choices = services.receiving_worker_choices(transfer, on=self.request.today)
+        return Response(s.StaffSerializer([w for w, refusal in choices if refusal is None], many=True).data)
 
     @extend_schema(request=s.SignOffInput, responses={201: s.SignOffSerializer})
     @action(detail=True, methods=["post"], url_path="sign-offs")

@@ -27,6 +27,7 @@ class Verb(models.TextChoices):
     IMPORT = "import", "Imported records"
     DOCUMENT_WRITTEN = "document_written", "Wrote a document"
     DOCUMENT_READ = "document_read", "Read or downloaded a document"
+    STAFF_CHANGED = "staff_changed", "Changed a member of staff's record"
     PROTOCOL_PUBLISHED = "protocol_published", "Published a protocol version"
     PROTOCOL_MIGRATED = "protocol_migrated", "Moved a transfer to another protocol version"
     MEETING_SCHEDULED = "meeting_scheduled", "Scheduled a meeting sitting"

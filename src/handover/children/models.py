@@ -23,6 +23,31 @@ LEGAL_STATUS_CHOICES = _choices(LEGAL_STATUSES)
 PLAN_CHOICES = _choices(PLAN_TYPES)
 
 
+# The CIN census (and SSDA903) ethnicity codes, in words: the record keeps the code, people read the words. Not
+# the field's `choices`: an import may hold codes of its own, which pages show as recorded.
+ETHNICITIES = (
+    ("WBRI", "White British"),
+    ("WIRI", "White Irish"),
+    ("WIRT", "Traveller of Irish heritage"),
+    ("WROM", "Gypsy or Roma"),
+    ("WOTH", "Any other White background"),
+    ("MWBC", "White and Black Caribbean"),
+    ("MWBA", "White and Black African"),
+    ("MWAS", "White and Asian"),
+    ("MOTH", "Any other mixed background"),
+    ("AIND", "Indian"),
+    ("APKN", "Pakistani"),
+    ("ABAN", "Bangladeshi"),
+    ("AOTH", "Any other Asian background"),
+    ("BCRB", "Black Caribbean"),
+    ("BAFR", "Black African"),
+    ("BOTH", "Any other Black background"),
+    ("CHNE", "Chinese"),
+    ("OOTH", "Any other ethnic group"),
+    ("REFU", "Refused"),
+    ("NOBT", "Information not yet obtained"),
+)
+
 # The Case Transfer Summary's document type: it goes on file only when a manager authorises it.
 SUMMARY_DOCUMENT_TYPE = "transfer_summary"
 

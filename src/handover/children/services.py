@@ -22,11 +22,14 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
-from handover.domain.errors import ApplicationError
+from handover.children.selectors import child_version
+from handover.children.workers import require_qualified_worker
+from handover.domain.errors import ApplicationError, Conflict
 from handover.domain.rulebook import RecordAction, TeamWrite
 from handover.domain.text import text_errors
 from handover.organisation.access import require_team_write
 from handover.organisation.models import StaffMember, Team
+from handover.organisation.protocol import protocol_for
 from handover.organisation.selectors import eligible_workers
 
 
@@ -40,13 +43,25 @@ def allocation_move(
     on: dt.date,
     now: dt.datetime,
 ) -> Allocation:
-    """End `allocation` and start the next one at the same moment (SSD involvements must not overlap)."""
+    """End `allocation` and start the next one at the same moment (SSD involvements must not overlap). The new
+    worker must be a registered social worker where the protocol requires one for the child (D-026); the move is
+    recorded with who made it, when, from and to whom and why (the audit rows, and the allocations' reasons)."""
     if reason_code not in ChangeReason.values:
         raise ApplicationError({"reason_code": f"one of {', '.join(ChangeReason.values)}"})
     if worker is not None and worker.pk == allocation.worker_id and to_team.pk == allocation.team_id:
         raise ApplicationError({"worker": "the child is already allocated to this worker"})
     if worker is not None and not eligible_workers(to_team, on=on).filter(pk=worker.pk).exists():
         raise ApplicationError({"worker": f"{worker} is not an active case-holding worker in {to_team}"})
+    if worker is not None:
+        require_qualified_worker(
+            field="worker",
+            worker=worker,
+            child=allocation.child,
+            on=on,
+            protocol=protocol_for(allocation.child.authority),
+            kind=allocation.kind,
+            role=allocation.role,
+        )
     with transaction.atomic():
         current = Allocation.objects.select_for_update().get(pk=allocation.pk)
         if current.end is not None:
@@ -74,8 +89,25 @@ def allocation_move(
             start=on,
             start_reason=reason_code,
         )
+        where = (
+            f"Reassigned within {to_team}"
+            if to_team.pk == current.team_id
+            else f"Moved from {current.team} to {to_team}"
+        )
         audit_record(
-            actor=actor, verb=Verb.ALLOCATION_STARTED, at=now, child=new.child, obj=new, after=snapshot(new)
+            actor=actor,
+            verb=Verb.ALLOCATION_STARTED,
+            at=now,
+            child=new.child,
+            obj=new,
+            before={
+                "moved_from_allocation": current.pk,
+                "worker": current.worker_id,
+                "team": current.team_id,
+            },
+            after=snapshot(new),
+            detail=f"{where}: {current.worker or 'no worker'} to {worker or 'no worker'} "
+            f"({reason_code}: {ChangeReason(reason_code).label})",
         )
     return new
 
@@ -194,10 +226,25 @@ def child_close(*, actor: StaffMember, child: Child, reason: str, now: dt.dateti
     return child
 
 
-def child_update(*, actor: StaffMember, child: Child, values: dict, now: dt.datetime) -> Child:
-    """Change the child's details (name, date of birth, ...), by someone with a relation to the child."""
+def child_update(
+    *,
+    actor: StaffMember,
+    child: Child,
+    values: dict,
+    now: dt.datetime,
+    expected_version: int | None = None,
+) -> Child:
+    """Change the child's details (name, date of birth, ...), by someone with a relation to the child. With
+    `expected_version` (a page's `child_version`), refused with a conflict if the details changed since."""
     require_record_action(actor, child, RecordAction.CHANGE, timezone.localtime(now).date())
     with transaction.atomic():
+        if expected_version is not None:
+            locked = Child.objects.select_for_update().get(pk=child.pk)
+            if child_version(locked) != expected_version:
+                raise Conflict(
+                    f"the child's details were changed by someone else since you loaded them (version "
+                    f"{expected_version}, now {child_version(locked)}); reload them and try again"
+                )
         before = snapshot(child)
         for field, value in values.items():
             setattr(child, field, value)

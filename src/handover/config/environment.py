@@ -46,6 +46,7 @@ class Environment:
     notify_api_key: str | None = None
     notify_base_url: str = "https://api.notifications.service.gov.uk"
     notify_email_template: str | None = None
+    document_max_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def read(cls) -> Environment:
@@ -81,6 +82,7 @@ class Environment:
                 "HANDOVER_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
             ),
             notify_email_template=os.environ.get("HANDOVER_NOTIFY_EMAIL_TEMPLATE") or None,
+            document_max_bytes=_bytes("HANDOVER_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024),
         )
 
 
@@ -90,6 +92,15 @@ def _hour(name: str, default: int) -> int:
         return default
     if not value.isdigit() or not 0 <= int(value) <= 23:
         raise ImproperlyConfigured(f"{name} must be an hour of the day from 0 to 23, not {value!r}")
+    return int(value)
+
+
+def _bytes(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of bytes, at least 1, not {value!r}")
     return int(value)
 
 

@@ -16,6 +16,11 @@ HANDOVER_MAINTENANCE = ENV.maintenance
 HANDOVER_LETTERS_DIR = ENV.letters_dir  # an authority's own letter wording, outside the package
 HANDOVER_BASE_URL = ENV.base_url  # for links in emails
 HANDOVER_DIGEST_HOUR = ENV.digest_hour  # the daily digest goes from this hour (local time)
+# The largest document a page takes onto a child's file. Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count
+# uploaded files, and FILE_UPLOAD_MAX_MEMORY_SIZE only decides memory or a temporary file, so neither refuses
+# first: the page stops keeping a larger file and says so (web/children.py). A proxy in front (nginx's
+# client_max_body_size) must allow a little more than this.
+HANDOVER_DOCUMENT_MAX_BYTES = ENV.document_max_bytes
 
 # Email: the console in development; SMTP, or GOV.UK Notify (docs/sweep.md), in production.
 EMAIL_BACKEND = {

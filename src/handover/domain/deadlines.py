@@ -34,6 +34,7 @@ class Deadline:
     basis: str = ""
     missing_facts: tuple[str, ...] = field(default=())
     transfer_by: bool = False
+    last_done: dt.date | None = None  # a repeating duty: when it was last done (it is then due `every` later)
 
 
 def next_sitting(protocol: Protocol, meeting: schema.Meeting, identified: dt.date) -> dt.date:
@@ -112,7 +113,22 @@ def standing_timescales(
         if applies is False or (applies is None and not spec.on_event):
             # A timescale with no triggering event (an age, say) is shown only when it surely applies.
             continue
-        deadline = _step(protocol, facts, spec, {}, today, milestones.get(spec.id))
+        done = milestones.get(spec.id)
+        if spec.every is not None and done is not None:
+            # A repeating duty is never done for good: each time it is done, the next one falls due.
+            due = protocol.calendar.add(done, spec.every)
+            deadline = Deadline(
+                id=spec.id,
+                name=spec.name,
+                due=due,
+                status=_status(due, None, today),
+                cites=spec.cites,
+                working_days_left=protocol.calendar.working_days_between(today, due),
+                basis=f"every {spec.every}, last done {done.isoformat()}",
+                last_done=done,
+            )
+        else:
+            deadline = _step(protocol, facts, spec, {}, today, None if spec.every is not None else done)
         if applies is None:
             missing = tuple(compiled.condition.missing(facts))
             deadline = Deadline(

@@ -50,7 +50,51 @@ def decision_data(protocol: Protocol, decision: Decision) -> dict[str, Any]:
         data["missing_facts"] = [
             {"fact": name, "question": protocol.facts[name].question} for name in decision.missing_facts
         ]
+    if decision.pathway is not None:
+        data["escalation"] = escalation_data(protocol)
+        data["siblings"] = siblings_data(protocol)
     return data
+
+
+def escalation_data(protocol: Protocol) -> list[dict[str, Any]]:
+    """The ladder a blocked or disputed transfer climbs (the sweep moves overdue work up it after each level's
+    time; a dispute between managers starts at level 1), so it can be checked without the database."""
+    return [
+        {
+            "level": level.level,
+            "who": level.who.value,
+            "who_name": level.who.value.replace("_", " "),
+            "after": str(level.after),
+            "final": level.final,
+            "cites": protocol.quote(level.cites),
+        }
+        for level in protocol.file.escalation
+    ]
+
+
+def siblings_data(protocol: Protocol) -> dict[str, Any]:
+    """The sibling rule: whether siblings keep one social worker (so move together) and the exceptions the
+    protocol permits, each needing a recorded reason where it says so."""
+    policy = protocol.file.siblings
+    return {
+        "same_worker": bool(policy and policy.same_worker),
+        "rule": (
+            "siblings in the family move together and keep one social worker"
+            if policy and policy.same_worker
+            else "the protocol does not require siblings to share a worker"
+        ),
+        "cites": protocol.quote(policy.cites) if policy else [],
+        "permitted_exceptions": [
+            {
+                "id": exception.id,
+                "name": exception.name,
+                "allows": exception.allows.replace("_", " "),
+                "requires_reason": exception.requires_reason,
+                "cites": list(exception.cites),
+            }
+            for exception in protocol.file.exceptions
+        ],
+    }
 
 
 def deadline_data(protocol: Protocol, deadline: Deadline) -> dict[str, Any]:

@@ -12,10 +12,12 @@ same functions what to offer. No Django here.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
 from handover.domain.errors import Refusal
+from handover.domain.registration import Registration
 from handover.domain.roles import CASE_HOLDERS, MANAGERS, NO_CHILD_ACCESS, READ_ONLY, SENIOR, RoleName
 
 READ_ONLY_HERE = READ_ONLY | NO_CHILD_ACCESS
@@ -228,6 +230,7 @@ class TeamWrite(StrEnum):
     CASE_DECIDE = "case_decide"  # accept or refuse another team's request for a case the team holds
     BULK_MOVE = "bulk_move"  # move the team's (or a worker's) caseload
     BULK_MOVE_ACROSS_SERVICES = "bulk_move_across_services"
+    STAFF_REGISTRATION = "staff_registration"  # record a member of the team's professional registration
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,11 @@ TEAM_WRITES: dict[TeamWrite, tuple[object, str]] = {
         lambda s: bool(s.team_roles & MANAGERS and s.held_roles & SENIOR),
         "moving a caseload to another service needs a manager of {team} who is also a service manager or above",
     ),
+    TeamWrite.STAFF_REGISTRATION: (
+        lambda s: bool(s.team_roles & MANAGERS or s.held_roles & SENIOR),
+        "only a team manager or practice manager of {team}, or a senior manager, can record the professional "
+        "registration of its staff",
+    ),
 }
 
 
@@ -267,3 +275,27 @@ def team_write_refusal(write: TeamWrite, standing: TeamStanding, team: str) -> R
     if allows(standing):
         return None
     return RecordRefused(f"team.{TeamWrite(write).value}.role", refusal.format(team=team))
+
+
+# -- who may be named as a child's social worker ---------------------------------------------------------------
+
+
+def qualified_worker_refusal(
+    *, worker: str, registration: Registration, on: dt.date, required_by: tuple[str, ...]
+) -> str | None:
+    """Why `worker` may not be named as a child's social worker on `on`, or None if they may.
+
+    Only where the protocol requires it (`required_by`: the clauses that do, for this child; empty where it
+    does not, e.g. Dorset D-026: looked after children and children on a child protection plan "will always have
+    an appropriately qualified worker allocated to them") must the worker be a registered social worker: a Social
+    Work England number on their staff record, not expired on the day (`domain/registration.py`)."""
+    if not required_by:
+        return None
+    gap = registration.gap(on)
+    if gap is None:
+        return None
+    verb = "requires" if len(required_by) == 1 else "require"
+    return (
+        f"{worker} is not a registered social worker ({gap}) — {', '.join(required_by)} {verb} a qualified "
+        "social worker"
+    )

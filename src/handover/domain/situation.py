@@ -70,6 +70,13 @@ def derive_facts(protocol: Protocol, facts: dict[str, Any]) -> None:
         facts["child.unborn"] = False
     elif facts.get("child.expected_birth_date") is not None:
         facts["child.unborn"] = True
+    for key in ("history.current_service", "history.last_service"):
+        if facts.get(key) in protocol.outside_case_history:
+            raise SituationError(
+                key,
+                f"is {protocol.services[facts[key]].name}, whose cases are not social care history in this "
+                "protocol: give the social care service that held the case, or leave it out",
+            )
     current = facts.get("history.current_service")
     if "history.open" not in facts and (current is not None or facts.get("history.closed_on") is not None):
         facts["history.open"] = current is not None

@@ -26,6 +26,7 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.domain import registration
 from handover.domain.facts import ASYLUM_STATUSES, LEGAL_STATUSES, PLAN_TYPES
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
 
@@ -38,6 +39,7 @@ COLUMNS = {
         "phone",
         "job_title",
         "social_work_england_number",
+        "social_work_england_expires",
         "role",
         "team",
         "service",
@@ -213,12 +215,14 @@ def _check_staff(authority, rows, problems, progress):
     teams = _teams(authority)
     services = {s.code: s for s in Service.objects.filter(authority=authority)}
     existing = set(get_user_model().objects.values_list("username", flat=True))
+    registrations: dict[str, tuple[int, str, dt.date | None]] = {}  # by username: the first row's
     for n, row in enumerate(rows, start=2):
         _progress(n - 1, len(rows), progress)
         if not _required(row, n, REQUIRED["staff"], problems):
             continue
         role = _choice(row, n, "role", Role.values, problems)
         start = _date(row, n, "start", problems, required=True)
+        _check_registration(row, n, problems, registrations)
         team = service = None
         if (row.get("team") or "").strip():
             team = teams.get(row["team"].strip())
@@ -238,6 +242,27 @@ def _check_staff(authority, rows, problems, progress):
         yield row, role, team, service, start
 
 
+def _check_registration(row: dict, n: int, problems: list[ImportProblem], registrations: dict) -> None:
+    """The row's Social Work England registration: the number's format (domain/registration.py), an expiry only
+    with a number, and the same registration on every row of one person."""
+    number = (row.get(registration.NUMBER_FIELD) or "").strip()
+    expires = _date(row, n, registration.EXPIRES_FIELD, problems)
+    for column, problem in registration.registration_problems(number, expires).items():
+        problems.append(ImportProblem(n, column, problem))
+    username = row["username"].strip()
+    same = registration.normalise_number(number) if registration.number_problem(number) is None else number
+    first = registrations.setdefault(username, (n, same, expires))
+    if first[0] != n and (first[1], first[2]) != (same, expires):
+        problems.append(
+            ImportProblem(
+                n,
+                registration.NUMBER_FIELD,
+                f"{username}'s registration differs from row {first[0]}: give the same number and expiry on each "
+                "of their rows",
+            )
+        )
+
+
 def _write_staff(authority, checked, progress) -> int:
     people: dict[str, StaffMember] = {}
     User = get_user_model()
@@ -254,7 +279,10 @@ def _write_staff(authority, checked, progress) -> int:
                 email=(row.get("email") or "").strip(),
                 phone=(row.get("phone") or "").strip(),
                 job_title=(row.get("job_title") or "").strip(),
-                social_work_england_number=(row.get("social_work_england_number") or "").strip(),
+                social_work_england_number=registration.normalise_number(
+                    row.get(registration.NUMBER_FIELD) or ""
+                ),
+                social_work_england_expires=_date(row, 0, registration.EXPIRES_FIELD, []),
             )
         Membership.objects.create(staff=people[username], role=role, team=team, service=service, start=start)
     return len(checked)

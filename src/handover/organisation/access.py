@@ -248,3 +248,29 @@ def require_team_write(staff: StaffMember, write: TeamWrite, team, on: dt.date |
     refusal = team_write_refusal(write, standing, str(team))
     if refusal is not None:
         raise AccessDenied(str(refusal))
+
+
+def require_staff_write(
+    staff: StaffMember, write: TeamWrite, subject: StaffMember, on: dt.date | None = None
+) -> None:
+    """Refuse a write about a member of staff (their professional registration) unless this person may make it
+    for one of the teams `subject` works in (a senior manager: whatever their teams)."""
+    if not can_write(staff, on):
+        raise AccessDenied("your roles are read-only")
+    if subject.authority_id != staff.authority_id:
+        raise AccessDenied(f"{subject} is not staff of {staff.authority}")
+    mine = current_memberships(staff, on)
+    held = _acting_roles(staff, on)
+    teams = [
+        m.team for m in current_memberships(subject, on or getattr(staff, "as_of", None)) if m.team_id
+    ] or [None]
+    refusal = None
+    for team in teams:
+        standing = TeamStanding(
+            team_roles=frozenset(m.role for m in mine if team is not None and m.team_id == team.pk),
+            held_roles=held,
+        )
+        refusal = team_write_refusal(write, standing, str(team) if team else f"{subject}'s team")
+        if refusal is None:
+            return
+    raise AccessDenied(str(refusal))

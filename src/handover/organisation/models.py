@@ -85,7 +85,12 @@ class StaffMember(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
-    social_work_england_number = models.CharField(max_length=20, blank=True)
+    social_work_england_number = models.CharField(
+        max_length=20, blank=True, help_text="SW and digits, upper-case (domain/registration.py)"
+    )
+    social_work_england_expires = models.DateField(
+        null=True, blank=True, help_text="the last day the Social Work England registration is valid"
+    )
     fte = models.DecimalField(max_digits=3, decimal_places=2, default=1)
     agency = models.BooleanField(default=False)
     active = models.BooleanField(default=True)

@@ -11,13 +11,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from handover.audit.models import Verb
-from handover.audit.services import audit_record
+from handover.audit.services import audit_record, snapshot
 from handover.clock import today_of
-from handover.domain.errors import Problem, ProtocolError
+from handover.domain import registration
+from handover.domain.errors import ApplicationError, Problem, ProtocolError
 from handover.domain.protocol import schema
 from handover.domain.protocol.loader import resolve_protocol_path
 from handover.domain.protocol.model import Protocol
-from handover.organisation.access import AccessDenied, roles_of
+from handover.domain.rulebook import TeamWrite
+from handover.organisation.access import AccessDenied, require_staff_write, roles_of
 from handover.organisation.models import (
     SENIOR_ROLES,
     Authority,
@@ -205,14 +207,28 @@ def staff_create(
     job_title: str = "",
     password: str | None = None,
     start: dt.date | None = None,
+    social_work_england_number: str = "",
+    social_work_england_expires: dt.date | None = None,
 ) -> StaffMember:
-    """A member of staff with a login and their roles (each in a team, a service, or authority-wide)."""
+    """A member of staff with a login and their roles (each in a team, a service, or authority-wide), and their
+    Social Work England registration if they have one (refused, naming the field, if the number is not one)."""
+    if problems := registration.registration_problems(
+        social_work_england_number, social_work_england_expires
+    ):
+        raise ApplicationError(problems)
     user = get_user_model().objects.create_user(username=username, email=email, password=password)
     if password is None:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     staff = StaffMember.objects.create(
-        user=user, authority=authority, name=name, email=email, phone=phone, job_title=job_title
+        user=user,
+        authority=authority,
+        name=name,
+        email=email,
+        phone=phone,
+        job_title=job_title,
+        social_work_england_number=registration.normalise_number(social_work_england_number),
+        social_work_england_expires=social_work_england_expires,
     )
     start = start or dt.date(2020, 1, 1)
     for role, where in roles:
@@ -224,3 +240,38 @@ def staff_create(
             start=start,
         )
     return staff
+
+
+REGISTRATION_FIELDS = (registration.NUMBER_FIELD, registration.EXPIRES_FIELD)
+
+
+def staff_registration_set(
+    *,
+    actor: StaffMember,
+    staff: StaffMember,
+    number: str,
+    expires: dt.date | None,
+    now: dt.datetime,
+) -> StaffMember:
+    """Record a member of staff's Social Work England registration (number and expiry; blank number: none), by a
+    manager of a team they work in or a senior manager, audited. A number that is not one is refused, naming
+    the field and the rule, and nothing is written."""
+    require_staff_write(actor, TeamWrite.STAFF_REGISTRATION, staff, today_of(now))
+    if problems := registration.registration_problems(number, expires):
+        raise ApplicationError(problems)
+    with transaction.atomic():
+        locked = StaffMember.objects.select_for_update().get(pk=staff.pk)
+        before = snapshot(locked, REGISTRATION_FIELDS)
+        locked.social_work_england_number = registration.normalise_number(number)
+        locked.social_work_england_expires = expires
+        locked.save()
+        audit_record(
+            actor=actor,
+            verb=Verb.STAFF_CHANGED,
+            at=now,
+            obj=locked,
+            before=before,
+            after=snapshot(locked, REGISTRATION_FIELDS),
+            detail=f"Social Work England registration of {locked} recorded",
+        )
+    return locked

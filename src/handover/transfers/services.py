@@ -29,6 +29,7 @@ from handover.children.models import (
     DocumentOnFile,
     KeyEvent,
 )
+from handover.children.workers import worker_choices
 from handover.domain import deadlines as deadline_engine
 from handover.domain import readiness as readiness_engine
 from handover.domain import routing, text
@@ -417,8 +418,10 @@ def transfer_act(
         action = Action(action)
         if action is Action.AGREE:
             _agree(locked, to_team, transfer_date, data)
+            _siblings_together(locked, protocol, "to_team", to_team, reason, data)
         elif action is Action.IDENTIFY_WORKER:
             _identify_worker(locked, worker, data, on)
+            _siblings_together(locked, protocol, "worker", worker, reason, data)
         elif action is Action.BLOCK:
             locked.blocked_from = locked.state
         elif action is Action.ESCALATE:
@@ -531,6 +534,38 @@ def _agree(transfer: Transfer, to_team: Team | None, transfer_date: dt.date | No
     data.update({"to_team": to_team.code, "transfer_date": transfer_date.isoformat()})
 
 
+def _siblings_together(transfer: Transfer, protocol, field: str, chosen, reason: str, data: dict) -> None:
+    """Siblings proposed together stay together at every step where the protocol keeps one worker per family
+    (Dorset D-033): when the receiving team is agreed and when the worker is named, a sibling whose transfer
+    already went another way is refused unless the reason they separate is given (recorded on the event)."""
+    policy = protocol.file.siblings
+    if transfer.sibling_group is None or policy is None or not policy.same_worker:
+        return
+    attribute = "to_team" if field == "to_team" else "receiving_worker"
+    others = (
+        Transfer.objects.filter(
+            sibling_group=transfer.sibling_group, state__in=[s.value for s in OPEN_STATES]
+        )
+        .exclude(pk=transfer.pk)
+        .select_related("child", attribute)
+    )
+    apart = [o for o in others if getattr(o, f"{attribute}_id") not in (None, chosen.pk)]
+    if not apart:
+        return
+    if not reason.strip():
+        what = "team" if field == "to_team" else "worker"
+        names = "; ".join(f"{o.child.name}'s is {getattr(o, attribute)}" for o in apart)
+        raise ApplicationError(
+            {
+                field: f"siblings keep one social worker ({', '.join(policy.cites)}): {names}. Choose the same "
+                f"{what}, or give the reason they separate"
+            }
+        )
+    data["siblings_apart"] = [
+        {"transfer": o.pk, "child": o.child.name, attribute: str(getattr(o, attribute))} for o in apart
+    ]
+
+
 def receiving_worker_candidates(transfer: Transfer, *, on: dt.date):
     """Who may be named the receiving worker: active case holders of the agreed receiving team, never the
     outgoing worker (a transfer is a change of worker). Pages, the API and the service ask this one question."""
@@ -540,6 +575,41 @@ def receiving_worker_candidates(transfer: Transfer, *, on: dt.date):
     if transfer.from_allocation_id and transfer.from_allocation.worker_id:
         workers = workers.exclude(pk=transfer.from_allocation.worker_id)
     return workers
+
+
+def _qualified_check(transfer: Transfer, on: dt.date) -> dict[str, Any]:
+    """What the qualified-worker check (children/workers.py) needs to judge a receiving worker: the transfer's
+    protocol version and facts, besides the child's record on the day."""
+    protocol = protocol_for_transfer(transfer)
+    return {
+        "child": transfer.child,
+        "on": on,
+        "protocol": protocol,
+        "kind": transfer.kind,
+        "facts": (transfer_facts(transfer, protocol),),
+    }
+
+
+def receiving_worker_refusal(transfer: Transfer, worker: StaffMember, *, on: dt.date) -> str | None:
+    """Why `worker` may not be the receiving worker on `on` because the protocol requires a registered social
+    worker for this child and they are not one (D-026), or None. Asked when the worker is named and again when
+    the transfer completes (a registration can expire in between)."""
+    ((_, refusal),) = worker_choices(
+        [worker], role_of=lambda w: _worker_role(w, transfer.to_team), **_qualified_check(transfer, on)
+    )
+    return refusal
+
+
+def receiving_worker_choices(transfer: Transfer, *, on: dt.date) -> list[tuple[StaffMember, str | None]]:
+    """The receiving worker candidates, each with why they may not be named (None: they may). Pages offer only
+    those without a reason, showing the others' reasons; the API lists only those."""
+    if transfer.to_team is None:
+        return []
+    return worker_choices(
+        receiving_worker_candidates(transfer, on=on),
+        role_of=lambda w: _worker_role(w, transfer.to_team),
+        **_qualified_check(transfer, on),
+    )
 
 
 def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict, on: dt.date) -> None:
@@ -555,6 +625,8 @@ def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict,
         raise ApplicationError(
             {"worker": f"{worker} is not an active case-holding worker in {transfer.to_team}"}
         )
+    if refusal := receiving_worker_refusal(transfer, worker, on=on):
+        raise ApplicationError({"worker": refusal})
     transfer.receiving_worker = worker
     data["worker"] = worker.pk
 
@@ -835,15 +907,16 @@ STEP_REOPENED = (
 
 
 def hand_closed_steps(transfer: Transfer) -> dict[str, dt.date]:
-    """The steps closed by an explicit "done" and not reopened since, with the day each was done."""
-    closed: dict[str, dt.date] = {}
+    """The steps closed by an explicit "done" and not reopened since, with the day each was last done (a
+    repeating duty is done again and again; a reopen undoes the latest "done")."""
+    done: dict[str, list[dt.date]] = {}
     for event in transfer.events.all():  # in order: a reopen undoes the done before it
         step = event.data.get("step", "") if isinstance(event.data, dict) else ""
         if event.action == STEP_DONE:
-            closed.setdefault(step, timezone.localtime(event.at).date())
-        elif event.action == STEP_REOPENED:
-            closed.pop(step, None)
-    return closed
+            done.setdefault(step, []).append(timezone.localtime(event.at).date())
+        elif event.action == STEP_REOPENED and done.get(step):
+            done[step].pop()
+    return {step: days[-1] for step, days in done.items() if days}
 
 
 def step_completed_by(step, transfer_by: str) -> str:
@@ -884,7 +957,12 @@ def transfer_step_done(
         raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
     with transaction.atomic():
         locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
-        if step in hand_closed_steps(locked):
+        last_done = hand_closed_steps(locked).get(step)
+        if getattr(found, "every", None) is not None:
+            # A repeating duty is done each time; once a day is enough to record.
+            if last_done == timezone.localtime(now).date():
+                raise ApplicationError({"step": f"{found.name} is already recorded as done today"})
+        elif last_done is not None:
             raise ApplicationError({"step": f"{found.name} is already done"})
         event = TransferEvent.objects.create(
             transfer=locked,
@@ -1017,6 +1095,8 @@ def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
             blockers[kind.value] = f"{kind.label} (not yet signed off)"
     if transfer.to_team_id is None or transfer.receiving_worker_id is None:
         blockers["receiving_worker"] = "the receiving team and worker are not identified"
+    elif refusal := receiving_worker_refusal(transfer, transfer.receiving_worker, on=on):
+        blockers["receiving_worker"] = refusal
     return blockers
 
 

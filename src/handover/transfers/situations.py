@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from handover.children.models import Allocation, AllocationKind, Child, LegalStatusEpisode, PlanEpisode
+from handover.organisation.protocol import protocol_for
 
 FRONT_DOOR = "front_door"
 
@@ -45,10 +46,14 @@ def record_situation(child: Child, *, event: str, on: dt.date, answers: dict[str
     child_facts["plan"] = plan.plan if plan else "none"
 
     history: dict[str, Any] = {}
-    # A front-door allocation is where a new event is being handled, not an open case: leave it out.
+    # A front-door allocation is where a new event is being handled, not an open case: leave it out; so are
+    # cases held by a service the protocol says is not social care history (Dorset's Early Help, D-083/D-087:
+    # a re-referral goes back to the social care team that held the case, not to Early Help).
+    outside = protocol_for(child.authority).outside_case_history
     allocations = list(
         child.allocations.filter(kind=AllocationKind.PRIMARY, start__lte=on)
         .exclude(team__service__kind=FRONT_DOOR)
+        .exclude(team__service__code__in=outside)
         .select_related("team__service")
         .order_by("-start", "-pk")
     )

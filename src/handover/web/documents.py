@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
+from handover.children import files
 from handover.children.models import Child, DocumentOnFile
 from handover.documents import letters as letter_service
 from handover.documents import transfer_summary as summaries
@@ -221,7 +222,8 @@ def document_download(request, pk):
         obj=document,
         detail=document.title[:200],
     )
-    extension = {PDF: "pdf", DOCX: "docx"}.get(document.content_type, "bin")
+    kind = next((k for k in files.ACCEPTED if k.content_type == document.content_type), None)
+    extension = kind.extensions[0].lstrip(".") if kind else "bin"
     return _file(
         bytes(document.content),
         document.content_type or "application/octet-stream",

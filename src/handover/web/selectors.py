@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from handover.children.models import Allocation, Child
+from handover.children.workers import team_reassignments
 from handover.domain.sweep import Standing
 from handover.notifications.selectors import reminders_about
 from handover.organisation.models import StaffMember
@@ -125,15 +126,17 @@ class TeamPressure:
     overdue: int  # transfers with an overdue step (or timescale)
     due_soon: int  # transfers with a step due soon and none overdue
     blocked: int
+    # Children the team holds whose case was reassigned within it, with how many times (C-003, C-004).
+    reassigned: list[tuple[Child, int]] = field(default_factory=list)
 
     @property
     def children(self) -> list[int]:
-        return [t.child_id for t, _ in self.incoming + self.outgoing]
+        return [t.child_id for t, _ in self.incoming + self.outgoing] + [c.pk for c, _ in self.reassigned]
 
 
 def team_pressure(team, today: dt.date, viewer: StaffMember) -> TeamPressure:
-    """Caseload by worker, transfers in and out with the sweep's standing, and how many are overdue, due soon
-    or blocked. Children the viewer may not see are left out: not there, not counted."""
+    """Caseload by worker, transfers in and out with the sweep's standing, how many are overdue, due soon or
+    blocked, and the children reassigned within the team. Children the viewer may not see are left out: not there, not counted."""
     found = transfer_selectors.team_transfers(team, viewer)
     both = found.incoming + found.outgoing
     standings = (
@@ -153,6 +156,7 @@ def team_pressure(team, today: dt.date, viewer: StaffMember) -> TeamPressure:
         overdue=standings.count(both, Standing.OVERDUE),
         due_soon=standings.count(both, Standing.DUE_SOON),
         blocked=found.blocked,
+        reassigned=team_reassignments(team, viewer),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handover.web import documents, meetings, notifications, propose, views
+from handover.web import children, documents, meetings, notifications, propose, views
 
 app_name = "web"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("team/<int:pk>/", views.team, name="team_detail"),
     path("protocol/", views.protocol_page, name="protocol"),
     path("children/<int:pk>/", views.child_record, name="child"),
+    path("children/<int:pk>/edit/", children.child_edit, name="child_edit"),
+    path("children/<int:pk>/documents/new/", children.document_new, name="document_new"),
     path("children/<int:pk>/propose/", propose.propose, name="propose"),
     path("children/<int:pk>/propose/<slug:step>/", propose.propose, name="propose_step"),
     path("transfers/<int:pk>/", views.transfer_page, name="transfer"),

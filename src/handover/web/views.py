@@ -15,9 +15,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_listing, audit_record
-from handover.children.models import Child
+from handover.children.access import may_take_record_action
+from handover.children.models import ETHNICITIES, Child
+from handover.children.workers import social_workers_had
 from handover.domain.errors import Refusal
-from handover.domain.rulebook import TransferWrite
+from handover.domain.rulebook import RecordAction, TransferWrite
 from handover.domain.workflow import OPEN_STATES, TRANSITIONS
 from handover.meetings.panels import recorded_panel
 from handover.notifications.notify import notify_configured
@@ -159,18 +161,27 @@ def child_record(request, pk):
     today = request.today
     allocations = child.allocations.select_related("team", "worker")
     can_see_audit = bool(roles_of(staff) & {r.value for r in (Role.AUDITOR, *MANAGER_ROLES, *SENIOR_ROLES)})
+    protocol = protocol_for(child.authority)
+    documents = list(child.documents.defer("content"))
+    for document in documents:  # people read the protocol's words for a type, never its id
+        kind = protocol.document_types.get(document.document_type)
+        document.type_name = kind.name if kind else sentence(document.document_type.replace("_", " "))
     return render(
         request,
         "web/child.html",
         {
             "child": child,
             "current": [a for a in allocations if a.end is None],
+            "social_workers_had": social_workers_had(child),
             "legal_statuses": child.legal_statuses.all(),
             "plans": child.plans.all(),
-            "documents": child.documents.defer("content"),
+            "documents": documents,
             "siblings": siblings,
             "timeline": pages.child_timeline(child),
-            "panel": recorded_panel(protocol_for(child.authority)),
+            "panel": recorded_panel(protocol),
+            # What to offer: the rulebook's answer, the same the services enforce.
+            "can_change": may_take_record_action(staff, child, RecordAction.CHANGE, today),
+            "ethnicity": dict(ETHNICITIES).get(child.ethnicity, child.ethnicity),
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
             "audit": AuditEvent.objects.filter(child=child).select_related("actor")[:50]
             if can_see_audit
@@ -308,9 +319,10 @@ def transfer_action(request, pk, action):
         "errors": errors,
         "values": values,
         "teams": services.eligible_receiving_teams(transfer) if action == "agree" else [],
+        # Each candidate with why they may not be named (a qualified worker required: D-026), or None.
         "workers": (
-            services.receiving_worker_candidates(transfer, on=request.today)
-            if action == "identify_worker" and transfer.to_team
+            services.receiving_worker_choices(transfer, on=request.today)
+            if action == "identify_worker"
             else []
         ),
     }

@@ -38,6 +38,8 @@ def citing_elements(protocol: Protocol) -> Iterator[tuple[str, tuple[str, ...]]]
         yield f"escalation level {level.level} ({level.who.value})", level.cites
     if spec.siblings is not None:
         yield "siblings policy", spec.siblings.cites
+    if spec.workers is not None:
+        yield "workers (registered social worker required)", spec.workers.cites
 
 
 def clause_map(protocol: Protocol) -> dict[str, list[str]]:

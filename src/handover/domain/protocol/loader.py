@@ -21,9 +21,16 @@ from handover.domain.conditions import ALWAYS, Condition, ConditionError, compil
 from handover.domain.errors import Problem, ProtocolError
 from handover.domain.facts import STANDARD_FACTS, FactSpec, FactType
 from handover.domain.protocol import schema
-from handover.domain.protocol.clauses import parse_clauses, read_clauses
-from handover.domain.protocol.model import CompiledReadiness, CompiledRule, CompiledTimescale, Protocol
+from handover.domain.protocol.clauses import parse_clauses, read_clauses, states_duration
+from handover.domain.protocol.model import (
+    CompiledReadiness,
+    CompiledRule,
+    CompiledTimescale,
+    CompiledWorkers,
+    Protocol,
+)
 from handover.domain.protocol.overlap import find_overlap
+from handover.domain.registration import RECORD_FACTS
 
 PROTOCOLS_DIR = Path(__file__).resolve().parent.parent.parent / "protocols"
 
@@ -83,11 +90,47 @@ def _load(raw_bytes: bytes, display: str, *, base_dir: Path | None, clauses_text
         raise ProtocolError(
             [Problem(display, "", "a protocol file is a YAML mapping (format, authority, ...)")]
         )
+    _fill_local_settings(raw, display)
     try:
         spec = schema.ProtocolFile.model_validate(raw)
     except ValidationError as exc:
         raise ProtocolError([_pydantic_problem(display, e) for e in exc.errors()]) from exc
     return _Compiler(spec, display, raw_bytes, base_dir=base_dir, clauses_text=clauses_text).compile()
+
+
+LOCAL = "local:"
+
+
+def _fill_local_settings(raw: dict, display: str) -> None:
+    """Replace each `within: local:<id>` (a timeline step's or a standing timescale's) with the local setting's
+    value, and note the setting on the step (`local`), before the file is validated."""
+    settings = raw.get("local_settings") or []
+    values = {
+        item.get("id"): item.get("value") for item in settings if isinstance(item, dict) and "id" in item
+    }
+    problems = []
+    places: list[tuple[str, Any]] = []
+    for i, timeline in enumerate(raw.get("timelines") or []):
+        if isinstance(timeline, dict):
+            places += [
+                (f"timelines[{i}].steps[{j}]", step) for j, step in enumerate(timeline.get("steps") or [])
+            ]
+    places += [(f"timescales[{i}]", item) for i, item in enumerate(raw.get("timescales") or [])]
+    for where, step in places:
+        within = step.get("within") if isinstance(step, dict) else None
+        if not (isinstance(within, str) and within.startswith(LOCAL)):
+            continue
+        name = within[len(LOCAL) :].strip()
+        if name not in values:
+            problems.append(
+                Problem(
+                    display, f"{where}.within", f"no local setting {name!r} (declare it under local_settings)"
+                )
+            )
+            continue
+        step["within"], step["local"] = values[name], name
+    if problems:
+        raise ProtocolError(problems)
 
 
 def _pydantic_problem(file: str, error: Mapping[str, Any]) -> Problem:
@@ -167,9 +210,11 @@ class _Compiler:
         document_types = {d.id: d for d in spec.document_types}
         readiness = self._readiness(facts, document_types)
         timescales = self._timescales(facts, events)
+        self._timescales_stated(clauses)
         meetings = {m.id: m for m in spec.meetings}
         self._meetings(pathways, timelines)
         self._escalation()
+        workers = self._workers(facts)
         self._exceptions_and_siblings()
         self._reachability(services)
         self._cites_everything(clauses)
@@ -198,6 +243,7 @@ class _Compiler:
             timelines=timelines,
             document_types=document_types,
             meetings=meetings,
+            workers=workers,
         )
 
     # -- pieces -------------------------------------------------------------------------------------
@@ -373,6 +419,18 @@ class _Compiler:
             self.problem(f"{where}.route", f"unknown route {pathway.route!r} (declare it under 'routes')")
         if pathway.timeline not in timelines:
             self.problem(f"{where}.timeline", f"unknown timeline {pathway.timeline!r}")
+        elif pathway.route in routes:
+            # A case is listed for a meeting only on a route through one: a pathway agreed another way cannot
+            # carry steps at a meeting, which the workflow would then refuse to list (Dorset D-175).
+            route = routes[pathway.route]
+            at = [st.at for st in timelines[pathway.timeline].steps if st.at is not None]
+            if at and route.kind is not schema.RouteKind.TRANSFER_MEETING:
+                self.problem(
+                    f"{where}.timeline",
+                    f"timeline {pathway.timeline!r} has a step at the {at[0]!r} meeting, but the route "
+                    f"{pathway.route!r} ({route.kind.value.replace('_', ' ')}) does not go through a meeting: "
+                    "use a route through the meeting or a timeline without meeting steps",
+                )
 
     def _rules(
         self,
@@ -461,6 +519,14 @@ class _Compiler:
             for k, event in enumerate(timescale.on_event):
                 if event not in events:
                     self.problem(f"{where}.on_event[{k}]", f"unknown event {event!r}")
+            if timescale.every is not None:
+                if timescale.every.parts[0][0] == 0:
+                    self.problem(f"{where}.every", "a repeating duty repeats after more than no time")
+                if timescale.completed_by not in (None, "manual"):
+                    self.problem(
+                        f"{where}.completed_by",
+                        "a repeating duty is marked done each time it is done (leave completed_by out)",
+                    )
             condition = self._condition(f"{where}.applies_when", timescale.applies_when, facts)
             out.append(CompiledTimescale(timescale, condition))
         return tuple(out)
@@ -499,6 +565,27 @@ class _Compiler:
                         f"pathway {pathway_id!r} has no step due at an age (at_age) in its timeline "
                         f"{timeline.id!r}, so there is no age to list its children by",
                     )
+
+    def _workers(self, facts: Mapping[str, FactSpec]) -> CompiledWorkers | None:
+        """The `workers` setting: its condition reads only what the child's record holds, since the check runs
+        on a reassignment within a team as well as on a transfer."""
+        spec = self.spec.workers
+        if spec is None:
+            return None
+        self._cite("workers", spec.cites)
+        if spec.applies_when is not None and not spec.registration_required:
+            self.problem(
+                "workers.applies_when",
+                "says when registration is required, but registration_required is false",
+            )
+        condition = self._condition("workers.applies_when", spec.applies_when, facts)
+        for fact in sorted(condition.facts - RECORD_FACTS):
+            self.problem(
+                "workers.applies_when",
+                f"reads {fact!r}, which is not on the child's record; the qualified-worker check reads only "
+                + ", ".join(sorted(RECORD_FACTS)),
+            )
+        return CompiledWorkers(spec, condition)
 
     def _escalation(self) -> None:
         levels = self.spec.escalation
@@ -556,6 +643,40 @@ class _Compiler:
                 continue
             if service.id not in reached:
                 self.problem(f"services[{i}]", f"no pathway reaches service {service.id!r}")
+
+    def _timescales_stated(self, clauses: Mapping[str, str]) -> None:
+        """Every timescale is the protocol's (a clause it cites states it) or the authority's own (a local
+        setting): the loader refuses one that is neither, so an invented timescale cannot pass as the text's."""
+        local = {item.id for item in self.spec.local_settings}
+        for i, item in enumerate(self.spec.local_settings):
+            self._cite(f"local_settings[{i}]", item.cites)
+        places = [
+            (f"timelines[{i}].steps[{j}]", step)
+            for i, timeline in enumerate(self.spec.timelines)
+            for j, step in enumerate(timeline.steps)
+        ]
+        places += [(f"timescales[{i}]", item) for i, item in enumerate(self.spec.timescales)]
+        used = set()
+        for where, step in places:
+            if step.local is not None:
+                used.add(step.local)
+                if step.local not in local:
+                    self.problem(f"{where}.local", f"no local setting {step.local!r}")
+                continue
+            within = step.within
+            if within is None or not clauses or len(within.parts) != 1 or within.parts[0][0] == 0:
+                continue  # an age, an anchor's own day, or a compound length (read as written)
+            amount, unit = within.parts[0]
+            if not any(states_duration(clauses.get(c, ""), amount, unit.value) for c in step.cites):
+                self.problem(
+                    f"{where}.within",
+                    f"{within} is not stated by the clauses it cites ({', '.join(step.cites)}): cite the clause "
+                    "that states it, or make it the authority's own choice under local_settings and write "
+                    "`within: local:<id>`",
+                )
+        for i, item in enumerate(self.spec.local_settings):
+            if item.id not in used:
+                self.problem(f"local_settings[{i}].id", f"local setting {item.id!r} is not used by any step")
 
     def _cites_everything(self, clauses: Mapping[str, str]) -> None:
         if not clauses:

@@ -5,8 +5,9 @@ Built only by `loader.load_protocol`; immutable afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handover.domain.calendar import WorkingCalendar
 from handover.domain.conditions import Condition
@@ -38,6 +39,24 @@ class CompiledTimescale:
 
 
 @dataclass(frozen=True)
+class CompiledWorkers:
+    """The `workers` setting, its `applies_when` compiled."""
+
+    spec: schema.Workers
+    condition: Condition
+
+    def registration_required_by(self, *fact_sets: Mapping[str, Any]) -> tuple[str, ...]:
+        """The clauses requiring a registered social worker for a child with these facts (each set, e.g. the
+        child's record on the day and a transfer's facts), or () if none does. A condition that is unknown on a
+        set counts as holding: the check errs towards a qualified worker."""
+        if not self.spec.registration_required:
+            return ()
+        if not fact_sets or any(self.condition.evaluate(facts) is not False for facts in fact_sets):
+            return self.spec.cites
+        return ()
+
+
+@dataclass(frozen=True)
 class Protocol:
     """One authority's protocol, compiled. `version` is a content hash recorded on every transfer."""
 
@@ -58,6 +77,7 @@ class Protocol:
     timelines: dict[str, schema.Timeline] = field(default_factory=dict)
     document_types: dict[str, schema.DocumentType] = field(default_factory=dict)
     meetings: dict[str, schema.Meeting] = field(default_factory=dict)
+    workers: CompiledWorkers | None = None  # the `workers` setting, if the file has one
     sha256: str = ""  # of the file's bytes: the identity of a stored version
     # Derived indexes, so routing builds nothing per decision.
     rule_ids_by_event: dict[str, tuple[str, ...]] = field(init=False)
@@ -91,6 +111,11 @@ class Protocol:
     def quote(self, clause_ids: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
         """The cited clauses with their text, for showing a user why."""
         return [{"id": c, "text": self.clauses.get(c, "")} for c in clause_ids]
+
+    @property
+    def outside_case_history(self) -> frozenset[str]:
+        """The services whose cases are not social care history (`case_history: false`)."""
+        return frozenset(s.id for s in self.services.values() if not s.case_history)
 
     def service_kind(self, service_id: str | None) -> str | None:
         service = self.services.get(service_id) if service_id else None

@@ -12,7 +12,15 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    field_validator,
+)
 
 from handover.domain.calendar import Duration
 
@@ -75,6 +83,14 @@ class Service(Cited):
     kind: ServiceKind
     teams: tuple[Team, ...] = Field(min_length=1)
     external: bool = False
+    case_history: bool = Field(
+        default=True,
+        description=(
+            "false: a case held here is not part of the child's social care history, so the rules about the "
+            "team that held the case before (re-referrals, court reports) look past it (Dorset D-083, D-087: "
+            "Early Help)"
+        ),
+    )
 
 
 class Fact(Cited):
@@ -167,6 +183,13 @@ class Step(Strict):
         default=None, description="a meeting id: the next sitting the case can make"
     )
     roll_to_working_day: bool = False
+    local: Identifier | None = Field(
+        default=None,
+        description=(
+            "the local setting `within` comes from: write `within: local:<id>` and declare it under "
+            "local_settings (the loader fills both in); a `within` without it must be stated by a cited clause"
+        ),
+    )
     completed_by: str | None = Field(
         default=None,
         description=(
@@ -200,6 +223,13 @@ class Timescale(Step):
 
     on_event: tuple[Identifier, ...] = ()
     applies_when: Any = None
+    every: DurationField | None = Field(
+        default=None,
+        description=(
+            "a repeating duty: due `within` after its anchor the first time, then `every` after each time it is "
+            "marked done (e.g. a visit at least every six months); closed only by an explicit 'done'"
+        ),
+    )
 
 
 class Timeline(Strict):
@@ -294,6 +324,17 @@ class Reminders(Strict):
     note: str | None = None
 
 
+class Workers(Cited):
+    """Who may be named as a child's social worker. `registration_required`: only a registered social worker (a
+    Social Work England number on their staff record, not expired on the day) may be named as the child's social
+    worker (the receiving worker of a transfer, or a worker the case is moved or reassigned to), for children for
+    whom `applies_when` holds (always, if it is not given; unknown counts as holding). It reads the child's
+    record only: `domain/registration.RECORD_FACTS`."""
+
+    registration_required: StrictBool
+    applies_when: Any = None
+
+
 class PermittedException(Cited):
     id: Identifier
     name: str
@@ -328,6 +369,16 @@ class CalendarSettings(Strict):
     closure_days: tuple[dt.date, ...] = ()
 
 
+class LocalSetting(Cited):
+    """A timescale the source text does not state: the authority's own choice, kept apart and explained, so
+    nobody mistakes it for the protocol's."""
+
+    id: Identifier
+    name: str
+    value: DurationField
+    why: str = Field(description="why the authority chose it, and what the cited clauses do and do not say")
+
+
 class ProtocolFile(Strict):
     format: Literal["handover-protocol/1"]
     authority: Authority
@@ -345,9 +396,14 @@ class ProtocolFile(Strict):
     meetings: tuple[Meeting, ...] = ()
     escalation: tuple[EscalationLevel, ...] = ()
     reminders: Reminders | None = None
+    workers: Workers | None = None
     exceptions: tuple[PermittedException, ...] = ()
     siblings: SiblingPolicy | None = None
     timescales: tuple[Timescale, ...] = Field(
         default=(), description="standing timescales outside a transfer's timeline"
     )
     outside_engine: tuple[OutsideEngine, ...] = ()
+    local_settings: tuple[LocalSetting, ...] = Field(
+        default=(),
+        description="timescales the source does not state, the authority's own (steps use `within: local:<id>`)",
+    )
