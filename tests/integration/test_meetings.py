@@ -129,7 +129,7 @@ def test_decisions_drive_the_transfers(world):
         reason="Threshold not met",
     )
     declined.refresh_from_db()
-    assert declined.state == "declined"
+    assert declined.state == "disputed"  # a decline goes to the ladder (D-030), not to an end
     with pytest.raises(AccessDenied):
         meeting_record_decision(
             now=NOW,

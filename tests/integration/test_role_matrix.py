@@ -72,6 +72,11 @@ ALLOWED: dict[str, set[str]] = {
     # Agreeing or declining: managers of the receiving service (no team named yet, so any team of it).
     "agree": RECEIVING_SERVICE_MANAGERS,
     "decline": RECEIVING_SERVICE_MANAGERS,
+    # A decline is a dispute (D-030/D-032): the sending managers may accept it; the service manager's level of
+    # the ladder (or above) upholds or overrules it.
+    "accept_decline": SENDING_MANAGERS,
+    "uphold_decline": SENIOR,
+    "overrule_decline": SENIOR,
     # Withdrawing: sending managers.
     "withdraw": SENDING_MANAGERS,
     # Naming the receiving worker: managers of the receiving team now that it is named.
@@ -161,6 +166,10 @@ def proposed_for_agreement(world) -> Transfer:
 
 def listed(world) -> Transfer:
     return _act(world, proposed_for_meeting(world), "ast_tm", "list")
+
+
+def disputed(world) -> Transfer:
+    return _act(world, listed(world), "cin_tm", "decline", reason="Threshold not met")
 
 
 def agreed(world) -> Transfer:
@@ -295,7 +304,10 @@ ROWS: dict[str, Row] = {
         to_team=lambda world: world.teams["cin_cp_east"].pk,
         transfer_date=TRANSFER_DATE.isoformat(),
     ),
-    "decline": action_row(listed, "decline", "declined"),
+    "decline": action_row(listed, "decline", "disputed"),
+    "accept_decline": action_row(disputed, "accept_decline", "declined"),
+    "uphold_decline": action_row(disputed, "uphold_decline", "declined"),
+    "overrule_decline": action_row(disputed, "overrule_decline", "listed"),
     "withdraw": action_row(listed, "withdraw", "withdrawn"),
     "identify_worker": action_row(
         agreed, "identify_worker", "worker_identified", worker=lambda world: world.cin_sw.pk

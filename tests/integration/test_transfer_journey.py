@@ -119,7 +119,10 @@ def test_declined_with_reason_and_refused_without(world):
         act(world.cin_tm, transfer, "decline")
     assert refused.value.rule == "workflow.decline.reason"
     declined = act(world.cin_tm, transfer, "decline", reason="Threshold for CIN not met; step down")
-    assert declined.state == "declined" and declined.closed_reason.startswith("Threshold")
+    # A decline is a dispute (D-030): it waits for the ladder, or for the sending managers to accept it.
+    assert declined.state == "disputed" and declined.is_open
+    accepted = act(world.ast_tm, declined, "accept_decline")
+    assert accepted.state == "declined" and accepted.closed_at is not None
 
 
 def test_sending_team_cannot_agree_its_own_transfer(world):

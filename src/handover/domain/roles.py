@@ -27,3 +27,15 @@ MANAGERS = frozenset({RoleName.TEAM_MANAGER, RoleName.PRACTICE_MANAGER})
 SENIOR = frozenset({RoleName.SERVICE_MANAGER, RoleName.HEAD_OF_SERVICE, RoleName.SERVICE_DIRECTOR})
 READ_ONLY = frozenset({RoleName.AUDITOR})  # reads every record it may see, writes nothing
 NO_CHILD_ACCESS = frozenset({RoleName.ADMINISTRATOR})  # runs the system, never reads a child's record
+
+
+# Seniority of the managers, for where a dispute between managers goes on a protocol's ladder: to the first level
+# above the managers who disagree (Central Bedfordshire C-008: "disputes between team managers" go first to the
+# practice managers).
+SENIORITY = {
+    RoleName.TEAM_MANAGER: 1,
+    RoleName.PRACTICE_MANAGER: 2,
+    RoleName.SERVICE_MANAGER: 3,
+    RoleName.HEAD_OF_SERVICE: 4,
+    RoleName.SERVICE_DIRECTOR: 5,
+}

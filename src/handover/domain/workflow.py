@@ -9,12 +9,12 @@ escalation ladder) comes from the protocol file.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from handover.domain.errors import Refusal
-from handover.domain.roles import MANAGERS, SENIOR, RoleName
+from handover.domain.roles import MANAGERS, SENIOR, SENIORITY, RoleName
 
 
 class State(StrEnum):
@@ -30,6 +30,7 @@ class State(StrEnum):
     WITHDRAWN = "withdrawn"
     BLOCKED = "blocked"
     ESCALATED = "escalated"
+    DISPUTED = "disputed"  # declined by the receiving managers: the protocol's ladder decides (D-030, C-008)
 
 
 FINAL_STATES = frozenset({State.TRANSFERRED, State.DECLINED, State.WITHDRAWN})
@@ -69,6 +70,9 @@ class Action(StrEnum):
     BLOCK = "block"
     ESCALATE = "escalate"
     RESOLVE = "resolve"
+    ACCEPT_DECLINE = "accept_decline"
+    UPHOLD_DECLINE = "uphold_decline"
+    OVERRULE_DECLINE = "overrule_decline"
 
 
 @dataclass(frozen=True)
@@ -127,15 +131,46 @@ TRANSITIONS: dict[Action, Transition] = {
             description="agree the transfer, the receiving team and the transfer date",
             label="Agree the transfer",
         ),
+        # A decline is a dispute, not an end: it goes to the level of the protocol's ladder above the managers
+        # who disagree, which upholds or overrules it; or the sending managers accept it.
         Transition(
             Action.DECLINE,
             frozenset({State.PROPOSED, State.LISTED, State.AT_PANEL, State.AWAITING_AGREEMENT}),
-            State.DECLINED,
+            State.DISPUTED,
             MANAGERS,
             Side.RECEIVING,
             needs_reason=True,
-            description="decline the transfer, with the reason",
+            description="decline the transfer, with the reason (the protocol's ladder then decides)",
             label="Decline the transfer",
+        ),
+        Transition(
+            Action.ACCEPT_DECLINE,
+            frozenset({State.DISPUTED}),
+            State.DECLINED,
+            MANAGERS,
+            Side.SENDING,
+            description="accept the decline: the transfer does not go ahead",
+            label="Accept the decline",
+        ),
+        Transition(
+            Action.UPHOLD_DECLINE,
+            frozenset({State.DISPUTED}),
+            State.DECLINED,
+            MANAGERS | SENIOR,
+            Side.LADDER,
+            needs_reason=True,
+            description="uphold the decline at this level of the ladder: the transfer does not go ahead",
+            label="Uphold the decline",
+        ),
+        Transition(
+            Action.OVERRULE_DECLINE,
+            frozenset({State.DISPUTED}),
+            None,
+            MANAGERS | SENIOR,
+            Side.LADDER,
+            needs_reason=True,
+            description="overrule the decline at this level of the ladder: the transfer goes ahead",
+            label="Overrule the decline",
         ),
         Transition(
             Action.WITHDRAW,
@@ -295,6 +330,8 @@ def _check_actor(
     rule = f"workflow.{transition.action.value}.role"
     wanted = ", ".join(sorted(r.replace("_", " ") for r in transition.roles))
     if transition.side is Side.LADDER:
+        if state is State.DISPUTED and ladder_role is None:
+            raise TransitionRefused(rule, "the protocol has no escalation ladder to decide the dispute")
         if state is State.BLOCKED:
             # Before escalation, the managers of either team can resolve it between them.
             if (actor.sending_roles | actor.receiving_roles) & MANAGERS:
@@ -349,3 +386,15 @@ def available_actions(
             continue
         out.append(action)
     return out
+
+
+def dispute_level(ladder_roles: Sequence[str], disagreeing_roles: Iterable[str]) -> int:
+    """The level of the ladder (1-based) a dispute between managers goes to: the first whose role is senior to
+    every manager's role in the dispute (Central Bedfordshire C-008: between team managers, first to the
+    practice managers; Dorset D-030: to the service manager); the top level if none is."""
+    rank = {role.value: n for role, n in SENIORITY.items()}
+    held = max((rank.get(str(r), 0) for r in disagreeing_roles), default=0)
+    for level, role in enumerate(ladder_roles, start=1):
+        if rank.get(str(role), 0) > held:
+            return level
+    return len(ladder_roles)

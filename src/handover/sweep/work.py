@@ -28,6 +28,9 @@ from handover.transfers.models import Deadline, Escalation, RemedialAction, Tran
 from handover.transfers.services import open_transfer_ids
 
 BLOCKED_STATES = (State.BLOCKED.value, State.ESCALATED.value)
+# A transfer whose work waits on someone else's decision: its steps are reminded, not escalated on their own
+# (a block escalates as blocked; a dispute sits with the level of the ladder the decline went to).
+HELD_STATES = (*BLOCKED_STATES, State.DISPUTED.value)
 
 
 def step_key(transfer_id: int, step: str) -> str:
@@ -122,7 +125,10 @@ def gather_work(
     gathered = Gathered(transfers=rows)
 
     open_escalations: dict[tuple, list[Escalation]] = defaultdict(list)
-    escalation_scope = Escalation.objects.filter(resolved_at__isnull=True)
+    # A dispute is decided by people at the level it went to (or withdrawn), not moved on by the sweep.
+    escalation_scope = Escalation.objects.filter(resolved_at__isnull=True).exclude(
+        subject=Escalation.Subject.DISPUTE
+    )
     escalation_scope = (
         escalation_scope.filter(transfer__in=transfers)
         if transfers is not None
@@ -175,7 +181,7 @@ def gather_work(
                 done=deadline.actual is not None,
                 escalation=_open_escalation(open_escalations.get(key, [])),
                 # A blocked transfer escalates as blocked; its steps are reminded, not escalated again.
-                escalates=not deadline.standing and transfer.state not in BLOCKED_STATES,
+                escalates=not deadline.standing and transfer.state not in HELD_STATES,
             ),
             deadline.transfer_id,
         )

@@ -208,6 +208,7 @@ class Escalation(models.Model):
         BLOCKED = "blocked", "The transfer is blocked"
         STEP = "step", "A step is overdue"
         REMEDIAL_ACTION = "remedial_action", "A remedial action is overdue"
+        DISPUTE = "dispute", "The receiving team declined the transfer"
 
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="escalations")
     subject = models.CharField(max_length=20, choices=Subject.choices, default=Subject.BLOCKED)

@@ -166,6 +166,7 @@ SUBJECT_WORDS = {
     Escalation.Subject.BLOCKED: "Blocked transfer",
     Escalation.Subject.STEP: "Overdue step",
     Escalation.Subject.REMEDIAL_ACTION: "Overdue remedial action",
+    Escalation.Subject.DISPUTE: "Declined transfer in dispute",
 }
 
 

@@ -47,6 +47,7 @@ from handover.domain.workflow import (
     TransitionRefused,
     available_actions,
     check,
+    dispute_level,
 )
 from handover.organisation.access import (
     AccessDenied,
@@ -438,6 +439,12 @@ def transfer_act(
             locked.escalation_level = 0
         elif action is Action.COMPLETE:
             _complete(locked, actor, on, now, data)
+        elif action is Action.DECLINE:
+            _dispute_open(locked, ladder, reason, protocol, on, now, decider, actor_roles, data)
+        elif action in (Action.ACCEPT_DECLINE, Action.UPHOLD_DECLINE, Action.OVERRULE_DECLINE):
+            target = _dispute_decide(locked, action, target, reason, now, decider, data)
+        elif action is Action.WITHDRAW and locked.state == State.DISPUTED:
+            _dispute_decide(locked, action, target, reason, now, decider, data)
         if target in (State.TRANSFERRED, State.DECLINED, State.WITHDRAWN):
             locked.closed_at = now
             locked.closed_reason = reason
@@ -660,6 +667,59 @@ def _escalate(
         due=None if level.level >= len(ladder) else protocol.calendar.add(on, ladder[level.level].after),
         reason=reason,
     )
+
+
+def _dispute_open(
+    transfer: Transfer, ladder, reason: str, protocol, on, now, by: StaffMember, roles, data: dict
+) -> None:
+    """A decline is a dispute: it goes to the level of the ladder above the managers who disagree (Dorset
+    D-030/D-032: the service manager; Central Bedfordshire C-008: between team managers, first the practice
+    managers). The transfer waits there, where it was, until that level (or one above) decides, or the sending
+    managers accept the decline."""
+    transfer.blocked_from = data["declined_from"] = transfer.state
+    if not ladder:
+        return  # no ladder: only the sending managers' acceptance ends it
+    level_no = dispute_level([lv.who.value for lv in ladder], roles.receiving_roles & MANAGERS)
+    level = ladder[level_no - 1]
+    transfer.escalation_level = level_no
+    Escalation.objects.create(
+        transfer=transfer,
+        subject=Escalation.Subject.DISPUTE,
+        level=level.level,
+        role=level.who.value,
+        cites=list(level.cites),
+        opened_at=now,
+        opened_by=by,
+        due=None if level.level >= len(ladder) else protocol.calendar.add(on, ladder[level.level].after),
+        reason=f"Declined by {by.name}: {reason.strip()}",
+    )
+    data["dispute_level"] = level.level
+
+
+def _dispute_decide(
+    transfer: Transfer, action: Action, target, reason: str, now, by: StaffMember, data: dict
+) -> State:
+    """The dispute decided, recorded at the level that decided it: upheld (the transfer is declined), overruled
+    (it carries on where it was declined), or the decline accepted by the sending managers."""
+    decided = {
+        Action.ACCEPT_DECLINE: "decline accepted by the sending team",
+        Action.UPHOLD_DECLINE: "decline upheld",
+        Action.OVERRULE_DECLINE: "decline overruled: the transfer goes ahead",
+        Action.WITHDRAW: "the transfer was withdrawn",
+    }[action]
+    level = transfer.escalation_level
+    for dispute in Escalation.objects.filter(
+        transfer=transfer, subject=Escalation.Subject.DISPUTE, resolved_at__isnull=True
+    ):
+        dispute.resolved_at, dispute.resolved_by = now, by
+        dispute.resolution = f"{decided} by {by.name}" + (f": {reason.strip()}" if reason.strip() else "")
+        dispute.save()  # not queryset.update(): the row history must see it
+    data.update({"decided_at_level": level, "decision": decided})
+    if target is None:  # overruled: back to where it was declined
+        target = State(transfer.blocked_from)
+    transfer.blocked_from = ""
+    transfer.escalation_level = 0
+    return target
 
 
 def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, now: dt.datetime, data: dict) -> None:
