@@ -656,9 +656,14 @@ def _escalate(
         lower.resolved_at, lower.resolved_by = now, by
         lower.resolution = f"moved up to level {level.level} ({level.who.value.replace('_', ' ')})"
         lower.save()  # not queryset.update(): the row history must see it
+    _escalation_open(transfer, Escalation.Subject.BLOCKED, level, ladder, protocol, on, now, by, reason)
+
+
+def _escalation_open(transfer: Transfer, subject, level, ladder, protocol, on, now, by, reason: str) -> None:
+    """Open `level` of the ladder on the transfer, due to move on after the next level's time (none at the top)."""
     Escalation.objects.create(
         transfer=transfer,
-        subject=Escalation.Subject.BLOCKED,
+        subject=subject,
         level=level.level,
         role=level.who.value,
         cites=list(level.cites),
@@ -682,17 +687,8 @@ def _dispute_open(
     level_no = dispute_level([lv.who.value for lv in ladder], roles.receiving_roles & MANAGERS)
     level = ladder[level_no - 1]
     transfer.escalation_level = level_no
-    Escalation.objects.create(
-        transfer=transfer,
-        subject=Escalation.Subject.DISPUTE,
-        level=level.level,
-        role=level.who.value,
-        cites=list(level.cites),
-        opened_at=now,
-        opened_by=by,
-        due=None if level.level >= len(ladder) else protocol.calendar.add(on, ladder[level.level].after),
-        reason=f"Declined by {by.name}: {reason.strip()}",
-    )
+    reason = f"Declined by {by.name}: {reason.strip()}"
+    _escalation_open(transfer, Escalation.Subject.DISPUTE, level, ladder, protocol, on, now, by, reason)
     data["dispute_level"] = level.level
 
 
