@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 from django.test import Client
 from openpyxl import load_workbook
@@ -20,6 +21,12 @@ def _restricted(world, identifier, first):
     child = world.child(identifier, first, restricted=True)
     RestrictedAccess.objects.create(child=child, staff=world.ast_tm)
     return child
+
+
+def _names(page: str, identifier: str) -> bool:
+    """Whether the page shows a short identifier as a word (not inside a random CSRF token or CSP nonce, where
+    "T2" turns up by chance)."""
+    return re.search(rf"(?<![A-Za-z0-9_+/=-]){re.escape(identifier)}(?![A-Za-z0-9_+/=-])", page) is not None
 
 
 def _page(staff, url) -> str:
@@ -40,7 +47,7 @@ def test_the_team_page_shows_a_restricted_childs_transfer_only_to_staff_named_on
     named = _page(world.ast_tm, "/team/")
     assert "Tamsin" in named and "Saoirse" in named
     unnamed = _page(world.cin_tm, "/team/")  # the receiving manager, not named on the record
-    assert "Tamsin" in unnamed and "Saoirse" not in unnamed and "T2" not in unnamed
+    assert "Tamsin" in unnamed and "Saoirse" not in unnamed and not _names(unnamed, "T2")
 
 
 def test_a_bulk_moves_results_leave_out_children_the_reader_may_not_see(
@@ -104,6 +111,6 @@ def test_my_work_leaves_out_a_restricted_case_the_worker_is_not_named_on(world):
     secret = world.child("M2", "Siân", restricted=True)
     RestrictedAccess.objects.create(child=secret, staff=world.ast_tm)
     page = _page(world.ast_sw, "/my-work/")
-    assert "Morwenna" in page and "Siân" not in page and "M2" not in page
+    assert "Morwenna" in page and "Siân" not in page and not _names(page, "M2")
     RestrictedAccess.objects.create(child=secret, staff=world.ast_sw)
     assert "Siân" in _page(world.ast_sw, "/my-work/")
