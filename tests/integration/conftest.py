@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from handover.children.models import Allocation, AllocationKind, Child, Family
+from handover.children.models import Allocation, AllocationKind, Child, Family, PlanEpisode
 from handover.config.test_settings import HANDOVER_FIXED_NOW
 from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
 from handover.organisation.models import Role, Service, Team
@@ -125,3 +125,45 @@ def authorise_summary(world, transfer):
         work_undertaken="Assessment completed; CIN plan agreed with the family.",
     )
     return transfer_summary_authorise(now=NOW, actor=world.ast_tm, summary=summary)
+
+
+# Central Bedfordshire's world: its Assessment and Family Support teams, a head of service and one child.
+@pytest.fixture
+def beds(db):
+    authority = authority_sync_from_protocol(protocol_name="central-bedfordshire")
+    teams = {t.code: t for t in Team.objects.filter(service__authority=authority)}
+
+    def person(username, role, team=None):
+        return dated_staff(
+            authority=authority,
+            username=username,
+            name=username.replace("_", " ").title(),
+            email=f"{username}@example.invalid",
+            roles=[(role, teams[team] if team else None)],
+        )
+
+    people = {
+        "sw": person("cb_sw", Role.SOCIAL_WORKER, "assessment_team"),
+        "ast_tm": person("cb_ast_tm", Role.TEAM_MANAGER, "assessment_team"),
+        "ast_pm": person("cb_ast_pm", Role.PRACTICE_MANAGER, "assessment_team"),
+        "fs_tm": person("cb_fs_tm", Role.TEAM_MANAGER, "family_support_north"),
+        "fs_pm": person("cb_fs_pm", Role.PRACTICE_MANAGER, "family_support_north"),
+        "head": person("cb_head", Role.HEAD_OF_SERVICE),
+    }
+    child = Child.objects.create(
+        authority=authority,
+        identifier="cb1",
+        first_name="Bea",
+        last_name="Bedford",
+        date_of_birth=dt.date(2015, 5, 1),
+        disability=False,
+    )
+    PlanEpisode.objects.create(child=child, plan="cin", start=dt.date(2026, 10, 1))
+    Allocation.objects.create(
+        child=child,
+        kind=AllocationKind.PRIMARY,
+        team=teams["assessment_team"],
+        worker=people["sw"],
+        start=dt.date(2026, 9, 1),
+    )
+    return people, teams, child

@@ -11,7 +11,6 @@ import pytest
 from django.test import Client
 from tests.integration.conftest import NOW, TODAY, at, listed_on
 from tests.integration.test_sweep_central_bedfordshire import MONDAY as CB_MONDAY
-from tests.integration.test_sweep_central_bedfordshire import beds  # noqa: F401 (a fixture)
 
 from handover.domain.workflow import TransitionRefused, dispute_level
 from handover.sweep.services import sweep_run
@@ -105,7 +104,7 @@ def test_the_sweep_leaves_a_dispute_with_the_level_that_decides_it(world, disput
     assert not Escalation.objects.filter(transfer=disputed, subject="step").exists()
 
 
-def test_a_dispute_between_team_managers_goes_first_to_the_practice_managers_c008(beds):  # noqa: F811
+def test_a_dispute_between_team_managers_goes_first_to_the_practice_managers_c008(beds):
     people, _, child = beds
     transfer = services.transfer_propose(
         now=at(CB_MONDAY), actor=people["sw"], child=child, event="cin_meeting_held", on=CB_MONDAY

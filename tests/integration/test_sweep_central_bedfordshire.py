@@ -7,59 +7,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.integration.conftest import at, dated_staff
+from tests.integration.conftest import at
 
-from handover.children.models import Allocation, AllocationKind, Child, PlanEpisode
 from handover.notifications.models import Notification
-from handover.organisation.models import Role, Team
-from handover.organisation.services import authority_sync_from_protocol
 from handover.sweep.services import sweep_run
 from handover.transfers import services
 from handover.transfers.models import Escalation
 
 pytestmark = pytest.mark.django_db
 MONDAY = dt.date(2026, 11, 23)
-
-
-@pytest.fixture
-def beds(db):
-    authority = authority_sync_from_protocol(protocol_name="central-bedfordshire")
-    teams = {t.code: t for t in Team.objects.filter(service__authority=authority)}
-
-    def person(username, role, team=None):
-        return dated_staff(
-            authority=authority,
-            username=username,
-            name=username.replace("_", " ").title(),
-            email=f"{username}@example.invalid",
-            roles=[(role, teams[team] if team else None)],
-        )
-
-    people = {
-        "sw": person("cb_sw", Role.SOCIAL_WORKER, "assessment_team"),
-        "ast_tm": person("cb_ast_tm", Role.TEAM_MANAGER, "assessment_team"),
-        "ast_pm": person("cb_ast_pm", Role.PRACTICE_MANAGER, "assessment_team"),
-        "fs_tm": person("cb_fs_tm", Role.TEAM_MANAGER, "family_support_north"),
-        "fs_pm": person("cb_fs_pm", Role.PRACTICE_MANAGER, "family_support_north"),
-        "head": person("cb_head", Role.HEAD_OF_SERVICE),
-    }
-    child = Child.objects.create(
-        authority=authority,
-        identifier="cb1",
-        first_name="Bea",
-        last_name="Bedford",
-        date_of_birth=dt.date(2015, 5, 1),
-        disability=False,
-    )
-    PlanEpisode.objects.create(child=child, plan="cin", start=dt.date(2026, 10, 1))
-    Allocation.objects.create(
-        child=child,
-        kind=AllocationKind.PRIMARY,
-        team=teams["assessment_team"],
-        worker=people["sw"],
-        start=dt.date(2026, 9, 1),
-    )
-    return people, teams, child
 
 
 def test_a_blocked_transfer_climbs_central_bedfordshires_own_ladder(beds):

@@ -1,0 +1,143 @@
+"""Central Bedfordshire transfers carried end to end through the services, on its own protocol file: the Hub's
+decision sending a referral to the Assessment Team (C-029, C-038; the one working day is the authority's local
+setting), and the Child in Need meeting handing a case from the Assessment Team to Family Support, reallocated
+within 72 hours, 3 working days (C-043), with Central Bedfordshire's own checklist before it completes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from tests.integration.conftest import at, dated_staff
+from tests.integration.test_sweep_central_bedfordshire import MONDAY
+
+from handover.children.models import Allocation, AllocationKind, Child, DocumentOnFile
+from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
+from handover.domain.workflow import TransitionRefused
+from handover.organisation.models import Role
+from handover.organisation.protocol import protocol_for_transfer
+from handover.transfers import services
+from handover.transfers.models import SignOffKind, Transfer
+
+pytestmark = pytest.mark.django_db
+
+TUESDAY = MONDAY + dt.timedelta(days=1)
+
+
+def _act(actor, transfer, action, *, on=MONDAY, **kwargs) -> Transfer:
+    transfer.refresh_from_db()
+    return services.transfer_act(
+        now=at(on, 12),
+        actor=actor,
+        transfer=transfer,
+        action=action,
+        expected_version=transfer.version,
+        on=on,
+        **kwargs,
+    )
+
+
+def _make_ready(transfer: Transfer, *, writer, sending_manager, receiving_manager, on) -> None:
+    """Meet every blocking item of the transfer's own checklist the way a team would: the documents on file,
+    the confirmations by a manager, the summary authorised, both audits signed off."""
+    protocol = protocol_for_transfer(transfer)
+    specs = {c.spec.id: c.spec for c in protocol.readiness}
+    for item in services.transfer_readiness(transfer, on=on).blocking:
+        requires = specs[item.id].requires
+        if requires.confirmed_by is not None:
+            services.transfer_confirm_item(now=at(on), actor=sending_manager, transfer=transfer, item=item.id)
+        elif requires.document == "transfer_summary":
+            continue  # written and authorised below
+        elif requires.document or requires.any_document:
+            kind = requires.document or requires.any_document[0]
+            DocumentOnFile.objects.create(child=transfer.child, document_type=kind, dated=on)
+    summary = transfer_summary_draft(
+        now=at(on), actor=writer, transfer=transfer, work_undertaken="Assessment completed with the family."
+    )
+    transfer_summary_authorise(now=at(on), actor=sending_manager, summary=summary)
+    services.transfer_sign_off(
+        now=at(on), actor=sending_manager, transfer=transfer, kind=SignOffKind.SENDING_AUDIT
+    )
+    services.transfer_sign_off(
+        now=at(on), actor=receiving_manager, transfer=transfer, kind=SignOffKind.RECEIVING_AUDIT
+    )
+
+
+def test_the_hub_sends_a_referral_to_the_assessment_team_within_a_working_day(beds):
+    people, teams, _ = beds
+    hub_tm = dated_staff(
+        authority=teams["hub_team"].service.authority,
+        username="cb_hub_tm",
+        name="Cb Hub Tm",
+        email="cb_hub_tm@example.invalid",
+        roles=[(Role.TEAM_MANAGER, teams["hub_team"])],
+    )
+    child = Child.objects.create(
+        authority=teams["hub_team"].service.authority,
+        identifier="cbh1",
+        first_name="Hana",
+        last_name="Bedford",
+        date_of_birth=dt.date(2018, 2, 1),
+        disability=False,
+        asylum_status="none",
+    )
+    Allocation.objects.create(
+        child=child, kind=AllocationKind.PRIMARY, team=teams["hub_team"], worker=hub_tm, start=MONDAY
+    )
+    transfer = services.transfer_propose(
+        now=at(MONDAY),
+        actor=hub_tm,
+        child=child,
+        event="referral",
+        on=MONDAY,
+        answers={
+            "history": {"previously_known": False},
+            "facts": {"hub_outcome": "assessment", "private_fostering_arrangement": False},
+        },
+    ).transfers[0]
+    assert (transfer.pathway, transfer.to_service.code) == ("hub_to_assessment", "assessment")
+    decision = transfer.deadlines.get(step="decision")
+    assert decision.due == TUESDAY  # the Hub's one working day, Central Bedfordshire's local setting
+    agreed = _act(
+        people["ast_tm"], transfer, "agree", to_team=teams["assessment_team"], transfer_date=TUESDAY
+    )
+    assert agreed.state == "agreed" and agreed.to_team == teams["assessment_team"]
+
+
+def test_a_child_in_need_meeting_hands_the_case_to_family_support_end_to_end(beds):
+    people, teams, child = beds
+    fs_sw = dated_staff(
+        authority=child.authority,
+        username="cb_fs_sw",
+        name="Cb Fs Sw",
+        email="cb_fs_sw@example.invalid",
+        roles=[(Role.SOCIAL_WORKER, teams["family_support_north"])],
+    )
+    transfer = services.transfer_propose(
+        now=at(MONDAY), actor=people["sw"], child=child, event="cin_meeting_held", on=MONDAY
+    ).transfers[0]
+    assert transfer.pathway == "assessment_to_family_support_cin"
+    steps = {d.step: d for d in transfer.deadlines.all()}
+    # C-043: "within 72 hours (3 working days) of the CiN meeting": Thursday for Monday's meeting.
+    assert steps["reallocated"].due == dt.date(2026, 11, 26) and steps["reallocated"].transfer_by
+
+    _act(people["fs_tm"], transfer, "agree", to_team=teams["family_support_north"], transfer_date=TUESDAY)
+    _act(people["fs_tm"], transfer, "identify_worker", worker=fs_sw)
+    _act(fs_sw, transfer, "record_handover")
+    with pytest.raises(TransitionRefused) as refused:
+        _act(people["fs_tm"], transfer, "complete")
+    assert refused.value.rule == "workflow.complete.readiness"
+
+    _make_ready(
+        transfer,
+        writer=people["sw"],
+        sending_manager=people["ast_tm"],
+        receiving_manager=people["fs_tm"],
+        on=MONDAY,
+    )
+    done = _act(people["fs_tm"], transfer, "complete")
+    assert done.state == "transferred"
+    new = done.to_allocation
+    assert (new.team, new.worker, new.start) == (teams["family_support_north"], fs_sw, MONDAY)
+    assert Allocation.objects.get(pk=transfer.from_allocation_id).end == MONDAY
+    assert done.deadlines.get(step="reallocated").actual == MONDAY
