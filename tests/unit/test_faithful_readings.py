@@ -494,3 +494,33 @@ def test_a_decision_carries_the_ladder_central_bedfordshire_c008(cb):
         "practice_manager",
         "head_of_service",
     ]
+
+
+# -- D-170/D-187: a transfer in counts from the documents' arrival ----------------------------------------------
+
+
+def test_d170_the_transfer_in_conference_counts_from_the_documents_not_the_first_call(dorset):
+    # D-170 "the process from receipt of documentation to transfer in CP conference/CIN Meeting should take no
+    # longer than 15 days"; D-187 "Request confirmation of receipt" (confirmed within a working day: local).
+    facts = _facts(
+        dorset,
+        event="transfer_in_request",
+        date="2026-11-02",  # the other authority's first call
+        child=SCREENED,
+        facts={"documents_received_on": "2026-11-10"},
+    )
+    decision = routing.route(dorset, facts)
+    steps = {
+        s.id: s for s in deadlines.timeline(dorset, facts, decision.pathway, today=dt.date(2026, 11, 10))
+    }
+    assert (
+        steps["transfer_in_conference"].due == dt.date(2026, 11, 25)
+        and steps["transfer_in_conference"].transfer_by
+    )
+    assert steps["receipt_confirmed"].due == dt.date(2026, 11, 11)
+    # Before the documents arrive, there is no clock to run: Handover says what it is waiting for.
+    facts = _facts(dorset, event="transfer_in_request", date="2026-11-02", child=SCREENED)
+    steps = {
+        s.id: s for s in deadlines.timeline(dorset, facts, decision.pathway, today=dt.date(2026, 11, 10))
+    }
+    assert steps["transfer_in_conference"].missing_facts == ("documents_received_on",)
