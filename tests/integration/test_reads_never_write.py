@@ -223,6 +223,7 @@ def small(world):
             for verb in ("done", "reopen")
         ],
         "web:transfer_step_done": [{"pk": listed.pk, "step": "introductions_planned"}],
+        "web:transfer_step_reopen": [{"pk": listed.pk, "step": "introductions_planned"}],
         "web:transfer_summary": [{"pk": listed.pk}, {"pk": blocked.pk}],
         "web:transfer_summary_pdf": [{"pk": listed.pk}],
         "web:transfer_letters": [{"pk": listed.pk}],

@@ -198,3 +198,25 @@ def test_a_standing_timescale_is_closed_by_an_explicit_done_too(world):
     assert TransferEvent.objects.filter(
         transfer=transfer, action=services.STEP_DONE, data__step="referral_decision", actor=world.cin_sw
     ).exists()
+
+
+def test_a_step_marked_done_by_mistake_is_reopened_from_the_transfer_page_with_the_reason(world):
+    transfer = listed_on(world, "man3", MONDAY)
+    client = signed_in(world.ast_sw)
+    client.post(f"/transfers/{transfer.pk}/steps/introductions_planned/done/")
+    page = client.get(f"/transfers/{transfer.pk}/").content.decode()
+    reopen = f"/transfers/{transfer.pk}/steps/introductions_planned/reopen/"
+    assert reopen in page
+    form = client.get(reopen)
+    assert form.status_code == 200 and "Reopen “Introductions to the family" in form.content.decode()
+    blank = client.post(reopen, {"reason": " "})
+    assert blank.status_code == 400 and "Enter why the step is reopened" in blank.content.decode()
+    assert _step(transfer, "introductions_planned").actual == TODAY  # nothing written
+    done = client.post(reopen, {"reason": "Marked done on the wrong child"})
+    assert done.status_code == 302
+    assert _step(transfer, "introductions_planned").actual is None
+    assert TransferEvent.objects.filter(
+        transfer=transfer, action=services.STEP_REOPENED, reason="Marked done on the wrong child"
+    ).exists()
+    # Someone outside both teams sees no link and may not reopen.
+    assert reopen not in signed_in(world.lac_tm).get(f"/transfers/{transfer.pk}/").content.decode()

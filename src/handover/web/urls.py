@@ -30,6 +30,11 @@ urlpatterns = [
         name="remedial_action_mark",
     ),
     path("transfers/<int:pk>/steps/<slug:step>/done/", views.transfer_step_done, name="transfer_step_done"),
+    path(
+        "transfers/<int:pk>/steps/<slug:step>/reopen/",
+        views.transfer_step_reopen,
+        name="transfer_step_reopen",
+    ),
     path("transfers/<int:pk>/summary/", documents.transfer_summary, name="transfer_summary"),
     path("transfers/<int:pk>/summary.pdf", documents.transfer_summary_pdf, name="transfer_summary_pdf"),
     path("transfers/<int:pk>/letters/", documents.transfer_letters, name="transfer_letters"),

@@ -237,6 +237,7 @@ def transfer_page(request, pk):
                 for item in transfer.remedial_actions.select_related("owner", "done_by")
             ],
             "manual_steps": services.transfer_manual_steps(transfer) if transfer.is_open else set(),
+            "hand_closed": services.hand_closed_steps(transfer) if transfer.is_open else {},
             "summary": transfer.summaries.select_related("authorised_by", "drafted_by").first(),
             "letters": transfer.letters.all(),
             "can_send_letters": may[TransferWrite.LETTERS]
@@ -463,6 +464,40 @@ def transfer_step_done(request, pk, step):
             )
             messages.error(request, sentence(message))
     return redirect("web:transfer", pk=transfer.pk)
+
+
+@login_required
+def transfer_step_reopen(request, pk, step):
+    """Reopen a step marked done by mistake, with the reason: a GET shows the form, a POST reopens it (the
+    service refuses a step not closed by hand)."""
+    staff = _staff(request)
+    transfer = _transfer_or_404(staff, pk)
+    deadline = transfer.deadlines.filter(step=step).first()
+    if deadline is None:
+        raise Http404("no such step on this transfer")
+    errors: dict[str, str] = {}
+    reason = ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "").strip()
+        try:
+            services.transfer_step_reopen(
+                now=request.now, actor=staff, transfer=transfer, step=step, reason=reason
+            )
+            messages.success(request, f"{deadline.name} is open again.")
+            return redirect("web:transfer", pk=transfer.pk)
+        except Refusal as exc:
+            errors.update(refusal_errors(exc, "reason"))
+    else:  # a read; a refused POST re-shows the page and writes nothing
+        audit_record(
+            at=request.now,
+            actor=staff,
+            verb=Verb.TRANSFER_VIEWED,
+            child=transfer.child,
+            obj=transfer,
+            detail=f"reopen {deadline.name} page",
+        )
+    context = {"transfer": transfer, "deadline": deadline, "errors": errors, "reason": reason}
+    return render(request, "web/transfer_step_reopen.html", context, status=400 if errors else 200)
 
 
 @login_required
