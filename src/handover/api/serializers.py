@@ -9,6 +9,7 @@ from rest_framework import serializers
 from handover.audit.models import AuditEvent
 from handover.children.models import (
     Allocation,
+    ChangeReason,
     Child,
     DocumentOnFile,
     InvolvedProfessional,
@@ -16,6 +17,7 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
+from handover.children.secondary import purpose_in_words
 from handover.children.workers import social_workers_had
 from handover.documents.models import Letter
 from handover.domain import text
@@ -103,6 +105,60 @@ class AllocationSerializer(serializers.ModelSerializer):
             "start_reason",
             "end_reason",
         ]
+
+
+class SecondaryAllocationSerializer(serializers.ModelSerializer):
+    """A secondary allocation in words: its purpose's id and name (the protocol's), team, worker, dates."""
+
+    team = serializers.CharField(source="team.code")
+    team_name = serializers.CharField(source="team.name")
+    worker_name = serializers.CharField(source="worker.name", default=None)
+    purpose_name = serializers.SerializerMethodField()
+    role_name = serializers.CharField(source="get_role_display")
+    end_reason_name = serializers.CharField(source="get_end_reason_display")
+
+    class Meta:
+        model = Allocation
+        fields = [
+            "id",
+            "child",
+            "purpose",
+            "purpose_name",
+            "team",
+            "team_name",
+            "worker",
+            "worker_name",
+            "role",
+            "role_name",
+            "start",
+            "end",
+            "start_reason",
+            "end_reason",
+            "end_reason_name",
+        ]
+
+    def get_purpose_name(self, allocation) -> str:
+        return purpose_in_words(self.context["protocol"], allocation)
+
+
+class SecondaryAllocationInput(serializers.Serializer):
+    purpose = serializers.CharField(max_length=100, help_text="the id of one of the protocol's purposes")
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.none(), help_text="the team providing the worker"
+    )
+    worker = serializers.PrimaryKeyRelatedField(queryset=StaffMember.objects.none())
+    start = serializers.DateField()
+    reason = serializers.ChoiceField(choices=ChangeReason.choices, required=False, default="MANAGE")
+
+    def __init__(self, *args, authority=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(service__authority=authority)
+        self.fields["worker"].queryset = StaffMember.objects.filter(authority=authority)
+
+
+class SecondaryAllocationEndInput(serializers.Serializer):
+    end = serializers.DateField()
+    reason = serializers.ChoiceField(choices=ChangeReason.choices, required=False, default="MANAGE")
 
 
 class LegalStatusSerializer(serializers.ModelSerializer):

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from handover.api import views
+from handover.api import front_door, views
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet, basename="team")
@@ -15,6 +15,7 @@ router.register("bulk-transfers", views.BulkTransferViewSet, basename="bulk-tran
 router.register("escalations", views.EscalationViewSet, basename="escalation")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("audit", views.AuditViewSet, basename="audit")
+router.register("front-door/contacts", front_door.FrontDoorContactViewSet, basename="front-door-contact")
 
 urlpatterns = [
     path("", include(router.urls)),

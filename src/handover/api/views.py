@@ -16,7 +16,8 @@ from rest_framework.response import Response
 from handover.api import serializers as s
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_listing, audit_record, snapshot
-from handover.children.models import Child
+from handover.children.models import AllocationKind, Child
+from handover.children.secondary import secondary_allocation_end, secondary_allocation_start
 from handover.children.services import (
     allocation_reassign,
     child_close,
@@ -322,6 +323,60 @@ class ChildViewSet(
             reason=data.validated_data["reason"],
         )
         return Response(s.ChildSerializer(child).data)
+
+    @extend_schema(methods=["GET"], responses={200: s.SecondaryAllocationSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request=s.SecondaryAllocationInput, responses={201: s.SecondaryAllocationSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], url_path="secondary-allocations")
+    def secondary_allocations(self, request, pk=None, **kwargs):
+        """The child's secondary allocations (co-working, personal adviser, family finding...), open and
+        ended, the read audited; a POST starts one for a purpose of the protocol's (a manager of the team
+        holding the case or of the team providing the worker)."""
+        child = self.get_object()
+        context = {"protocol": protocol_for(child.authority)}
+        if request.method == "POST":
+            data = s.SecondaryAllocationInput(data=request.data, authority=child.authority)
+            data.is_valid(raise_exception=True)
+            allocation = secondary_allocation_start(
+                now=self.request.now, actor=self.staff, child=child, **data.validated_data
+            )
+            body = s.SecondaryAllocationSerializer(allocation, context=context).data
+            return Response(body, status=status.HTTP_201_CREATED)
+        rows = child.allocations.filter(kind=AllocationKind.SECONDARY).select_related("team", "worker")
+        body = s.SecondaryAllocationSerializer(
+            rows.order_by("-start", "-pk"), many=True, context=context
+        ).data
+        audit_record(
+            at=self.request.now,
+            actor=request.user,
+            verb=Verb.CHILD_VIEWED,
+            child=child,
+            obj=child,
+            detail="secondary allocations",
+        )
+        return Response(body)
+
+    @extend_schema(request=s.SecondaryAllocationEndInput, responses={200: s.SecondaryAllocationSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"secondary-allocations/(?P<allocation_id>\d+)/end",
+        url_name="secondary-allocation-end",
+    )
+    def secondary_allocation_end(self, request, pk=None, allocation_id=None, **kwargs):
+        """End an open secondary allocation on a day (not before it started, not in the future), with a reason."""
+        child = self.get_object()
+        allocation = get_object_or_404(
+            child.allocations.filter(kind=AllocationKind.SECONDARY).select_related("team"), pk=allocation_id
+        )
+        data = s.SecondaryAllocationEndInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        allocation = secondary_allocation_end(
+            now=self.request.now, actor=self.staff, allocation=allocation, **data.validated_data
+        )
+        context = {"protocol": protocol_for(child.authority)}
+        return Response(s.SecondaryAllocationSerializer(allocation, context=context).data)
 
     @extend_schema(responses={200: s.AuditEventSerializer(many=True)})
     @action(detail=True, methods=["get"])

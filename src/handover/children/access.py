@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handover.children.models import Child
+from handover.children.models import AllocationKind, Child
 from handover.domain import rulebook
 from handover.domain.roles import SENIOR
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import AccessDenied, can_write, current_memberships
-from handover.organisation.models import StaffMember
+from handover.organisation.models import StaffMember, Team
 
 
-def child_relation(staff: StaffMember, child: Child, on: dt.date | None = None) -> rulebook.ChildRelation:
+def child_relation(
+    staff: StaffMember, child: Child, on: dt.date | None = None, *, providing_team: Team | None = None
+) -> rulebook.ChildRelation:
+    """`providing_team`: the team providing a secondary allocation's worker, for that write."""
     memberships = current_memberships(staff, on)
     open_allocations = list(child.allocations.filter(end__isnull=True).select_related("team"))
+    case_teams = {a.team_id for a in open_allocations if a.kind == AllocationKind.PRIMARY}
     holding_teams = {a.team_id for a in open_allocations}
     holding_services = {a.team.service_id for a in open_allocations}
     open_transfers = list(
@@ -39,26 +43,40 @@ def child_relation(staff: StaffMember, child: Child, on: dt.date | None = None) 
         receiving_team_roles=frozenset(receiving),
         senior_roles=frozenset(senior),
         open_transfer=bool(open_transfers),
+        case_team_roles=frozenset(m.role for m in memberships if m.team_id in case_teams),
+        providing_team_roles=frozenset(
+            m.role for m in memberships if providing_team is not None and m.team_id == providing_team.pk
+        ),
     )
 
 
 def require_record_action(
-    staff: StaffMember, child: Child, action: rulebook.RecordAction, on: dt.date | None = None
+    staff: StaffMember,
+    child: Child,
+    action: rulebook.RecordAction,
+    on: dt.date | None = None,
+    *,
+    providing_team: Team | None = None,
 ) -> None:
     """Refuse (AccessDenied, naming the rule) a write to the child's record this person may not make."""
     if not can_write(staff, on):
         raise AccessDenied("your roles are read-only")
-    refusal = rulebook.record_refusal(action, child_relation(staff, child, on))
+    refusal = rulebook.record_refusal(action, child_relation(staff, child, on, providing_team=providing_team))
     if refusal is not None:
         raise AccessDenied(str(refusal))
 
 
 def may_take_record_action(
-    staff: StaffMember, child: Child, action: rulebook.RecordAction, on: dt.date | None = None
+    staff: StaffMember,
+    child: Child,
+    action: rulebook.RecordAction,
+    on: dt.date | None = None,
+    *,
+    providing_team: Team | None = None,
 ) -> bool:
     """What a page or the API offers: the same answer the service enforces."""
     try:
-        require_record_action(staff, child, action, on)
+        require_record_action(staff, child, action, on, providing_team=providing_team)
     except AccessDenied:
         return False
     return True

@@ -235,3 +235,40 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child} — {self.team} ({self.kind})"
+
+
+class FrontDoorContact(models.Model):
+    """A contact or referral received at the front door (Dorset's MASH, Central Bedfordshire's Hub) about a child
+    new to the service or closed: recorded with the day it arrived, then decided within the protocol's time
+    (Dorset D-077: a working day) by proposing the transfer the protocol routes it to, or closed as information
+    only. While it is open the child is allocated to the front door team."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", "Awaiting the decision"
+        PROPOSED = "proposed", "Decided: transfer proposed"
+        INFORMATION_ONLY = "information_only", "Information only: no further action"
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="front_door_contacts")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="front_door_contacts")
+    event = models.CharField(
+        max_length=60, help_text="the protocol's event: a referral, a court's request..."
+    )
+    received_on = models.DateField()
+    summary = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.OPEN)
+    decided_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["received_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"], condition=models.Q(outcome="open"), name="one_open_front_door_contact"
+            )
+        ]

@@ -206,3 +206,33 @@ def _status(due: dt.date | None, actual: dt.date | None, today: dt.date) -> Stat
     if due is None:
         return "unknown"
     return "overdue" if today > due else "due"
+
+
+@dataclass(frozen=True)
+class FrontDoorClock:
+    """When a contact received at the front door must be decided, and the clauses (or local setting) that say so."""
+
+    due: dt.date
+    name: str
+    cites: tuple[str, ...]
+
+
+def front_door_clock(protocol: Protocol, event: str, received_on: dt.date) -> FrontDoorClock | None:
+    """The decision due for a contact of `event` received on `received_on`: the earliest first step counted from
+    the event on the timelines of the pathways the protocol's rules for that event can route to (Dorset D-077,
+    D-084: a working day; Central Bedfordshire: the Hub's day, a local setting). None if no rule names a time."""
+    best: FrontDoorClock | None = None
+    for rule in protocol.file.rules:
+        if rule.event != event:
+            continue
+        timeline = protocol.timelines[protocol.pathways[rule.pathway].timeline]
+        for step in timeline.steps:
+            if step.after != "event" or step.within is None:
+                continue
+            due = protocol.calendar.add(
+                received_on, step.within, roll_to_working_day=step.roll_to_working_day
+            )
+            due = due.date() if isinstance(due, dt.datetime) else due
+            if best is None or due < best.due:
+                best = FrontDoorClock(due, step.name, step.cites)
+    return best

@@ -26,11 +26,15 @@ READ_ONLY_HERE = READ_ONLY | NO_CHILD_ACCESS
 class RecordAction(StrEnum):
     CHANGE = "change"  # details, documents, legal statuses, plans, key events, professionals
     CLOSE = "close"
+    SECONDARY_ALLOCATION = (
+        "secondary_allocation"  # start or end a secondary allocation (co-working and the like)
+    )
 
 
 LABELS = {
     RecordAction.CHANGE: "change the child's record",
     RecordAction.CLOSE: "close the child's record",
+    RecordAction.SECONDARY_ALLOCATION: "start or end a secondary allocation",
 }
 
 
@@ -43,6 +47,12 @@ class ChildRelation:
     receiving_team_roles: frozenset[str] = frozenset()  # roles in the receiving side of an open transfer
     senior_roles: frozenset[str] = frozenset()  # senior roles over the child's service or the authority
     open_transfer: bool = False  # the child has an open transfer
+    case_team_roles: frozenset[str] = (
+        frozenset()
+    )  # roles in the team holding the case (the primary allocation)
+    providing_team_roles: frozenset[str] = (
+        frozenset()
+    )  # roles in the team providing a secondary allocation's worker
 
     @property
     def any_roles(self) -> frozenset[str]:
@@ -82,6 +92,16 @@ def record_refusal(action: RecordAction, relation: ChildRelation) -> RecordRefus
                 "the child has an open transfer: finish or withdraw it before closing the record",
             )
         return None
+    if action is RecordAction.SECONDARY_ALLOCATION:
+        # A co-worker is agreed between the managers (Central Bedfordshire C-029: the team managers decide the
+        # co-working): either side's team manager or practice manager, never a read-only role.
+        if (relation.case_team_roles | relation.providing_team_roles) & MANAGERS:
+            return None
+        return RecordRefused(
+            "record.secondary_allocation.role",
+            "only a team manager or practice manager of the team holding the child's case, or of the team "
+            "providing the worker, can start or end a secondary allocation",
+        )
     raise RecordRefused("record.unknown_action", f"there is no record action {action!r}")
 
 
@@ -231,6 +251,7 @@ class TeamWrite(StrEnum):
     BULK_MOVE = "bulk_move"  # move the team's (or a worker's) caseload
     BULK_MOVE_ACROSS_SERVICES = "bulk_move_across_services"
     STAFF_REGISTRATION = "staff_registration"  # record a member of the team's professional registration
+    FRONT_DOOR_CONTACT = "front_door_contact"  # record or close a contact received at the front door team
 
 
 @dataclass(frozen=True)
@@ -261,6 +282,11 @@ TEAM_WRITES: dict[TeamWrite, tuple[object, str]] = {
     TeamWrite.BULK_MOVE_ACROSS_SERVICES: (
         lambda s: bool(s.team_roles & MANAGERS and s.held_roles & SENIOR),
         "moving a caseload to another service needs a manager of {team} who is also a service manager or above",
+    ),
+    TeamWrite.FRONT_DOOR_CONTACT: (
+        # The front door's own people: its social workers, managers and business support (who log contacts).
+        lambda s: bool(s.team_roles & (MANAGERS | {RoleName.SOCIAL_WORKER, RoleName.BUSINESS_SUPPORT})),
+        "only a social worker, manager or business support officer of {team} can record a contact there",
     ),
     TeamWrite.STAFF_REGISTRATION: (
         lambda s: bool(s.team_roles & MANAGERS or s.held_roles & SENIOR),

@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record, snapshot
+from handover.children.front_door import FRONT_DOOR as FRONT_DOOR_KIND
+from handover.children.front_door import front_door_contact_decided
 from handover.children.models import (
     Allocation,
     AllocationKind,
@@ -230,6 +232,9 @@ def transfer_propose(
             )
         created[0].separation_reason = "; ".join((separation_reasons or {}).values())
         created[0].save(update_fields=["separation_reason"])
+        if from_team.service.kind == FRONT_DOOR_KIND:
+            # The contact the front door was deciding is decided: this proposal is its decision.
+            front_door_contact_decided(child=child, actor=actor, now=now)
     return Proposal(created, decision)
 
 

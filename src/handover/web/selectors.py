@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from handover.children.models import Allocation, Child
+from handover.children.models import Allocation, AllocationKind, Child
+from handover.children.secondary import purpose_in_words
 from handover.children.workers import team_reassignments
 from handover.domain.sweep import Standing
 from handover.notifications.selectors import reminders_about
 from handover.organisation.models import StaffMember
+from handover.organisation.protocol import protocol_for
 from handover.sweep.services import judge
 from handover.transfers import selectors as transfer_selectors
 from handover.transfers.models import SWEEP_NAME, RemedialAction, Transfer
@@ -82,23 +84,33 @@ class ActionRow:
 
 
 @dataclass(frozen=True)
+class CoWorking:
+    allocation: Allocation
+    purpose: str  # in words
+
+
+@dataclass(frozen=True)
 class MyWork:
     cases: list[Allocation]
     waiting: list[Waiting]
     remedial_actions: list[ActionRow]
+    # Children the person co-works: their open secondary allocations, with the purpose in words.
+    co_working: list[CoWorking] = field(default_factory=list)
 
     @property
     def children(self) -> list[int]:
         return (
             [a.child_id for a in self.cases]
+            + [row.allocation.child_id for row in self.co_working]
             + [row.transfer.child_id for row in self.waiting]
             + [row.action.transfer.child_id for row in self.remedial_actions]
         )
 
 
 def my_work(staff: StaffMember, today: dt.date) -> MyWork:
-    """The person's cases, the transfers waiting on them and their remedial actions, each transfer and action
-    with the sweep's "due soon" or "overdue"."""
+    """The person's cases, the children they co-work (open secondary allocations, purpose in words), the
+    transfers waiting on them and their remedial actions, each transfer and action with the sweep's "due soon"
+    or "overdue"."""
     waiting = transfer_selectors.transfers_waiting_on(staff, today)
     actions = transfer_selectors.remedial_actions_for(staff, today)
     ids = {t.pk for t, _, _ in waiting} | {a.transfer_id for a, _ in actions}
@@ -107,8 +119,12 @@ def my_work(staff: StaffMember, today: dt.date) -> MyWork:
         if ids
         else Standings()
     )
+    allocations = transfer_selectors.my_cases(staff)
+    secondary = [a for a in allocations if a.kind == AllocationKind.SECONDARY]
+    protocol = protocol_for(staff.authority) if secondary else None
     return MyWork(
-        cases=transfer_selectors.my_cases(staff),
+        cases=[a for a in allocations if a.kind != AllocationKind.SECONDARY],
+        co_working=[CoWorking(a, purpose_in_words(protocol, a)) for a in secondary],
         waiting=[Waiting(t, acts, d, standings.of(t)) for t, acts, d in waiting],
         remedial_actions=[ActionRow(a, d, standings.of_action(a)) for a, d in actions],
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handover.web import children, documents, meetings, notifications, propose, views
+from handover.web import children, documents, front_door, meetings, notifications, propose, secondary, views
 
 app_name = "web"
 
@@ -17,8 +17,21 @@ urlpatterns = [
     path("team/<int:pk>/", views.team, name="team_detail"),
     path("protocol/", views.protocol_page, name="protocol"),
     path("children/<int:pk>/", views.child_record, name="child"),
+    path("front-door/", front_door.front_door, name="front_door"),
+    path("front-door/new/", front_door.front_door_new, name="front_door_new"),
+    path("front-door/<int:pk>/close/", front_door.front_door_close, name="front_door_close"),
     path("children/<int:pk>/edit/", children.child_edit, name="child_edit"),
     path("children/<int:pk>/documents/new/", children.document_new, name="document_new"),
+    path(
+        "children/<int:pk>/secondary-allocations/new/",
+        secondary.secondary_allocation_new,
+        name="secondary_allocation_new",
+    ),
+    path(
+        "children/<int:pk>/secondary-allocations/<int:allocation_id>/end/",
+        secondary.secondary_allocation_end_page,
+        name="secondary_allocation_end",
+    ),
     path("children/<int:pk>/propose/", propose.propose, name="propose"),
     path("children/<int:pk>/propose/<slug:step>/", propose.propose, name="propose_step"),
     path("transfers/<int:pk>/", views.transfer_page, name="transfer"),

@@ -17,6 +17,7 @@ from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_listing, audit_record
 from handover.children.access import may_take_record_action
 from handover.children.models import ETHNICITIES, Child
+from handover.children.secondary import secondary_allocations_shown, teams_offered
 from handover.children.workers import social_workers_had
 from handover.domain.errors import Refusal
 from handover.domain.rulebook import RecordAction, TransferWrite
@@ -181,6 +182,8 @@ def child_record(request, pk):
             "panel": recorded_panel(protocol),
             # What to offer: the rulebook's answer, the same the services enforce.
             "can_change": may_take_record_action(staff, child, RecordAction.CHANGE, today),
+            "secondary": secondary_allocations_shown(staff, child, today),
+            "can_add_secondary": bool(teams_offered(staff, child, today)),
             "ethnicity": dict(ETHNICITIES).get(child.ethnicity, child.ethnicity),
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
             "audit": AuditEvent.objects.filter(child=child).select_related("actor")[:50]

@@ -27,6 +27,7 @@ def citing_elements(protocol: Protocol) -> Iterator[tuple[str, tuple[str, ...]]]
         ("readiness", spec.readiness),
         ("timescale", spec.timescales),
         ("exception", spec.exceptions),
+        ("secondary allocation", spec.secondary_allocations),
     )
     for kind, items in simple:
         for item in items:

@@ -31,6 +31,7 @@ from handover.domain.protocol.model import (
 )
 from handover.domain.protocol.overlap import find_overlap
 from handover.domain.registration import RECORD_FACTS
+from handover.domain.roles import CASE_HOLDERS
 
 PROTOCOLS_DIR = Path(__file__).resolve().parent.parent.parent / "protocols"
 
@@ -185,6 +186,7 @@ class _Compiler:
         self._unique("meetings", spec.meetings)
         self._unique("exceptions", spec.exceptions)
         self._unique("timescales", spec.timescales)
+        self._unique("secondary_allocations", spec.secondary_allocations)
 
         services = {s.id: s for s in spec.services}
         self.service_ids = frozenset(services)
@@ -215,6 +217,7 @@ class _Compiler:
         self._meetings(pathways, timelines)
         self._escalation()
         workers = self._workers(facts)
+        self._secondary_allocations(services)
         self._exceptions_and_siblings()
         self._reachability(services)
         self._cites_everything(clauses)
@@ -244,6 +247,7 @@ class _Compiler:
             document_types=document_types,
             meetings=meetings,
             workers=workers,
+            secondary_allocations={item.id: item for item in spec.secondary_allocations},
         )
 
     # -- pieces -------------------------------------------------------------------------------------
@@ -586,6 +590,21 @@ class _Compiler:
                 + ", ".join(sorted(RECORD_FACTS)),
             )
         return CompiledWorkers(spec, condition)
+
+    def _secondary_allocations(self, services: Mapping[str, schema.Service]) -> None:
+        """Each purpose's worker holds a case-holding role, in a team of a service the file declares."""
+        for i, item in enumerate(self.spec.secondary_allocations):
+            where = f"secondary_allocations[{i}]"
+            self._cite(where, item.cites)
+            if item.who.value not in CASE_HOLDERS:
+                self.problem(
+                    f"{where}.who",
+                    f"{item.who.value!r} does not hold cases; the worker of a secondary allocation is one of "
+                    + ", ".join(sorted(CASE_HOLDERS)),
+                )
+            for k, service in enumerate(item.services):
+                if service not in services:
+                    self.problem(f"{where}.services[{k}]", f"unknown service {service!r}")
 
     def _escalation(self) -> None:
         levels = self.spec.escalation

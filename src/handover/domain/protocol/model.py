@@ -78,6 +78,8 @@ class Protocol:
     document_types: dict[str, schema.DocumentType] = field(default_factory=dict)
     meetings: dict[str, schema.Meeting] = field(default_factory=dict)
     workers: CompiledWorkers | None = None  # the `workers` setting, if the file has one
+    # Purposes of secondary allocations (`secondary_allocations`), by id, in file order.
+    secondary_allocations: dict[str, schema.SecondaryAllocation] = field(default_factory=dict)
     sha256: str = ""  # of the file's bytes: the identity of a stored version
     # Derived indexes, so routing builds nothing per decision.
     rule_ids_by_event: dict[str, tuple[str, ...]] = field(init=False)

@@ -346,6 +346,18 @@ class SiblingPolicy(Cited):
     same_worker: bool
 
 
+class SecondaryAllocation(Cited):
+    """A purpose a child may have a secondary allocation for, beside the team holding the case: a co-worker
+    (Central Bedfordshire's joint working), a personal adviser, family finding, CSE and missing (Dorset D-082).
+    `who`: the role the worker holds in their team (a case-holding role); `services`: the services whose teams
+    may provide the worker (empty: any of the authority's)."""
+
+    id: Identifier
+    name: str
+    who: Role
+    services: tuple[Identifier, ...] = ()
+
+
 class OutsideEngine(Strict):
     clauses: tuple[ClauseId, ...] = Field(min_length=1)
     reason: str
@@ -401,6 +413,10 @@ class ProtocolFile(Strict):
     siblings: SiblingPolicy | None = None
     timescales: tuple[Timescale, ...] = Field(
         default=(), description="standing timescales outside a transfer's timeline"
+    )
+    secondary_allocations: tuple[SecondaryAllocation, ...] = Field(
+        default=(),
+        description="purposes a child may have a secondary allocation for (co-working and the like)",
     )
     outside_engine: tuple[OutsideEngine, ...] = ()
     local_settings: tuple[LocalSetting, ...] = Field(
