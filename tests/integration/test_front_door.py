@@ -250,3 +250,25 @@ def test_the_api_records_lists_and_closes_contacts(world, mash):
     outsider = APIClient()
     outsider.force_authenticate(world.cin_sw.user)
     assert outsider.get("/api/front-door/contacts/").status_code == 403
+
+
+def test_a_section_7_request_for_a_never_known_child_is_routed_and_due_when_the_court_wants_it(world, mash):
+    # D-087: no prior involvement within 3 months, so the PLO and Court Team writes it (D-119), by the court's date.
+    contact = _record(world, mash, new=NEW, event="section7_request")
+    transfer = services.transfer_propose(
+        now=at(TODAY),
+        actor=world.mash_tm,
+        child=contact.child,
+        event="section7_request",
+        on=MONDAY,
+        answers={"facts": {"report_due_on": "2027-01-15"}},
+    ).transfers[0]
+    assert (transfer.rule, transfer.to_service.code) == ("section7_to_court", "court")
+    report = transfer.deadlines.get(step="court_report_filed")
+    assert (report.due, report.closed_by) == (dt.date(2027, 1, 15), "document:court_report")
+    # The report on the child's file closes it.
+    from handover.children.models import DocumentOnFile
+
+    DocumentOnFile.objects.create(child=contact.child, document_type="court_report", dated=TODAY)
+    services.deadlines_close_from_file(now=NOW, child=contact.child)
+    assert transfer.deadlines.get(step="court_report_filed").actual == TODAY

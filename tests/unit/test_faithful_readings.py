@@ -524,3 +524,31 @@ def test_d170_the_transfer_in_conference_counts_from_the_documents_not_the_first
         s.id: s for s in deadlines.timeline(dorset, facts, decision.pathway, today=dt.date(2026, 11, 10))
     }
     assert steps["transfer_in_conference"].missing_facts == ("documents_received_on",)
+
+
+# -- court report requests carry the court's own date --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dorset", "central-bedfordshire"])
+def test_a_court_report_request_is_due_on_the_date_the_court_set(name):
+    # D-119 "Section 7 and Section S37 Court Reports as requested by the courts"; C-031 to C-034 likewise say who
+    # writes the report, and the court's order its date.
+    protocol = load_protocol(name)
+    for event in ("section7_request", "section37_request"):
+        facts = situation_facts(
+            protocol,
+            {
+                "event": event,
+                "date": ON,
+                "history": {"previously_known": False},
+                "facts": {"report_due_on": "2027-01-15"},
+            },
+        )
+        found = {d.id: d for d in deadlines.standing_timescales(protocol, facts, today=dt.date(2026, 11, 24))}
+        assert found["court_report_filed"].due == dt.date(2027, 1, 15)
+        # Not yet known: Handover names what it needs.
+        facts = situation_facts(
+            protocol, {"event": event, "date": ON, "history": {"previously_known": False}}
+        )
+        found = {d.id: d for d in deadlines.standing_timescales(protocol, facts, today=dt.date(2026, 11, 24))}
+        assert found["court_report_filed"].missing_facts == ("report_due_on",)

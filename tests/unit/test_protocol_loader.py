@@ -228,17 +228,20 @@ def test_a_step_closed_by_a_document_or_key_event_the_protocol_does_not_declare_
 
 def test_timescales_closed_by_a_document_on_file():
     """Dorset's assessment (D-093) and PEP (D-049), Central Bedfordshire's placement plan (C-018), health
-    assessment referral (C-019) and PEP request (C-020) are done when that document is on the child's file."""
+    assessment referral (C-019) and PEP request (C-020), and both authorities' court reports (D-119, C-034) are
+    done when that document is on the child's file."""
     closers = {
         name: {t.spec.id: t.spec.completed_by for t in load_protocol(name).timescales if t.spec.completed_by}
         for name in ("dorset", "central-bedfordshire")
     }
     assert closers == {
         "dorset": {
+            "court_report_filed": "document:court_report",
             "assessment_completed": "document:child_and_family_assessment",
             "pep_initiated": "document:pep",
         },
         "central-bedfordshire": {
+            "court_report_filed": "document:court_report",
             "placement_plan": "document:placement_plan",
             "health_assessment_referral": "document:health_assessment_referral",
             "pep_requested": "document:pep_request",
