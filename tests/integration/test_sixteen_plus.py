@@ -118,3 +118,62 @@ def test_younger_children_are_left_out_by_the_query_not_by_routing(world, lac, d
     # Only a child old enough is routed (one routing call each); the younger ones cost no query.
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(age_list(meeting)) == 1
+
+
+def test_the_personal_advisers_allocation_records_its_purpose_d140(world, lac):
+    """D-140/D-141: the personal adviser's secondary allocation, once the transfer completes, says what it is for
+    (the pathway's `purpose`), beside the LAC social worker's."""
+    from handover.children.models import DocumentOnFile
+    from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
+    from handover.organisation.protocol import protocol_for_transfer
+    from handover.transfers.models import SignOffKind
+
+    team = world.teams["sixteen_plus_team"]
+    manager = dated_staff(
+        authority=world.authority, username="pam_16_tm", name="Pam 16 Tm", roles=[(Role.TEAM_MANAGER, team)]
+    )
+    adviser = dated_staff(
+        authority=world.authority,
+        username="pat_16_pa",
+        name="Pat 16 Pa",
+        roles=[(Role.PERSONAL_ADVISER, team)],
+    )
+    child = lac("sp9", dt.date(2011, 3, 1))
+    held = child.allocations.get()
+    transfer = services.transfer_propose(
+        now=NOW, actor=world.lac_tm, child=child, event="age_reached", on=TODAY
+    ).transfers[0]
+
+    def act(actor, action, **kwargs):
+        transfer.refresh_from_db()
+        return services.transfer_act(
+            now=NOW,
+            actor=actor,
+            transfer=transfer,
+            action=action,
+            expected_version=transfer.version,
+            **kwargs,
+        )
+
+    act(world.lac_tm, "list")
+    act(manager, "agree", to_team=team, transfer_date=TODAY + dt.timedelta(days=14))
+    act(manager, "identify_worker", worker=adviser)
+    act(adviser, "record_handover")
+    specs = {c.spec.id: c.spec for c in protocol_for_transfer(transfer).readiness}
+    for item in services.transfer_readiness(transfer, on=TODAY).blocking:
+        requires = specs[item.id].requires
+        if requires.confirmed_by is not None:
+            services.transfer_confirm_item(now=NOW, actor=world.lac_tm, transfer=transfer, item=item.id)
+        elif requires.document and requires.document != "transfer_summary":
+            DocumentOnFile.objects.create(child=child, document_type=requires.document, dated=TODAY)
+    writer = held.worker
+    writer.as_of = TODAY  # as the boundary loads the signed-in person
+    summary = transfer_summary_draft(now=NOW, actor=writer, transfer=transfer, work_undertaken="Pathway plan")
+    transfer_summary_authorise(now=NOW, actor=world.lac_tm, summary=summary)
+    services.transfer_sign_off(now=NOW, actor=world.lac_tm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
+    services.transfer_sign_off(now=NOW, actor=manager, transfer=transfer, kind=SignOffKind.RECEIVING_AUDIT)
+    done = act(manager, "complete")
+    new = done.to_allocation
+    assert (new.kind, new.worker, new.purpose) == (AllocationKind.SECONDARY, adviser, "personal_adviser")
+    held.refresh_from_db()
+    assert held.end is None  # the LAC social worker keeps the case (D-141: jointly allocated)

@@ -140,3 +140,20 @@ def test_who_may_start_or_end_a_secondary_allocation(relation, allowed):
     assert (refusal is None) is allowed
     if refusal is not None:
         assert refusal.rule == "record.secondary_allocation.role"
+
+
+def test_a_secondary_pathway_names_the_purpose_its_allocation_records(tmp_path, dorset_data):
+    dorset = load_protocol("dorset")
+    assert dorset.pathways["lac_to_leaving_care"].purpose == "personal_adviser"  # D-140
+    assert dorset.pathways["court_to_aspire_family_finding"].purpose == "family_finding"  # D-126
+    pathways = dorset_data["pathways"]
+    secondary = next(i for i, p in enumerate(pathways) if p["id"] == "lac_to_leaving_care")
+    primary = next(i for i, p in enumerate(pathways) if p["id"] == "assessment_to_cin_cp")
+    pathways[secondary]["purpose"] = "befriending"
+    pathways[primary]["purpose"] = "personal_adviser"
+    message = _problems(tmp_path, dorset_data)
+    assert (
+        f"pathways[{secondary}].purpose: unknown purpose 'befriending' (declare it under 'secondary_allocations')"
+        in message
+    )
+    assert f"pathways[{primary}].purpose: only a secondary pathway records a purpose" in message

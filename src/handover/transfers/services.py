@@ -743,12 +743,17 @@ def _complete(transfer: Transfer, actor: StaffMember, on: dt.date, now: dt.datet
             before=before,
             after=snapshot(old),
         )
+    pathway = protocol_for_transfer(transfer).pathways.get(transfer.pathway)
     new = Allocation.objects.create(
         child=transfer.child,
         kind=transfer.kind,
         team=transfer.to_team,
         worker=transfer.receiving_worker,
         role=_worker_role(transfer.receiving_worker, transfer.to_team),
+        # A secondary pathway's purpose (Dorset: family finding, a personal adviser), shown in words on the record.
+        purpose=(pathway.purpose or "")
+        if pathway is not None and transfer.kind == AllocationKind.SECONDARY
+        else "",
         start=on,
         start_reason=ChangeReason.TSPROC,
     )

@@ -421,6 +421,14 @@ class _Compiler:
             self.problem(f"{where}.to.service", f"a pathway cannot go from {target.service!r} to itself")
         if pathway.route not in routes:
             self.problem(f"{where}.route", f"unknown route {pathway.route!r} (declare it under 'routes')")
+        if pathway.purpose is not None:
+            if not pathway.secondary:
+                self.problem(f"{where}.purpose", "only a secondary pathway records a purpose")
+            elif pathway.purpose not in {p.id for p in self.spec.secondary_allocations}:
+                self.problem(
+                    f"{where}.purpose",
+                    f"unknown purpose {pathway.purpose!r} (declare it under 'secondary_allocations')",
+                )
         if pathway.timeline not in timelines:
             self.problem(f"{where}.timeline", f"unknown timeline {pathway.timeline!r}")
         elif pathway.route in routes:

@@ -248,6 +248,10 @@ class Pathway(Cited):
     transfer_point: str
     timeline: Identifier
     secondary: bool = Field(default=False, description="a secondary allocation, e.g. a personal adviser")
+    purpose: Identifier | None = Field(
+        default=None,
+        description="for a secondary pathway: the purpose (under secondary_allocations) its allocation records",
+    )
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
