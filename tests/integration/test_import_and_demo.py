@@ -7,7 +7,7 @@ from django.core.management import call_command
 from tests.integration.conftest import NOW, TODAY
 
 from handover.audit.models import AuditEvent, Verb
-from handover.children.models import Allocation, Child
+from handover.children.models import Allocation, Child, FrontDoorContact
 from handover.meetings.models import Meeting
 from handover.onboarding.demo import build_demo
 from handover.onboarding.importing import ImportFailed, import_csv
@@ -83,8 +83,11 @@ def test_import_command_reports_problems(world, tmp_path, capsys):
 @pytest.mark.parametrize("protocol", ["dorset", "central-bedfordshire"])
 def test_demo_builds_a_working_authority(protocol):
     result = build_demo(now=NOW, protocol_name=protocol, size="small", password="demo-pass-123")
-    assert result.children == Child.objects.count() == 300
-    assert Allocation.objects.filter(end__isnull=True, kind="primary").count() == 300
+    # 300 open children, and 4 new ones awaiting the front door's decision, allocated to it meanwhile.
+    assert result.children == Child.objects.count() == 304
+    assert Allocation.objects.filter(end__isnull=True, kind="primary").count() == 304
+    waiting = FrontDoorContact.objects.filter(outcome="open")
+    assert waiting.count() == 4 and {c.team.service.kind for c in waiting} == {"front_door"}
     assert result.historic_transfers == 500
     assert result.open_transfers > 0
     live = Transfer.objects.exclude(protocol_version="demo")
@@ -100,7 +103,7 @@ def test_demo_builds_a_working_authority(protocol):
 
 def test_demo_if_empty_leaves_an_existing_authority_alone(capsys):
     call_command("demo", "--size", "small", "--password", "demo-pass-123", "--if-empty")
-    assert Child.objects.count() == 300
+    assert Child.objects.count() == 304
     call_command("demo", "--size", "small", "--if-empty")
-    assert Child.objects.count() == 300
+    assert Child.objects.count() == 304
     assert "already has an authority" in capsys.readouterr().out

@@ -20,6 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from handover.children.front_door import NewChild, front_door_contact_record, front_door_events
 from handover.children.models import (
     Allocation,
     AllocationKind,
@@ -184,13 +185,15 @@ def build_demo(
         progress(f"{historic} historic transfers")
         open_work = _open_transfers(authority, protocol_name, staff_by_team, size, now, rng)
         progress(open_work.line())
+        contacts = _front_door_contacts(teams, staff_by_team, now, rng)
+        progress(f"{contacts} contacts at the front door awaiting a decision")
         # As the scheduled `meetings_prepare` would leave it: the coming sittings stored, sheets past their cut-off
         # compiled, so the demo's meetings have agendas on the first morning.
         for done in meetings_prepare(authority=authority, now=now):
             progress(done.line())
     return DemoResult(
         authority,
-        n_children,
+        n_children + contacts,  # the front door's children are new children too
         StaffMember.objects.filter(authority=authority).count(),
         historic,
         open_work.transfers,
@@ -583,6 +586,36 @@ def _remedial_actions(transfer, worker, staff_by_team, proposed_on, now, rng, ma
             made.remedial_done += 1
         else:
             made.remedial_open += 1
+
+
+def _front_door_contacts(teams, staff_by_team, now, rng, per_team: int = 4) -> int:
+    """A few contacts received at each front door team since yesterday, about children new to the service,
+    through the real service (the child allocated to the front door; confirmed as new, since synthetic names
+    repeat), so the front door page has decisions waiting on the first morning."""
+    today = timezone.localtime(now).date()
+    made = 0
+    for team in (t for t in teams if t.service.kind == "front_door"):
+        recorder = staff_by_team[team.pk].get("social_worker") or staff_by_team[team.pk].get("team_manager")
+        if not recorder:
+            continue
+        events = list(front_door_events(team))
+        for i in range(per_team):
+            front_door_contact_record(
+                actor=_on(recorder[0], today),
+                team=team,
+                event=events[0] if i < per_team - 1 else rng.choice(events),
+                received_on=today - dt.timedelta(days=i % 2),
+                now=now,
+                new=NewChild(
+                    identifier=f"DEMOFD{team.pk:02d}{i:03d}",
+                    first_name=rng.choice(FIRST_NAMES),
+                    last_name=rng.choice(LAST_NAMES),
+                    date_of_birth=today - dt.timedelta(days=rng.randint(200, 15 * 365)),
+                ),
+                confirm_new=True,  # synthetic names repeat; these are different children
+            )
+            made += 1
+    return made
 
 
 def _manager(staff_by_team, team_id: int) -> StaffMember:
