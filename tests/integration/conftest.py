@@ -167,3 +167,22 @@ def beds(db):
         start=dt.date(2026, 9, 1),
     )
     return people, teams, child
+
+
+def meet_checklist(transfer, *, confirmer, on: dt.date) -> None:
+    """Meet every blocking item of the transfer's own protocol checklist the way a team would: each document on
+    the child's file dated `on`, each confirmation by `confirmer` (a manager). The transfer summary is left to
+    the caller (drafted and authorised through its own service)."""
+    from handover.children.models import DocumentOnFile
+    from handover.organisation.protocol import protocol_for_transfer
+
+    specs = {c.spec.id: c.spec for c in protocol_for_transfer(transfer).readiness}
+    for item in services.transfer_readiness(transfer, on=on).blocking:
+        requires = specs[item.id].requires
+        if requires.confirmed_by is not None:
+            services.transfer_confirm_item(now=at(on), actor=confirmer, transfer=transfer, item=item.id)
+        elif requires.document == "transfer_summary":
+            continue
+        elif requires.document or requires.any_document:
+            kind = requires.document or requires.any_document[0]
+            DocumentOnFile.objects.create(child=transfer.child, document_type=kind, dated=on)

@@ -8,14 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.integration.conftest import at, dated_staff
+from tests.integration.conftest import at, dated_staff, meet_checklist
 from tests.integration.test_sweep_central_bedfordshire import MONDAY
 
-from handover.children.models import Allocation, AllocationKind, Child, DocumentOnFile
+from handover.children.models import Allocation, AllocationKind, Child
 from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
 from handover.domain.workflow import TransitionRefused
 from handover.organisation.models import Role
-from handover.organisation.protocol import protocol_for_transfer
 from handover.transfers import services
 from handover.transfers.models import SignOffKind, Transfer
 
@@ -40,17 +39,7 @@ def _act(actor, transfer, action, *, on=MONDAY, **kwargs) -> Transfer:
 def _make_ready(transfer: Transfer, *, writer, sending_manager, receiving_manager, on) -> None:
     """Meet every blocking item of the transfer's own checklist the way a team would: the documents on file,
     the confirmations by a manager, the summary authorised, both audits signed off."""
-    protocol = protocol_for_transfer(transfer)
-    specs = {c.spec.id: c.spec for c in protocol.readiness}
-    for item in services.transfer_readiness(transfer, on=on).blocking:
-        requires = specs[item.id].requires
-        if requires.confirmed_by is not None:
-            services.transfer_confirm_item(now=at(on), actor=sending_manager, transfer=transfer, item=item.id)
-        elif requires.document == "transfer_summary":
-            continue  # written and authorised below
-        elif requires.document or requires.any_document:
-            kind = requires.document or requires.any_document[0]
-            DocumentOnFile.objects.create(child=transfer.child, document_type=kind, dated=on)
+    meet_checklist(transfer, confirmer=sending_manager, on=on)
     summary = transfer_summary_draft(
         now=at(on), actor=writer, transfer=transfer, work_undertaken="Assessment completed with the family."
     )

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from tests.integration.conftest import NOW, TODAY, dated_staff
+from tests.integration.conftest import NOW, TODAY, dated_staff, meet_checklist
 
 from handover.children.models import Allocation, AllocationKind, LegalStatusEpisode, PlanEpisode
 from handover.domain.workflow import State
@@ -123,9 +123,7 @@ def test_younger_children_are_left_out_by_the_query_not_by_routing(world, lac, d
 def test_the_personal_advisers_allocation_records_its_purpose_d140(world, lac):
     """D-140/D-141: the personal adviser's secondary allocation, once the transfer completes, says what it is for
     (the pathway's `purpose`), beside the LAC social worker's."""
-    from handover.children.models import DocumentOnFile
     from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
-    from handover.organisation.protocol import protocol_for_transfer
     from handover.transfers.models import SignOffKind
 
     team = world.teams["sixteen_plus_team"]
@@ -159,13 +157,7 @@ def test_the_personal_advisers_allocation_records_its_purpose_d140(world, lac):
     act(manager, "agree", to_team=team, transfer_date=TODAY + dt.timedelta(days=14))
     act(manager, "identify_worker", worker=adviser)
     act(adviser, "record_handover")
-    specs = {c.spec.id: c.spec for c in protocol_for_transfer(transfer).readiness}
-    for item in services.transfer_readiness(transfer, on=TODAY).blocking:
-        requires = specs[item.id].requires
-        if requires.confirmed_by is not None:
-            services.transfer_confirm_item(now=NOW, actor=world.lac_tm, transfer=transfer, item=item.id)
-        elif requires.document and requires.document != "transfer_summary":
-            DocumentOnFile.objects.create(child=child, document_type=requires.document, dated=TODAY)
+    meet_checklist(transfer, confirmer=world.lac_tm, on=TODAY)
     writer = held.worker
     writer.as_of = TODAY  # as the boundary loads the signed-in person
     summary = transfer_summary_draft(now=NOW, actor=writer, transfer=transfer, work_undertaken="Pathway plan")

@@ -14,14 +14,13 @@ from handover.api.serializers import ReasonInput
 from handover.api.views import AuditedReads, StaffView
 from handover.children.front_door import (
     NewChild,
+    child_by_person_id,
     front_door_contact_close,
     front_door_contact_record,
-    front_door_queue,
     front_door_teams,
+    open_contacts,
 )
-from handover.children.models import Child, FrontDoorContact
-from handover.domain.errors import ApplicationError
-from handover.organisation.access import visible_children
+from handover.children.models import FrontDoorContact
 from handover.organisation.protocol import protocol_for
 
 
@@ -86,8 +85,7 @@ class FrontDoorContactViewSet(StaffView, AuditedReads, mixins.ListModelMixin, vi
         if self.schema_only:
             return FrontDoorContact.objects.none()
         self._teams()
-        ids = [row.contact.pk for row in front_door_queue(self.staff, self.request.today)]
-        return FrontDoorContact.objects.filter(pk__in=ids).select_related("child", "team__service__authority")
+        return open_contacts(self.staff, self.request.today)
 
     @extend_schema(request=FrontDoorContactInput, responses={201: FrontDoorContactSerializer})
     def create(self, request, *args, **kwargs):
@@ -96,13 +94,7 @@ class FrontDoorContactViewSet(StaffView, AuditedReads, mixins.ListModelMixin, vi
         data = FrontDoorContactInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        child = Child.objects.filter(identifier=v["identifier"], authority_id=self.staff.authority_id).first()
-        if child is not None and not visible_children(self.staff, Child.objects.filter(pk=child.pk)).exists():
-            raise ApplicationError(
-                {
-                    "identifier": "this person ID is on a restricted record you cannot see: ask a manager who can"
-                }
-            )
+        child = child_by_person_id(self.staff, v["identifier"])
         new = None
         if child is None:
             new = NewChild(

@@ -20,13 +20,8 @@ from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record, snapshot
-from handover.children.models import (
-    Allocation,
-    AllocationKind,
-    ChangeReason,
-    Child,
-    FrontDoorContact,
-)
+from handover.children.models import Allocation, AllocationKind, ChangeReason, Child, FrontDoorContact
+from handover.children.selectors import current_primary
 from handover.domain import text
 from handover.domain.deadlines import FrontDoorClock, front_door_clock
 from handover.domain.errors import ApplicationError
@@ -86,10 +81,15 @@ def possible_duplicates(staff: StaffMember, new: NewChild) -> tuple[list[Child],
     return seen, found.count() - len(seen)
 
 
-def _open_primary(child: Child) -> Allocation | None:
-    return (
-        child.allocations.filter(kind=AllocationKind.PRIMARY, end__isnull=True).select_related("team").first()
-    )
+def child_by_person_id(staff: StaffMember, identifier: str) -> Child | None:
+    """The child on file with this person ID, or None for a child new to the service. A restricted record the
+    person may not see is refused with the reason, not taken for a new child (nor shown)."""
+    child = Child.objects.filter(identifier=identifier.strip(), authority_id=staff.authority_id).first()
+    if child is not None and not visible_children(staff, Child.objects.filter(pk=child.pk)).exists():
+        raise ApplicationError(
+            {"identifier": "This person ID is on a restricted record you cannot see: ask a manager who can"}
+        )
+    return child
 
 
 def _new_child_errors(new: NewChild, today: dt.date) -> dict[str, str]:
@@ -146,7 +146,7 @@ def front_door_contact_record(
     if (child is None) == (new is None):
         errors["child"] = "Find the child on file, or give a new child's details"
     elif child is not None:
-        held = _open_primary(child)
+        held = current_primary(child)
         if held is not None and held.team_id != team.pk:
             errors["child"] = (
                 f"{child.name} is open to {held.team}: a contact about an open case goes to that team, not "
@@ -217,7 +217,7 @@ def front_door_contact_record(
                 after=snapshot(child),
                 detail=f"record reopened: {events[event]} at {team}",
             )
-        if _open_primary(child) is None:
+        if current_primary(child) is None:
             allocation = Allocation.objects.create(
                 child=child, kind=AllocationKind.PRIMARY, team=team, start=received_on
             )
@@ -269,7 +269,7 @@ def front_door_contact_close(
         locked.outcome = FrontDoorContact.Outcome.INFORMATION_ONLY
         locked.decided_by, locked.decided_at, locked.decision_reason = actor, now, reason.strip()
         locked.save()
-        held = _open_primary(locked.child)
+        held = current_primary(locked.child)
         if held is not None and held.team_id == locked.team_id:
             held.end, held.end_reason = max(today, held.start), ChangeReason.MANAGE
             held.save()
@@ -310,17 +310,20 @@ class QueueRow:
     clock: FrontDoorClock | None
 
 
-def front_door_queue(staff: StaffMember, today: dt.date) -> list[QueueRow]:
-    """The contacts awaiting a decision at the person's front door teams, the oldest first, each with its
-    decision due. Reads only (the caller audits the listing)."""
-    teams = front_door_teams(staff, today)
-    contacts = FrontDoorContact.objects.filter(
-        team__in=teams,
+def open_contacts(staff: StaffMember, today: dt.date):
+    """The contacts awaiting a decision at the person's front door teams that they may see, oldest first."""
+    return FrontDoorContact.objects.filter(
+        team__in=front_door_teams(staff, today),
         outcome=FrontDoorContact.Outcome.OPEN,
         child__in=visible_children(staff, Child.objects.all()),
     ).select_related("child", "team__service__authority")
+
+
+def front_door_queue(staff: StaffMember, today: dt.date) -> list[QueueRow]:
+    """`open_contacts`, each with its event in words and its decision due. Reads only (the caller audits the
+    listing)."""
     rows = []
-    for contact in contacts:
+    for contact in open_contacts(staff, today):
         protocol = protocol_for(contact.team.service.authority)
         names = {e.id: e.name for e in protocol.file.events}
         rows.append(

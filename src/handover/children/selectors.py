@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.db.models import Max
 
-from handover.children.models import Child
+from handover.children.models import Allocation, AllocationKind, Child
+
+
+def current_primary(child: Child, on=None) -> Allocation | None:
+    """The child's open primary allocation (who holds the case now), with its team, service and worker."""
+    queryset = child.allocations.filter(kind=AllocationKind.PRIMARY, end__isnull=True)
+    return queryset.select_related("team__service", "worker").first()
 
 
 def child_version(child: Child) -> int:

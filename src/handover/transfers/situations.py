@@ -12,7 +12,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from handover.children.models import Allocation, AllocationKind, Child, LegalStatusEpisode, PlanEpisode
+from handover.children.models import AllocationKind, Child, LegalStatusEpisode, PlanEpisode
+from handover.children.selectors import current_primary  # noqa: F401 (its callers import it from here too)
 from handover.organisation.protocol import protocol_for
 
 FRONT_DOOR = "front_door"
@@ -20,11 +21,6 @@ FRONT_DOOR = "front_door"
 
 def _open_on(queryset, on: dt.date):
     return queryset.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on))
-
-
-def current_primary(child: Child, on: dt.date | None = None) -> Allocation | None:
-    queryset = child.allocations.filter(kind=AllocationKind.PRIMARY, end__isnull=True)
-    return queryset.select_related("team__service", "worker").first()
 
 
 def record_situation(child: Child, *, event: str, on: dt.date, answers: dict[str, Any] | None = None) -> dict:

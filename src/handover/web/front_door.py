@@ -14,15 +14,16 @@ from handover.audit.models import Verb
 from handover.audit.services import audit_listing, audit_record
 from handover.children.front_door import (
     NewChild,
+    child_by_person_id,
     front_door_contact_close,
     front_door_contact_record,
     front_door_events,
     front_door_queue,
     front_door_teams,
 )
-from handover.children.models import Child, FrontDoorContact
+from handover.children.models import FrontDoorContact
 from handover.domain.errors import Refusal
-from handover.organisation.access import staff_for, visible_children
+from handover.organisation.access import staff_for
 from handover.web.forms import refusal_errors, typed_date
 
 
@@ -68,12 +69,14 @@ def front_door_new(request):
         if received_on is None:
             errors["received_on"] = "Enter the day the contact was received, as a real date"
         identifier = values["identifier"]
-        child = Child.objects.filter(identifier=identifier, authority_id=staff.authority_id).first()
+        child = None
         new = None
-        if child is not None and not visible_children(staff, Child.objects.filter(pk=child.pk)).exists():
-            errors["identifier"] = (
-                "This person ID is on a restricted record you cannot see: ask a manager who can to record it"
-            )
+        try:
+            child = child_by_person_id(staff, identifier) if identifier else None
+        except Refusal as exc:
+            errors.update(refusal_errors(exc, "identifier"))
+        if "identifier" in errors:
+            pass  # a restricted record: said above
         elif not identifier:
             errors["identifier"] = "Enter the child's person ID from the records system"
         elif child is None:
