@@ -45,6 +45,7 @@ from handover.transfers.case_requests import case_request_create
 from handover.transfers.models import SignOffKind
 from handover.web.meetings import PAPERS
 from handover.web.propose import STEPS
+from handover.web.transfer_out import ACTIONS as OUTWARD_ACTIONS
 from handover.web.views import ACTION_LABELS
 
 pytestmark = pytest.mark.django_db
@@ -223,6 +224,14 @@ def small(world):
         start=MONDAY,
         reason="MANAGE",
     )
+    # A family moving to another authority (D-185): the referral's pages and its bundle.
+    outward = services.transfer_propose(
+        now=NOW,
+        actor=w.ast_sw,
+        child=w.child("rnwout", "Rnwout"),
+        event="moves_to_another_authority",
+        on=MONDAY,
+    ).transfers[0]
 
     child = listed.child
     team = w.teams["assessment_east"]
@@ -280,7 +289,12 @@ def small(world):
         "web:meeting_paper": [
             {"pk": m.pk, "paper": paper, "fmt": fmt} for m in (meeting, next_meeting) for paper, fmt in PAPERS
         ],
-        "web:transfer_action": [{"pk": listed.pk, "action": action} for action in ACTION_LABELS],
+        "web:transfer_action": [
+            {"pk": listed.pk, "action": action} for action in ACTION_LABELS if action not in OUTWARD_ACTIONS
+        ],
+        "web:transfer_send_referral": [{"pk": outward.pk}],
+        "web:transfer_confirm_receipt": [{"pk": outward.pk}],
+        "web:referral_bundle": [{"pk": outward.pk}],
         "team-list": [{}],
         "team-detail": [{"pk": team.pk}],
         "staff-list": [{}],

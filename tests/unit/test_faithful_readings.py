@@ -552,3 +552,33 @@ def test_a_court_report_request_is_due_on_the_date_the_court_set(name):
         )
         found = {d.id: d for d in deadlines.standing_timescales(protocol, facts, today=dt.date(2026, 11, 24))}
         assert found["court_report_filed"].missing_facts == ("report_due_on",)
+
+
+# -- transfer out (D-185 to D-188): another authority has no login, so its own route --------------------------------
+
+
+def test_the_loader_refuses_a_transfer_to_another_authority_agreed_by_managers_here(tmp_path):
+    data = _data("dorset")
+    i = next(k for k, p in enumerate(data["pathways"]) if p["id"] == "to_another_authority")
+    data["pathways"][i]["route"] = "manager_phone_agreement"
+    message = _problems(_write(tmp_path, "dorset", data))
+    assert (
+        f"pathways[{i}].route: 'other_authority' is another authority, with no one to agree in Handover: use a "
+        "route of kind 'another_authority'" in message
+    )
+    data = _data("dorset")
+    j = next(k for k, p in enumerate(data["pathways"]) if p["id"] == "mash_to_previous_team")
+    data["pathways"][j]["route"] = "referral_to_another_authority"
+    data["pathways"][j]["to"] = {"service": "assessment"}
+    message = _problems(_write(tmp_path, "dorset", data))
+    assert (
+        f"pathways[{j}].route: route 'referral_to_another_authority' is a referral to another authority, but "
+        "'assessment' is a service of this authority" in message
+    )
+
+
+def test_a_family_moving_away_is_referred_in_writing_and_closes_on_receipt_d185_d187():
+    dorset = load_protocol("dorset")
+    pathway = dorset.pathways["to_another_authority"]
+    assert dorset.routes[pathway.route].kind.value == "another_authority"
+    assert pathway.transfer_point == "on confirmation of receipt by the other authority"

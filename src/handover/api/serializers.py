@@ -30,12 +30,14 @@ from handover.transfers.models import (
     CaseRequest,
     Deadline,
     Escalation,
+    ReferralOut,
     RemedialAction,
     SignOff,
     SignOffKind,
     Transfer,
     TransferEvent,
 )
+from handover.transfers.transfer_out import NAME as REFERRAL_NAME
 
 
 def capped(field: str, cap: int) -> dict:
@@ -336,7 +338,30 @@ class TransferSerializer(serializers.ModelSerializer):
         ]
 
 
+class ReferralOutSerializer(serializers.ModelSerializer):
+    """A transfer to another authority: the referral sent, the documents it carried, its receipt."""
+
+    sent_by = serializers.CharField(source="sent_by.name")
+    receipt_recorded_by = serializers.CharField(source="receipt_recorded_by.name", default=None)
+
+    class Meta:
+        model = ReferralOut
+        fields = [
+            "receiving_authority",
+            "contact_name",
+            "contact_email",
+            "discussed_on",
+            "sent_on",
+            "sent_by",
+            "manifest",
+            "receipt_confirmed_on",
+            "receipt_confirmed_by",
+            "receipt_recorded_by",
+        ]
+
+
 class TransferDetailSerializer(TransferSerializer):
+    referral_out = ReferralOutSerializer(read_only=True, default=None)
     deadlines = DeadlineSerializer(many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
     sign_offs = SignOffSerializer(many=True, read_only=True)
@@ -346,6 +371,7 @@ class TransferDetailSerializer(TransferSerializer):
         fields = [
             *TransferSerializer.Meta.fields,
             "situation",
+            "referral_out",
             "deadlines",
             "events",
             "sign_offs",
@@ -391,6 +417,24 @@ class ActionInput(serializers.Serializer):
     transfer_date = serializers.DateField(required=False, allow_null=True)
     worker = serializers.PrimaryKeyRelatedField(
         queryset=StaffMember.objects.all(), required=False, allow_null=True
+    )
+    # A transfer to another authority: send_referral records these four and the dates; confirm_receipt the last two.
+    receiving_authority = free_text("receiving_authority", REFERRAL_NAME, required=False, allow_blank=True)
+    contact_name = free_text("contact_name", REFERRAL_NAME, required=False, allow_blank=True)
+    contact_email = free_text("contact_email", 254, required=False, allow_blank=True)
+    discussed_on = serializers.DateField(required=False, allow_null=True)
+    sent_on = serializers.DateField(required=False, allow_null=True)
+    receipt_confirmed_on = serializers.DateField(required=False, allow_null=True)
+    receipt_confirmed_by = free_text("receipt_confirmed_by", REFERRAL_NAME, required=False, allow_blank=True)
+
+    REFERRAL_FIELDS = (
+        "receiving_authority",
+        "contact_name",
+        "contact_email",
+        "discussed_on",
+        "sent_on",
+        "receipt_confirmed_on",
+        "receipt_confirmed_by",
     )
 
 

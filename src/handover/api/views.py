@@ -562,6 +562,7 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             to_team=v.get("to_team"),
             transfer_date=v.get("transfer_date"),
             worker=v.get("worker"),
+            referral={f: v[f] for f in s.ActionInput.REFERRAL_FIELDS if f in v},
         )
         return Response(s.TransferSerializer(updated).data)
 

@@ -50,6 +50,8 @@ ETHNICITIES = (
 
 # The Case Transfer Summary's document type: it goes on file only when a manager authorises it.
 SUMMARY_DOCUMENT_TYPE = "transfer_summary"
+# A letter to the family or a professional about a transfer (documents.letters), kept on the child's file.
+LETTER_DOCUMENT_TYPE = "transfer_letter"
 
 
 class Family(models.Model):

@@ -196,10 +196,18 @@ def child_close(*, actor: StaffMember, child: Child, reason: str, now: dt.dateti
         raise ApplicationError(problems)  # refused whole, never cut short
     if child.closed_on:
         raise ApplicationError({"child": f"already closed on {child.closed_on}"})
+    return close_child_record(actor=actor, child=child, on=on, reason=reason.strip(), now=now)
+
+
+def close_child_record(
+    *, actor: StaffMember, child: Child, on: dt.date, reason: str, now: dt.datetime
+) -> Child:
+    """End every open allocation on `on` and close the record with `reason`, audited; the caller has checked who
+    may (closing by hand, or the protocol's point of transfer to another authority)."""
     with transaction.atomic():
         for allocation in Allocation.objects.select_for_update().filter(child=child, end__isnull=True):
             before = snapshot(allocation)
-            allocation.end = on
+            allocation.end = max(on, allocation.start)
             allocation.end_reason = ChangeReason.OTHERS
             allocation.save()
             audit_record(

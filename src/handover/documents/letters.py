@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
-from handover.children.models import DocumentOnFile
+from handover.children.models import LETTER_DOCUMENT_TYPE, DocumentOnFile
 from handover.documents.models import Letter
 from handover.documents.rendering import PDF, render_docx, render_pdf
 from handover.domain.rulebook import TransferWrite
@@ -28,14 +28,16 @@ from handover.domain.workflow import State
 from handover.organisation.access import (
     require_write,
 )
-from handover.transfers.models import Transfer
+from handover.transfers.models import ReferralOut, Transfer
 from handover.transfers.services import ApplicationError, _recompute_deadlines
+from handover.transfers.transfer_out import is_outward
 
 PACKAGED = Path(__file__).resolve().parent.parent / "protocols" / "letters"
 WORD_TEMPLATE = Path(__file__).resolve().parent / "templates" / "documents" / "letter.docx"
-DOCUMENT_TYPE = "transfer_letter"
+DOCUMENT_TYPE = LETTER_DOCUMENT_TYPE
 # From agreement on there is a receiving team; the letters need the new worker too (checked below).
 READY_STATES = {State.WORKER_IDENTIFIED, State.HANDOVER_HELD, State.TRANSFERRED}
+OUTWARD_READY_STATES = {State.REFERRAL_SENT, State.TRANSFERRED}
 
 
 class LetterWording(BaseModel):
@@ -52,6 +54,9 @@ class LettersFile(BaseModel):
     from_lines: tuple[str, ...] = ()
     word_template: str | None = None
     letters: dict[str, LetterWording]
+    # A transfer to another local authority (D-188: "letters to go out to partners and family to confirm action
+    # taken"): no new worker here to introduce, so the wording names the authority instead.
+    to_another_authority: dict[str, LetterWording] = {}
 
 
 class LettersFileError(ValueError):
@@ -73,15 +78,25 @@ def _load(path: Path) -> LettersFile:
     missing = {r.value for r in Letter.Recipient} - set(letters.letters)
     if missing:
         raise LettersFileError(f"{path.name}: letters: needs wording for {', '.join(sorted(missing))}")
+    missing_out = {r.value for r in Letter.Recipient} - set(letters.to_another_authority)
+    if letters.to_another_authority and missing_out:
+        raise LettersFileError(
+            f"{path.name}: to_another_authority: needs wording for {', '.join(sorted(missing_out))}"
+        )
     engine = Engine()
-    for kind, wording in letters.letters.items():
+    for kind, wording in [
+        *letters.letters.items(),
+        *((f"to_another_authority.{k}", w) for k, w in letters.to_another_authority.items()),
+    ]:
         for field, text in [("subject", wording.subject), ("salutation", wording.salutation)] + [
             (f"paragraphs[{i}]", p) for i, p in enumerate(wording.paragraphs)
         ]:
             try:
                 engine.from_string(text)
             except Exception as exc:  # a template syntax error, named with where it is
-                raise LettersFileError(f"{path.name}: letters.{kind}.{field}: {exc}") from exc
+                raise LettersFileError(
+                    f"{path.name}: {'' if '.' in kind else 'letters.'}{kind}.{field}: {exc}"
+                ) from exc
     return letters
 
 
@@ -134,8 +149,26 @@ def _render_wording(wording: LetterWording, context: dict) -> dict:
     }
 
 
+def letters_ready(transfer: Transfer) -> bool:
+    """Whether the letters can be written now (what the transfer page offers; letters_send says why not)."""
+    try:
+        _check_ready(transfer)
+    except ApplicationError:
+        return False
+    return True
+
+
 def _check_ready(transfer: Transfer) -> None:
     errors = {}
+    if is_outward(transfer):
+        if transfer.state not in OUTWARD_READY_STATES:
+            errors["transfer"] = (
+                "letters go out once the referral to the other authority is recorded as sent; this transfer is "
+                f"{transfer.get_state_display()}"
+            )
+        if errors:
+            raise ApplicationError(errors)
+        return
     if transfer.state not in READY_STATES:
         errors["transfer"] = (
             f"letters go out once the receiving worker is named; this transfer is {transfer.state.replace('_', ' ')}"
@@ -169,8 +202,23 @@ def letter_context(transfer: Transfer, recipient: Recipient, on: dt.date) -> dic
         "old_team": transfer.from_team,
         "transfer_date": transfer.transfer_date
         or (transfer.to_allocation.start if transfer.to_allocation else on),
+        "new_authority": referral.receiving_authority if (referral := _referral(transfer)) else "",
         "recipient": {"name": recipient.name, "address_lines": recipient.address_lines},
     }
+
+
+def _referral(transfer: Transfer) -> ReferralOut | None:
+    return ReferralOut.objects.filter(transfer=transfer).first() if is_outward(transfer) else None
+
+
+def _wording(wording_file: LettersFile, path: Path, transfer: Transfer, kind: str) -> LetterWording:
+    if not is_outward(transfer):
+        return wording_file.letters[kind]
+    if not wording_file.to_another_authority:
+        raise ApplicationError(
+            {"letters": f"the letters file {path.name} has no wording for a transfer to another authority"}
+        )
+    return wording_file.to_another_authority[kind]
 
 
 class LettersSent(list):
@@ -207,7 +255,7 @@ def letters_send(*, actor, transfer: Transfer, now: dt.datetime) -> LettersSent:
         Transfer.objects.select_for_update().values_list("pk", flat=True).get(pk=transfer.pk)
         for recipient in recipients(transfer):
             context = letter_context(transfer, recipient, on)
-            text = _render_wording(wording_file.letters[recipient.kind], context)
+            text = _render_wording(_wording(wording_file, path, transfer, recipient.kind), context)
             old = context["old_worker"]
             fields = {
                 **text,
@@ -221,7 +269,9 @@ def letters_send(*, actor, transfer: Transfer, now: dt.datetime) -> LettersSent:
                     s
                     for s in (
                         f"{old.name}, {transfer.from_team.name}" if old else "",
-                        f"{transfer.receiving_worker.name}, {transfer.to_team.name}",
+                        f"{transfer.receiving_worker.name}, {transfer.to_team.name}"
+                        if transfer.receiving_worker
+                        else "",
                     )
                     if s
                 ],

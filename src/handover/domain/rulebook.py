@@ -151,6 +151,7 @@ class TransferWrite(StrEnum):
     REMEDIAL_ACTION_DONE = "remedial_action_done"  # mark a remedial action done, or reopen it
     STEP_DONE = "step_done"  # close a timeline step that the protocol closes by an explicit "done"
     ESCALATION_ACKNOWLEDGE = "escalation_acknowledge"  # "I have this": the escalation is being dealt with
+    REFERRAL_BUNDLE = "referral_bundle"  # build the referral to another authority with its documents (D-187)
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,10 @@ WRITES: dict[TransferWrite, WriteRule] = {
     TransferWrite.ESCALATION_ACKNOWLEDGE: WriteRule(
         lambda s: s.holds_escalation or bool(s.either_side & MANAGERS),
         "an escalation is acknowledged by the person it sits with or a manager of either team",
+    ),
+    TransferWrite.REFERRAL_BUNDLE: WriteRule(
+        lambda s: bool(s.sending_roles),
+        "the referral to another authority is prepared by the sending team's workers, managers or business support",
     ),
 }
 

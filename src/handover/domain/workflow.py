@@ -31,6 +31,7 @@ class State(StrEnum):
     BLOCKED = "blocked"
     ESCALATED = "escalated"
     DISPUTED = "disputed"  # declined by the receiving managers: the protocol's ladder decides (D-030, C-008)
+    REFERRAL_SENT = "referral_sent"  # to another authority, in writing; waiting for its receipt (D-187)
 
 
 FINAL_STATES = frozenset({State.TRANSFERRED, State.DECLINED, State.WITHDRAWN})
@@ -44,6 +45,7 @@ BLOCKABLE = frozenset(
         State.AGREED,
         State.WORKER_IDENTIFIED,
         State.HANDOVER_HELD,
+        State.REFERRAL_SENT,
     }
 )
 
@@ -73,6 +75,8 @@ class Action(StrEnum):
     ACCEPT_DECLINE = "accept_decline"
     UPHOLD_DECLINE = "uphold_decline"
     OVERRULE_DECLINE = "overrule_decline"
+    SEND_REFERRAL = "send_referral"
+    CONFIRM_RECEIPT = "confirm_receipt"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Transition:
     description: str = ""
     label: str = ""  # what a button offering it says; pages and the API take it from here
     by_sweep: bool = False  # the sweep may take it when the protocol's timings say so (no person acts)
+    needs_ready: bool = False  # refused while a blocking readiness item or sign-off is missing
 
 
 TRANSITIONS: dict[Action, Transition] = {
@@ -121,6 +126,31 @@ TRANSITIONS: dict[Action, Transition] = {
             route_kind="manager_agreement",
             description="ask the receiving managers to agree",
             label="Ask the receiving managers to agree",
+        ),
+        # To another authority (route kind another_authority): no one there signs in, so the sending managers
+        # record the referral sent with its documents, once the file is ready (D-185), and then the other
+        # authority's confirmation of receipt, which is the protocol's point of transfer (D-187).
+        Transition(
+            Action.SEND_REFERRAL,
+            frozenset({State.PROPOSED}),
+            State.REFERRAL_SENT,
+            MANAGERS,
+            Side.SENDING,
+            route_kind="another_authority",
+            description="record the referral sent in writing to the other authority, with its documents",
+            label="Record the referral sent",
+            needs_ready=True,
+        ),
+        Transition(
+            Action.CONFIRM_RECEIPT,
+            frozenset({State.REFERRAL_SENT}),
+            State.TRANSFERRED,
+            MANAGERS,
+            Side.SENDING,
+            route_kind="another_authority",
+            description="record the other authority's confirmation of receipt: the case closes here",
+            label="Record the confirmation of receipt",
+            needs_ready=True,
         ),
         Transition(
             Action.AGREE,
@@ -208,6 +238,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Side.RECEIVING,
             description="transfer: end the old allocation and start the new one",
             label="Complete the transfer",
+            needs_ready=True,
         ),
         Transition(
             Action.BLOCK,
@@ -280,7 +311,7 @@ def check(
     """Return the target state if `actor` may take `action` now, else raise TransitionRefused.
 
     `blockers` maps unmet preconditions (blocking readiness items, missing sign-offs) to their description;
-    any blocker refuses COMPLETE. `ladder_role` is the role the transfer is escalated to; it and the roles
+    any blocker refuses a transition that `needs_ready` (completing, or sending a referral out). `ladder_role` is the role the transfer is escalated to; it and the roles
     above it on the ladder (`ladder_roles_above`) may resolve an escalated transfer. `by_sweep`: the sweep
     acts, not a person, which only a transition marked `by_sweep` allows (then no role is asked for).
     """
@@ -314,9 +345,9 @@ def check(
         _check_actor(transition, actor, state, ladder_role, ladder_roles_above)
     if transition.needs_reason and not reason.strip():
         raise TransitionRefused(f"workflow.{action.value}.reason", f"a reason is required to {action.value}")
-    if action is Action.COMPLETE and blockers:
+    if transition.needs_ready and blockers:
         listed = "; ".join(blockers.values())
-        raise TransitionRefused("workflow.complete.readiness", f"the transfer is not ready: {listed}")
+        raise TransitionRefused(f"workflow.{action.value}.readiness", f"the transfer is not ready: {listed}")
     return transition.target
 
 

@@ -312,3 +312,29 @@ class BulkTransfer(models.Model):
     done = models.PositiveIntegerField(default=0)
     results = models.JSONField(default=list, blank=True, help_text="per child: identifier, outcome, message")
     finished_at = models.DateTimeField(null=True, blank=True)
+
+
+class ReferralOut(models.Model):
+    """A transfer to another local authority, which has no login here (Dorset D-185 to D-188): the authority and
+    the manager there the case was discussed with, the referral sent in writing with the documents it carried
+    (their manifest, as sent), and the other authority's confirmation of receipt, which closes the case."""
+
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="referral_out")
+    receiving_authority = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=200, help_text="the manager at the other authority (D-186)")
+    contact_email = models.EmailField(blank=True)
+    discussed_on = models.DateField(help_text="when the managers discussed the transfer (D-186)")
+    sent_on = models.DateField(help_text="when the referral went in writing with its documents (D-187)")
+    sent_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    manifest = models.JSONField(default=list, help_text="the documents sent, each with its digest")
+    receipt_confirmed_on = models.DateField(null=True, blank=True)
+    receipt_confirmed_by = models.CharField(
+        max_length=200, blank=True, help_text="who at the other authority confirmed receipt"
+    )
+    receipt_recorded_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Referral of {self.transfer.child} to {self.receiving_authority}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -44,6 +45,7 @@ from handover.domain.text import text_errors
 from handover.domain.workflow import (
     MANAGERS,
     OPEN_STATES,
+    TRANSITIONS,
     Action,
     State,
     TransitionRefused,
@@ -60,6 +62,7 @@ from handover.organisation.access import (
 from handover.organisation.models import CASE_HOLDING_ROLES, Membership, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.organisation.selectors import eligible_workers
+from handover.transfers import transfer_out
 from handover.transfers.models import (
     Deadline,
     Escalation,
@@ -374,13 +377,15 @@ def transfer_act(
     now: dt.datetime,
     on: dt.date | None = None,
     decided_by: StaffMember | None = None,
+    referral: Mapping[str, Any] | None = None,
 ) -> Transfer:
     """Take one workflow action on a transfer, if the workflow table allows this actor to take it now.
 
     `now` is when it is recorded; `on` the day it counts for (a meeting's decision counts on the day the meeting
     sat), by default the day of `now`. `decided_by` is for a meeting's decision recorded by someone else
     (business support, the chair): the workflow asks whether *that* person, present at the meeting, may take
-    the action, and the record names both, truthfully: who decided and who recorded it.
+    the action, and the record names both, truthfully: who decided and who recorded it. `referral` holds what a
+    transfer to another authority records when its referral is sent or its receipt confirmed (transfer_out).
     """
     decider = decided_by or actor
     on = on or timezone.localtime(now).date()
@@ -402,7 +407,11 @@ def transfer_act(
         protocol = protocol_for_transfer(locked)
         ladder = protocol.file.escalation
         actor_roles = actor_on_transfer(decider, locked, on)
-        blockers = _completion_blockers(locked, on) if action == Action.COMPLETE else None
+        blockers = (
+            _completion_blockers(locked, on)
+            if getattr(TRANSITIONS.get(action), "needs_ready", False)
+            else None
+        )
         target = check(
             action,
             state=locked.state,
@@ -444,6 +453,11 @@ def transfer_act(
             locked.escalation_level = 0
         elif action is Action.COMPLETE:
             _complete(locked, actor, on, now, data)
+        elif action is Action.SEND_REFERRAL:
+            type_names = {d.id: d.name for d in protocol.file.document_types}
+            transfer_out.record_sent(locked, referral, actor=decider, on=on, type_names=type_names, data=data)
+        elif action is Action.CONFIRM_RECEIPT:
+            transfer_out.record_receipt(locked, referral, actor=decider, on=on, now=now, data=data)
         elif action is Action.DECLINE:
             _dispute_open(locked, ladder, reason, protocol, on, now, decider, actor_roles, data)
         elif action in (Action.ACCEPT_DECLINE, Action.UPHOLD_DECLINE, Action.OVERRULE_DECLINE):
@@ -985,6 +999,11 @@ def hand_closed_steps(transfer: Transfer) -> dict[str, dt.date]:
     return {step: days[-1] for step, days in done.items() if days}
 
 
+def _transferred_on(event: TransferEvent) -> dt.date:
+    confirmed = event.data.get("receipt_confirmed_on") if isinstance(event.data, dict) else None
+    return dt.date.fromisoformat(confirmed) if confirmed else timezone.localtime(event.at).date()
+
+
 def step_completed_by(step, transfer_by: str) -> str:
     """What closes a timeline step: its `completed_by`; the transfer point `complete`; otherwise `manual`."""
     return step.completed_by or ("complete" if step.id == transfer_by else "manual")
@@ -1156,9 +1175,16 @@ def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
         item.id: f"{item.name} ({item.detail})" for item in transfer_readiness(transfer, on=on).blocking
     }
     signed = set(transfer.sign_offs.values_list("kind", flat=True))
+    outward = transfer_out.is_outward(transfer)
     for kind in SignOffKind:
+        if outward and kind is not SignOffKind.SENDING_AUDIT:
+            # No one at another authority signs in here (its manager confirms receipt instead), and the referral
+            # in writing goes in place of a Case Transfer Summary for the meeting (D-187).
+            continue
         if kind.value not in signed:
             blockers[kind.value] = f"{kind.label} (not yet signed off)"
+    if outward:
+        return blockers
     if transfer.to_team_id is None or transfer.receiving_worker_id is None:
         blockers["receiving_worker"] = "the receiving team and worker are not identified"
     elif refusal := receiving_worker_refusal(transfer, transfer.receiving_worker, on=on):
@@ -1193,6 +1219,10 @@ def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date
         for event in transfer.events.all() if transfer.pk else ():
             if event.action not in (STEP_DONE, STEP_REOPENED):
                 done_at[event.action] = timezone.localtime(event.at).date()
+            if event.to_state == State.TRANSFERRED:
+                # The transfer point closes on whichever action transfers: completing it here, or the other
+                # authority's confirmation of receipt (recorded for the day it was confirmed).
+                done_at["complete"] = _transferred_on(event)
         written = transfer.letters.aggregate(at=Min("generated_at"))["at"] if transfer.pk else None
         if written is not None:
             done_at["letters_send"] = timezone.localtime(written).date()

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from handover.web import children, documents, front_door, meetings, notifications, propose, secondary, views
+from handover.web import (
+    children,
+    documents,
+    front_door,
+    meetings,
+    notifications,
+    propose,
+    secondary,
+    transfer_out,
+    views,
+)
 
 app_name = "web"
 
@@ -61,5 +71,16 @@ urlpatterns = [
     path("meetings/<int:pk>/late/", meetings.meeting_late, name="meeting_late"),
     path("meetings/<int:pk>/close/", meetings.meeting_close, name="meeting_close"),
     path("meetings/<int:pk>/<slug:paper>.<str:fmt>", meetings.meeting_paper, name="meeting_paper"),
+    path("transfers/<int:pk>/referral-bundle.zip", transfer_out.bundle, name="referral_bundle"),
+    # To another authority, each with its own inputs; listed before the general action page, which they share.
+    *(
+        path(
+            f"transfers/<int:pk>/{action}/",
+            transfer_out.action_page,
+            {"action": action},
+            name=f"transfer_{action}",
+        )
+        for action in sorted(transfer_out.ACTIONS)
+    ),
     path("transfers/<int:pk>/<slug:action>/", views.transfer_action, name="transfer_action"),
 ]

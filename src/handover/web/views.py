@@ -19,6 +19,7 @@ from handover.children.access import may_take_record_action
 from handover.children.models import ETHNICITIES, Child
 from handover.children.secondary import secondary_allocations_shown, teams_offered
 from handover.children.workers import social_workers_had
+from handover.documents.letters import letters_ready
 from handover.domain.errors import Refusal
 from handover.domain.rulebook import RecordAction, TransferWrite
 from handover.domain.workflow import OPEN_STATES, TRANSITIONS
@@ -36,7 +37,8 @@ from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, Staf
 from handover.organisation.protocol import protocol_for
 from handover.transfers import escalations as escalation_services
 from handover.transfers import selectors, services
-from handover.transfers.models import Escalation, RemedialAction, SignOffKind, Transfer
+from handover.transfers.models import Escalation, ReferralOut, RemedialAction, SignOffKind, Transfer
+from handover.transfers.transfer_out import is_outward
 from handover.web import selectors as pages
 from handover.web.forms import (
     RemedialActionForm,
@@ -243,9 +245,11 @@ def transfer_page(request, pk):
             "hand_closed": services.hand_closed_steps(transfer) if transfer.is_open else {},
             "summary": transfer.summaries.select_related("authorised_by", "drafted_by").first(),
             "letters": transfer.letters.all(),
-            "can_send_letters": may[TransferWrite.LETTERS]
-            and transfer.receiving_worker_id is not None
-            and transfer.state in ("worker_identified", "handover_held", "transferred"),
+            "can_send_letters": may[TransferWrite.LETTERS] and letters_ready(transfer),
+            "outward": is_outward(transfer),
+            "referral": ReferralOut.objects.filter(transfer=transfer)
+            .select_related("sent_by", "receipt_recorded_by")
+            .first(),
             "can_post_letters": may[TransferWrite.LETTERS] and notify_configured(),
             "events": transfer.events.select_related("actor"),
             "sign_off_kinds": _sign_offs_for(staff, transfer),

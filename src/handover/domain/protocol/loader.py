@@ -190,6 +190,7 @@ class _Compiler:
 
         services = {s.id: s for s in spec.services}
         self.service_ids = frozenset(services)
+        self.services = services
         teams: dict[str, tuple[schema.Service, schema.Team]] = {}
         for i, service in enumerate(spec.services):
             for j, team in enumerate(service.teams):
@@ -428,6 +429,23 @@ class _Compiler:
                 self.problem(
                     f"{where}.purpose",
                     f"unknown purpose {pathway.purpose!r} (declare it under 'secondary_allocations')",
+                )
+        if pathway.route in routes and target.service in self.service_ids:
+            # Another authority has no login here: only the route that records a referral sent and its
+            # receipt can reach it, and that route reaches nothing else.
+            outward = self.services[target.service].kind is schema.ServiceKind.OTHER_AUTHORITY
+            by_referral = routes[pathway.route].kind is schema.RouteKind.ANOTHER_AUTHORITY
+            if outward and not by_referral:
+                self.problem(
+                    f"{where}.route",
+                    f"{target.service!r} is another authority, with no one to agree in Handover: use a route of "
+                    "kind 'another_authority' (the referral sent in writing and its receipt confirmed)",
+                )
+            elif by_referral and not outward:
+                self.problem(
+                    f"{where}.route",
+                    f"route {pathway.route!r} is a referral to another authority, but {target.service!r} is a "
+                    "service of this authority",
                 )
         if pathway.timeline not in timelines:
             self.problem(f"{where}.timeline", f"unknown timeline {pathway.timeline!r}")

@@ -58,6 +58,9 @@ class RouteKind(StrEnum):
     PANEL = "panel"
     MANAGER_AGREEMENT = "manager_agreement"
     DIRECT = "direct"
+    # To another authority: no login there, so the sending managers record the referral sent in writing and the
+    # other authority's confirmation of receipt (Dorset D-186, D-187).
+    ANOTHER_AUTHORITY = "another_authority"
 
 
 def _parse_duration(value: Any) -> Duration:
