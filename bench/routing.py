@@ -62,7 +62,7 @@ RATIO_GOAL = 3.0  # hand-written speed / engine speed, at most
 # Rules fingerprint (see `rules_fingerprint`) each hand-written function was written against.
 HAND_WRITTEN_FOR = {
     "dorset": "08b460b43aad",
-    "central-bedfordshire": "45acb2681c2b",
+    "central-bedfordshire": "5d8d822edcaf",
 }
 
 Key = tuple[str, str | None, tuple[str, ...]]  # (outcome, receiving service, candidate services)
@@ -717,7 +717,6 @@ _CENTRAL_BEDFORDSHIRE: dict[str, Callable[[Mapping[str, Any]], Key]] = {
     "care_proceedings_issued": _only_from(frozenset({"assessment", "family_support"}), C_COURT),
     "reunification_unlikely_agreed": _c_reunification_unlikely_agreed,
     "private_fostering_assessment_completed": _c_private_fostering_assessment_completed,
-    "becomes_looked_after": _no_rule,  # starts timescales only; no rule routes it
 }
 
 
@@ -1165,14 +1164,6 @@ def _c_make_private_fostering_assessment(m: Maker, on: date) -> dict[str, Any]:
     }
 
 
-def _c_make_becomes_looked_after(m: Maker, on: date) -> dict[str, Any]:
-    return {
-        "child": m.child(on, legal_status="s20", plan="cla"),
-        "history": m.held_by(("assessment", "family_support"), ("court",), 0.95),
-        "facts": {"last_lac_review_date": on.isoformat()} if m.chance(0.2) else {},
-    }
-
-
 CENTRAL_BEDFORDSHIRE_EVENTS: dict[str, tuple[float, Builder]] = {
     "referral": (35, _c_make_referral),
     "section7_request": (3, _c_make_court_report_request),
@@ -1186,7 +1177,6 @@ CENTRAL_BEDFORDSHIRE_EVENTS: dict[str, tuple[float, Builder]] = {
     "care_proceedings_issued": (4, _c_make_care_proceedings),
     "reunification_unlikely_agreed": (2, _c_make_reunification),
     "private_fostering_assessment_completed": (1, _c_make_private_fostering_assessment),
-    "becomes_looked_after": (3, _c_make_becomes_looked_after),
 }
 
 

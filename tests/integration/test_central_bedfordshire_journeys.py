@@ -11,12 +11,13 @@ import pytest
 from tests.integration.conftest import at, dated_staff, meet_checklist
 from tests.integration.test_sweep_central_bedfordshire import MONDAY
 
-from handover.children.models import Allocation, AllocationKind, Child
+from handover.children.models import Allocation, AllocationKind, Child, DocumentOnFile, LegalStatusEpisode
 from handover.documents.transfer_summary import transfer_summary_authorise, transfer_summary_draft
 from handover.domain.workflow import TransitionRefused
 from handover.organisation.models import Role
 from handover.transfers import services
 from handover.transfers.models import SignOffKind, Transfer
+from handover.transfers.situations import looked_after_since
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +131,38 @@ def test_a_child_in_need_meeting_hands_the_case_to_family_support_end_to_end(bed
     assert (new.team, new.worker, new.start) == (teams["family_support_north"], fs_sw, MONDAY)
     assert Allocation.objects.get(pk=transfer.from_allocation_id).end == MONDAY
     assert done.deadlines.get(step="reallocated").actual == MONDAY
+
+
+def test_the_looked_after_timescales_are_stored_on_the_care_proceedings_transfer_c017_c020(beds):
+    """C-009 with C-017 to C-020: a child accommodated under section 20 on 2 November 2026, then on an interim
+    care order (the same time in care), is transferred when care proceedings are issued (C-053): the transfer
+    carries the four timescales, counted from the day care began, and a placement plan on file from that week
+    closes its timescale although it predates the proceedings."""
+    people, _, child = beds
+    began = dt.date(2026, 11, 2)
+    LegalStatusEpisode.objects.create(child=child, status="s20", start=began, end=dt.date(2026, 11, 12))
+    LegalStatusEpisode.objects.create(child=child, status="interim_care_order", start=dt.date(2026, 11, 13))
+    assert looked_after_since(child, MONDAY) == began
+    DocumentOnFile.objects.create(child=child, document_type="placement_plan", dated=dt.date(2026, 11, 5))
+    transfer = services.transfer_propose(
+        now=at(MONDAY), actor=people["sw"], child=child, event="care_proceedings_issued", on=MONDAY
+    ).transfers[0]
+    rows = {d.step: d for d in transfer.deadlines.all()}
+    assert rows["placement_planning_meeting"].due == dt.date(2026, 11, 5)  # 72 hours
+    assert rows["health_assessment_referral"].due == dt.date(2026, 11, 7)  # 5 days
+    assert rows["pep_requested"].due == dt.date(2026, 11, 16)  # 10 working days
+    assert (rows["placement_plan"].due, rows["placement_plan"].actual) == (
+        dt.date(2026, 11, 9),
+        dt.date(2026, 11, 5),
+    )
+
+
+def test_a_break_in_care_starts_the_time_in_care_again(beds):
+    _, _, child = beds
+    LegalStatusEpisode.objects.create(
+        child=child, status="s20", start=dt.date(2026, 1, 5), end=dt.date(2026, 3, 1)
+    )
+    LegalStatusEpisode.objects.create(child=child, status="s20", start=dt.date(2026, 10, 1))
+    assert looked_after_since(child, MONDAY) == dt.date(2026, 10, 1)
+    assert looked_after_since(child, dt.date(2026, 2, 1)) == dt.date(2026, 1, 5)
+    assert looked_after_since(child, dt.date(2026, 6, 1)) is None

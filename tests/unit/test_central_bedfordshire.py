@@ -472,12 +472,6 @@ def test_referral_missing_facts_are_listed(cb):
     )
 
 
-def test_becoming_looked_after_moves_no_case(cb):
-    # C-053/C-055 move the case; becoming looked after only starts the timescales of C-017 to C-020.
-    decision = _route(cb, {"event": "becomes_looked_after", "history": {"current_service": "family_support"}})
-    assert decision.outcome == "no_rule"
-
-
 # -- deadlines ------------------------------------------------------------------------------------------
 
 
@@ -546,17 +540,50 @@ def test_private_fostering_moves_to_fostering_six_months_after_notification(cb):
 
 
 def test_looked_after_timescales(cb):
-    # C-017 to C-020, starting on Friday 22 May 2026 (bank holiday Monday 25 May).
+    # C-009 with C-017 to C-020: done before a transfer, counted from the day the child became looked after
+    # (Friday 22 May 2026; bank holiday Monday 25 May), on the transfer when care proceedings are issued (C-053).
     facts = situation_facts(
         cb,
-        {"event": "becomes_looked_after", "date": "2026-05-22", "history": {"current_service": "assessment"}},
+        {
+            "event": "care_proceedings_issued",
+            "date": "2026-06-03",
+            "child": {"legal_status": "s20", "looked_after_since": "2026-05-22"},
+            "history": {"current_service": "family_support"},
+        },
     )
-    due = {d.id: d.due for d in standing_timescales(cb, facts, today=dt.date(2026, 5, 22))}
-    assert due == {
+    due = {d.id: d.due for d in standing_timescales(cb, facts, today=dt.date(2026, 6, 3))}
+    assert {
+        k: due[k]
+        for k in (
+            "placement_planning_meeting",
+            "placement_plan",
+            "health_assessment_referral",
+            "pep_requested",
+        )
+    } == {
         "placement_planning_meeting": dt.date(2026, 5, 25),  # 72 hours
         "placement_plan": dt.date(2026, 6, 1),  # 5 working days
         "health_assessment_referral": dt.date(2026, 5, 27),  # 5 days
         "pep_requested": dt.date(2026, 6, 8),  # 10 working days
+    }
+
+
+def test_looked_after_timescales_are_not_shown_for_a_child_long_in_care(cb):
+    facts = situation_facts(
+        cb,
+        {
+            "event": "care_proceedings_issued",
+            "date": "2026-06-03",
+            "child": {"legal_status": "s20", "looked_after_since": "2025-01-10"},
+            "history": {"current_service": "family_support"},
+        },
+    )
+    shown = {d.id for d in standing_timescales(cb, facts, today=dt.date(2026, 6, 3))}
+    assert not shown & {
+        "placement_planning_meeting",
+        "placement_plan",
+        "health_assessment_referral",
+        "pep_requested",
     }
 
 

@@ -46,6 +46,10 @@ LEGAL_STATUSES = (
     "police_protection",  # L1
     "remand",  # J1-J3, L2, L3 (youth justice)
 )
+# The legal statuses under which a child is looked after (SSDA903 LS codes); the others are orders at home.
+LOOKED_AFTER_STATUSES = frozenset(
+    {"s20", "interim_care_order", "care_order", "placement_order", "police_protection", "remand"}
+)
 
 # Plan types from the CIN census and SSDA903.
 PLAN_TYPES = ("none", "early_help", "cin", "cp", "cla", "care_leaver")
@@ -70,6 +74,11 @@ STANDARD_FACTS: dict[str, FactSpec] = {
         FactSpec("child.age", FactType.AGE, "How old is the child?", derived=True),
         FactSpec("child.disability", FactType.BOOL, "Does the child have a disability?"),
         FactSpec("child.legal_status", FactType.ENUM, "What is the child's legal status?", LEGAL_STATUSES),
+        FactSpec(
+            "child.looked_after_since",
+            FactType.DATE,
+            "Since when has the child been looked after (without a break)?",
+        ),
         FactSpec("child.plan", FactType.ENUM, "What plan is the child subject to?", PLAN_TYPES),
         FactSpec("child.asylum_status", FactType.ENUM, "What is the child's asylum status?", ASYLUM_STATUSES),
         FactSpec("child.age_disputed", FactType.BOOL, "Is the child's age disputed?"),

@@ -1210,7 +1210,7 @@ def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date
     rows: list[Deadline] = []
     pathway = protocol.pathways.get(transfer.pathway) if transfer.pathway else None
     closers = _closers(protocol, pathway)
-    for step_id, day in _closed_from_file(transfer, closers, today).items():
+    for step_id, day in _closed_from_file(transfer, closers, today, _fact_starts(protocol, facts)).items():
         milestones.setdefault(step_id, day)
     if pathway is not None:
         # The protocol file says which action completes each step (the transfer point: `complete`).
@@ -1248,39 +1248,57 @@ def _closers(protocol: Protocol, pathway) -> dict[str, str]:
     return closers
 
 
-def _closed_from_file(transfer: Transfer, closers: dict[str, str], today: dt.date) -> dict[str, dt.date]:
-    """Steps closed by a document or key event on the child's file: the first one dated from the transfer's
-    event to `today` (a document dated in the future closes nothing yet)."""
-    wanted: dict[tuple[str, str], list[str]] = {}
+def _closed_from_file(
+    transfer: Transfer, closers: dict[str, str], today: dt.date, starts: Mapping[str, dt.date] | None = None
+) -> dict[str, dt.date]:
+    """Steps closed by a document or key event on the child's file: the first one dated from the step's start
+    (the transfer's event, or the earlier date a timescale counts from, such as the day the child became looked
+    after) to `today` (a document dated in the future closes nothing yet)."""
+    starts = starts or {}
+    wanted: dict[tuple[str, str, dt.date], list[str]] = {}
     for step_id, closer in closers.items():
         kind, _, name = closer.partition(":")
         if kind in ("document", "key_event"):
-            wanted.setdefault((kind, name), []).append(step_id)
+            since = min(starts.get(step_id, transfer.event_date), transfer.event_date)
+            wanted.setdefault((kind, name, since), []).append(step_id)
     if not wanted or transfer.child_id is None:
         return {}
-    window = {"child_id": transfer.child_id}
-    first: dict[tuple[str, str], dt.date] = {}
-    documents = [name for kind, name in wanted if kind == "document"]
-    if documents:
-        for row in (
-            DocumentOnFile.objects.filter(
-                **window, document_type__in=documents, dated__gte=transfer.event_date, dated__lte=today
-            )
-            .values("document_type")
-            .annotate(first=Min("dated"))
-        ):
-            first[("document", row["document_type"])] = row["first"]
-    events = [name for kind, name in wanted if kind == "key_event"]
-    if events:
-        for row in (
-            KeyEvent.objects.filter(
-                **window, event_type__in=events, date__gte=transfer.event_date, date__lte=today
-            )
-            .values("event_type")
-            .annotate(first=Min("date"))
-        ):
-            first[("key_event", row["event_type"])] = row["first"]
+    first: dict[tuple[str, str, dt.date], dt.date] = {}
+    for since in {key[2] for key in wanted}:  # one or two: the event, and a date the child's record gives
+        documents = [name for kind, name, s in wanted if kind == "document" and s == since]
+        if documents:
+            for row in (
+                DocumentOnFile.objects.filter(
+                    child_id=transfer.child_id, document_type__in=documents, dated__gte=since, dated__lte=today
+                )
+                .values("document_type")
+                .annotate(first=Min("dated"))
+            ):
+                first[("document", row["document_type"], since)] = row["first"]
+        events = [name for kind, name, s in wanted if kind == "key_event" and s == since]
+        if events:
+            for row in (
+                KeyEvent.objects.filter(
+                    child_id=transfer.child_id, event_type__in=events, date__gte=since, date__lte=today
+                )
+                .values("event_type")
+                .annotate(first=Min("date"))
+            ):
+                first[("key_event", row["event_type"], since)] = row["first"]
     return {step_id: first[key] for key, step_ids in wanted.items() if key in first for step_id in step_ids}
+
+
+def _fact_starts(protocol: Protocol, facts: Mapping[str, Any]) -> dict[str, dt.date]:
+    """The timescales counted from a date the situation gives (not the event): that date, by timescale id."""
+    out = {}
+    for compiled in protocol.timescales:
+        anchor = compiled.spec.after
+        value = facts.get(anchor) if anchor and anchor != "event" else None
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        if isinstance(value, dt.date):
+            out[compiled.spec.id] = value
+    return out
 
 
 def open_transfer_ids(authority=None) -> list[int]:

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from handover.children.models import AllocationKind, Child, LegalStatusEpisode, PlanEpisode
 from handover.children.selectors import current_primary  # noqa: F401 (its callers import it from here too)
+from handover.domain.facts import LOOKED_AFTER_STATUSES
 from handover.organisation.protocol import protocol_for
 
 FRONT_DOOR = "front_door"
@@ -21,6 +22,22 @@ FRONT_DOOR = "front_door"
 
 def _open_on(queryset, on: dt.date):
     return queryset.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on))
+
+
+def looked_after_since(child: Child, on: dt.date) -> dt.date | None:
+    """The day the child's current time in care began: the start of the unbroken run of looked after legal
+    statuses open on `on` (a change from section 20 to a care order is the same time in care), or None."""
+    episodes = LegalStatusEpisode.objects.filter(child=child, start__lte=on).order_by("-start", "-pk")
+    since = None
+    for episode in episodes:
+        if episode.status not in LOOKED_AFTER_STATUSES:
+            break
+        if since is None and episode.end is not None and episode.end < on:
+            break  # not looked after on `on`
+        if since is not None and episode.end is not None and episode.end < since - dt.timedelta(days=1):
+            break  # a break in care before the current run
+        since = episode.start
+    return since
 
 
 def record_situation(child: Child, *, event: str, on: dt.date, answers: dict[str, Any] | None = None) -> dict:
@@ -38,6 +55,8 @@ def record_situation(child: Child, *, event: str, on: dt.date, answers: dict[str
         child_facts["locality"] = child.locality
     legal = _open_on(LegalStatusEpisode.objects.filter(child=child), on).first()
     child_facts["legal_status"] = legal.status if legal else "none"
+    if since := looked_after_since(child, on):
+        child_facts["looked_after_since"] = since.isoformat()
     plan = _open_on(PlanEpisode.objects.filter(child=child), on).first()
     child_facts["plan"] = plan.plan if plan else "none"
 
