@@ -2,7 +2,7 @@
 it arrived, the child found or created (checked against possible duplicates), allocated to MASH while the
 decision is made within a working day (D-077), and decided by proposing the transfer the protocol routes it to
 (a re-referral within 3 months back to the social care team that held the case, D-083) or closed as information
-only. A child open to a team is that team's."""
+only. A contact about a child open to a team is passed to that team."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from handover.audit.models import AuditEvent, Verb
 from handover.children.front_door import (
     NewChild,
     front_door_contact_close,
+    front_door_contact_read,
     front_door_contact_record,
     front_door_queue,
 )
 from handover.children.models import Allocation, AllocationKind, Child, FrontDoorContact
 from handover.domain.errors import ApplicationError
+from handover.notifications.models import Notification
+from handover.notifications.selectors import notifications_to_do_count
 from handover.organisation.access import AccessDenied
 from handover.organisation.models import Role
 from handover.transfers import services
@@ -110,14 +113,62 @@ def test_a_new_childs_details_are_checked_field_by_field(world, mash, new, field
     assert not FrontDoorContact.objects.exists()
 
 
-def test_a_child_open_to_a_team_is_that_teams_not_the_front_doors(world, mash):
-    child = world.child("FD3", "Olu")  # open to Assessment East
+def test_a_contact_about_a_child_open_to_a_team_is_passed_to_that_team(world, mash):
+    """A contact about an open case is recorded and passed at once to the team holding it: the case stays where
+    it is, its worker and managers are told (by person ID only), until someone there has read it."""
+    child = world.child("FD3", "Olu")  # open to Assessment East, worker Ava
+    contact = _record(world, mash, child=child, summary="School reports a new concern")
+    assert contact.outcome == FrontDoorContact.Outcome.PASSED_ON
+    assert contact.passed_to == world.teams["assessment_east"] and contact.decided_by == world.mash_sw
+    held = Allocation.objects.get(child=child, kind=AllocationKind.PRIMARY, end__isnull=True)
+    assert held.team == world.teams["assessment_east"]  # not moved to MASH
+    assert front_door_queue(world.mash_sw, TODAY) == []  # nothing for the front door to decide
+    told = Notification.objects.filter(contact=contact)
+    assert {n.recipient for n in told} == {world.ast_sw, world.ast_tm, world.ast_pm}
+    assert all(n.title == "Contact received at MASH Team about person ID FD3" for n in told)
+    assert all("Olu" not in n.title + n.body for n in told)
+    assert notifications_to_do_count(world.ast_sw) == 1
+
+    client = Client()
+    client.force_login(world.ast_sw.user)
+    page = client.get(f"/children/{child.pk}/").content.decode()
+    assert "Contacts passed on by the front door" in page and "Not read yet" in page
+    assert "School reports a new concern" in page and "I have read it" in page
+    # The front door's own staff do not say it was read in the team holding the case.
+    with pytest.raises(AccessDenied):
+        front_door_contact_read(actor=world.mash_sw, contact=contact, now=NOW)
+    response = client.post(f"/front-door/{contact.pk}/read/")
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.read_by, contact.read_at) == (world.ast_sw, NOW)
+    assert notifications_to_do_count(world.ast_sw) == 0 and notifications_to_do_count(world.ast_tm) == 0
+    page = client.get(f"/children/{child.pk}/").content.decode()
+    assert "Read by Ava Assessment Sw" in page and "I have read it" not in page
+    # Reading it again changes nothing.
+    assert front_door_contact_read(actor=world.ast_tm, contact=contact, now=NOW).read_by == world.ast_sw
+
+
+def test_a_transfer_in_names_the_authority_it_comes_from_d170(world, mash):
     with pytest.raises(ApplicationError) as refused:
-        _record(world, mash, child=child)
-    assert refused.value.errors["child"] == (
-        "Olu Testfamily is open to Assessment Team East: a contact about an open case goes to that team, not "
-        "through the front door"
+        _record(world, mash, new=NEW, event="transfer_in_request", confirm_new=True)
+    assert (
+        refused.value.errors["from_authority"] == "Name the local authority the child is transferring in from"
     )
+    with pytest.raises(ApplicationError) as refused:
+        _record(world, mash, new=NEW, confirm_new=True, from_authority="Somerset Council")
+    assert refused.value.errors["from_authority"] == (
+        "Only a transfer in from another authority names where it comes from"
+    )
+    assert not FrontDoorContact.objects.exists() and not Child.objects.filter(identifier="FD100").exists()
+    contact = _record(
+        world,
+        mash,
+        new=NEW,
+        event="transfer_in_request",
+        confirm_new=True,
+        from_authority=" Somerset Council ",
+    )
+    assert contact.from_authority == "Somerset Council"
 
 
 def test_only_the_front_doors_staff_record_contacts(world, mash):

@@ -58,6 +58,10 @@ NOT_FILLED: dict[tuple[str, frozenset[str]], str] = {
     ("web:front_door", frozenset()): "front door staff only: read in test_front_door.py",
     ("web:front_door_new", frozenset()): "front door staff only: read in test_front_door.py",
     ("web:front_door_close", frozenset({"pk"})): "front door staff only: read in test_front_door.py",
+    (
+        "web:front_door_contact_read",
+        frozenset({"pk"}),
+    ): "a POST only (405 to a GET): test_front_door.py posts it",
     **{
         (name, frozenset(params)): "front door staff only: read in test_front_door.py"
         for name, params in (

@@ -48,6 +48,9 @@ class FrontDoorContactSerializer(serializers.ModelSerializer):
             "outcome_name",
             "decided_at",
             "decision_reason",
+            "from_authority",
+            "passed_to",
+            "read_at",
         ]
         read_only_fields = fields
 
@@ -66,6 +69,12 @@ class FrontDoorContactInput(serializers.Serializer):
     expected_date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     address = serializers.CharField(required=False, allow_blank=True, default="")
     summary = serializers.CharField(required=False, allow_blank=True, default="")
+    from_authority = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="for a transfer in: the authority it comes from",
+    )
     confirm_new = serializers.BooleanField(required=False, default=False)
 
 
@@ -115,6 +124,7 @@ class FrontDoorContactViewSet(StaffView, AuditedReads, mixins.ListModelMixin, vi
             new=new,
             confirm_new=v["confirm_new"],
             summary=v["summary"],
+            from_authority=v["from_authority"],
         )
         return Response(FrontDoorContactSerializer(contact).data, status=201)
 

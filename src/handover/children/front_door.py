@@ -6,7 +6,8 @@ is made, within the protocol's time (`domain.deadlines.front_door_clock`: Dorset
 The decision is a proposal through the usual journey, which the protocol routes (a re-referral within its window
 back to the social care team that held the case, D-083, C-031 to C-033; otherwise Assessment or the team its
 rules name), counting from the day the contact arrived; or the contact is closed as information only. A child
-open to a team is that team's: a contact about an open case goes to it, not through the front door.
+open to a team is that team's: a contact about an open case is passed to it at once (its worker and managers are
+told, and the case stays where it is) until someone there has read it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from handover.audit.models import Verb
 from handover.audit.services import audit_record, snapshot
 from handover.children.models import Allocation, AllocationKind, ChangeReason, Child, FrontDoorContact
 from handover.children.selectors import current_primary
+from handover.children.signals import contact_passed_on
 from handover.domain import text
 from handover.domain.deadlines import FrontDoorClock, front_door_clock
 from handover.domain.errors import ApplicationError
@@ -32,6 +34,7 @@ from handover.organisation.models import StaffMember, Team
 from handover.organisation.protocol import protocol_for
 
 FRONT_DOOR = "front_door"
+FROM_AUTHORITY = FrontDoorContact._meta.get_field("from_authority").max_length
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,14 @@ def front_door_events(team: Team) -> dict[str, str]:
     """The protocol's events that arrive at this team's front door, by id, with their names."""
     protocol = protocol_for(team.service.authority)
     return {e.id: e.name for e in protocol.file.events if e.arrives_at == team.service.code}
+
+
+def transfer_in_events(team: Team) -> set[str]:
+    """The events at this front door that are another authority's notification (a transfer in)."""
+    protocol = protocol_for(team.service.authority)
+    return {
+        e.id for e in protocol.file.events if e.arrives_at == team.service.code and e.from_another_authority
+    }
 
 
 def front_door_teams(staff: StaffMember, on: dt.date | None = None) -> list[Team]:
@@ -128,10 +139,14 @@ def front_door_contact_record(
     new: NewChild | None = None,
     confirm_new: bool = False,
     summary: str = "",
+    from_authority: str = "",
 ) -> FrontDoorContact:
-    """Record a contact received at the front door `team` about `child` (on file, closed or never open) or a
-    `new` child (created here, unless it may be a duplicate and `confirm_new` is not given). The child is
-    allocated to the front door team until the decision. Atomic: refused, nothing is written."""
+    """Record a contact received at the front door `team` about `child` (on file: open, closed or never open)
+    or a `new` child (created here, unless it may be a duplicate and `confirm_new` is not given). A child with
+    no open case is allocated to the front door team until the decision; a contact about a child open to
+    another team is passed to that team at once (its worker and managers are told) and leaves the case where it
+    is. A transfer in names the authority it comes from (`from_authority`). Atomic: refused, nothing is
+    written."""
     require_team_write(actor, TeamWrite.FRONT_DOOR_CONTACT, team)
     today = timezone.localtime(now).date()
     events = front_door_events(team) if team.service.kind == FRONT_DOOR else {}
@@ -143,15 +158,18 @@ def front_door_contact_record(
         errors["event"] = f"Choose what was received at the front door: {names}"
     if received_on > today:
         errors["received_on"] = "The day it was received cannot be in the future"
+    from_authority = from_authority.strip()
+    if event in events and event in transfer_in_events(team):
+        if not from_authority:
+            errors["from_authority"] = "Name the local authority the child is transferring in from"
+        errors.update(text_errors(from_authority=(from_authority, FROM_AUTHORITY)))
+    elif from_authority:
+        errors["from_authority"] = "Only a transfer in from another authority names where it comes from"
+    held = None
     if (child is None) == (new is None):
         errors["child"] = "Find the child on file, or give a new child's details"
     elif child is not None:
         held = current_primary(child)
-        if held is not None and held.team_id != team.pk:
-            errors["child"] = (
-                f"{child.name} is open to {held.team}: a contact about an open case goes to that team, not "
-                "through the front door"
-            )
         if FrontDoorContact.objects.filter(child=child, outcome=FrontDoorContact.Outcome.OPEN).exists():
             errors["child"] = f"{child.name} already has a contact at the front door awaiting its decision"
     else:
@@ -217,7 +235,8 @@ def front_door_contact_record(
                 after=snapshot(child),
                 detail=f"record reopened: {events[event]} at {team}",
             )
-        if current_primary(child) is None:
+        passed_to = held.team if held is not None and held.team_id != team.pk else None
+        if passed_to is None and current_primary(child) is None:
             allocation = Allocation.objects.create(
                 child=child, kind=AllocationKind.PRIMARY, team=team, start=received_on
             )
@@ -237,6 +256,18 @@ def front_door_contact_record(
             summary=summary.strip(),
             recorded_by=actor,
             recorded_at=now,
+            from_authority=from_authority,
+            **(
+                {
+                    "outcome": FrontDoorContact.Outcome.PASSED_ON,
+                    "passed_to": passed_to,
+                    "decided_by": actor,
+                    "decided_at": now,
+                    "decision_reason": f"open to {passed_to}: passed to the team that holds the case",
+                }
+                if passed_to is not None
+                else {}
+            ),
         )
         audit_record(
             actor=actor,
@@ -244,9 +275,49 @@ def front_door_contact_record(
             at=now,
             child=child,
             obj=contact,
-            detail=f"contact received at the front door: {events[event]} on {received_on:%-d %B %Y}",
+            detail=f"contact received at the front door: {events[event]} on {received_on:%-d %B %Y}"
+            + (f"; passed to {passed_to}, which holds the case" if passed_to is not None else ""),
         )
+        if passed_to is not None:
+            contact_passed_on.send(sender=FrontDoorContact, contact=contact, now=now)
     return contact
+
+
+def front_door_contact_read(
+    *, actor: StaffMember, contact: FrontDoorContact, now: dt.datetime
+) -> FrontDoorContact:
+    """Someone in the team a contact was passed to has read it: it leaves their worktrays. Said once: reading
+    it again changes nothing."""
+    if contact.outcome != FrontDoorContact.Outcome.PASSED_ON or contact.passed_to is None:
+        raise ApplicationError(
+            {"contact": "only a contact passed to the team that holds the case is read there"}
+        )
+    require_team_write(actor, TeamWrite.CONTACT_READ, contact.passed_to)
+    with transaction.atomic():
+        locked = FrontDoorContact.objects.select_for_update().get(pk=contact.pk)
+        if locked.read_at is not None:
+            return locked
+        locked.read_by, locked.read_at = actor, now
+        locked.save()
+        audit_record(
+            actor=actor,
+            verb=Verb.CHILD_CHANGED,
+            at=now,
+            child=locked.child,
+            obj=locked,
+            detail=f"contact from the front door read in {locked.passed_to}",
+        )
+    return locked
+
+
+def contacts_passed_on(child: Child) -> list[FrontDoorContact]:
+    """The contacts the front door passed to the team holding the child's case, newest first (the record shows
+    them; unread ones first)."""
+    return list(
+        FrontDoorContact.objects.filter(child=child, outcome=FrontDoorContact.Outcome.PASSED_ON)
+        .select_related("passed_to", "recorded_by", "read_by", "team")
+        .order_by("read_at", "-received_on", "-pk")
+    )
 
 
 def front_door_contact_close(

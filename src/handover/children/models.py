@@ -249,6 +249,7 @@ class FrontDoorContact(models.Model):
         OPEN = "open", "Awaiting the decision"
         PROPOSED = "proposed", "Decided: transfer proposed"
         INFORMATION_ONLY = "information_only", "Information only: no further action"
+        PASSED_ON = "passed_on", "Passed to the team that holds the case"
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="front_door_contacts")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="front_door_contacts")
@@ -265,6 +266,15 @@ class FrontDoorContact(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
+    from_authority = models.CharField(
+        max_length=150, blank=True, help_text="for a transfer in: the authority that sent the notification"
+    )
+    # A contact about a child open to another team goes to that team: who there has read it, and when.
+    passed_to = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    read_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    read_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -257,6 +257,7 @@ class TeamWrite(StrEnum):
     BULK_MOVE_ACROSS_SERVICES = "bulk_move_across_services"
     STAFF_REGISTRATION = "staff_registration"  # record a member of the team's professional registration
     FRONT_DOOR_CONTACT = "front_door_contact"  # record or close a contact received at the front door team
+    CONTACT_READ = "contact_read"  # say that a contact the front door passed to the team has been read
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,11 @@ TEAM_WRITES: dict[TeamWrite, tuple[object, str]] = {
         # The front door's own people: its social workers, managers and business support (who log contacts).
         lambda s: bool(s.team_roles & (MANAGERS | {RoleName.SOCIAL_WORKER, RoleName.BUSINESS_SUPPORT})),
         "only a social worker, manager or business support officer of {team} can record a contact there",
+    ),
+    TeamWrite.CONTACT_READ: (
+        # Anyone who works the team's cases: its workers, managers and business support.
+        lambda s: bool(s.team_roles),
+        "only the staff of {team}, which holds the case, can say they have read the contact",
     ),
     TeamWrite.STAFF_REGISTRATION: (
         lambda s: bool(s.team_roles & MANAGERS or s.held_roles & SENIOR),

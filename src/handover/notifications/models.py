@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from handover.children.models import Child
+from handover.children.models import Child, FrontDoorContact
 from handover.meetings.models import Meeting
 from handover.organisation.models import StaffMember
 from handover.transfers.models import Escalation, RemedialAction, Transfer
@@ -40,6 +40,7 @@ class Notification(models.Model):
         SHEET = "sheet", "Early warning sheet"
         MINUTES = "minutes", "Meeting minutes"
         AGE_LIST = "age_list", "Cases to list at the meeting"
+        CONTACT = "contact", "Contact about a case you hold"
 
     recipient = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="notifications")
     key = models.CharField(max_length=250, help_text="what it is about, stable: the sweep creates it once")
@@ -57,6 +58,9 @@ class Notification(models.Model):
         Escalation, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
     )
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    contact = models.ForeignKey(
+        FrontDoorContact, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
+    )
     created_at = models.DateTimeField()
     cleared_at = models.DateTimeField(null=True, blank=True)
     cleared_reason = models.CharField(max_length=200, blank=True)

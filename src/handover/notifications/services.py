@@ -70,6 +70,7 @@ def notify(
     remedial_action=None,
     escalation=None,
     meeting=None,
+    contact=None,
 ) -> Notification | None:
     """Tell `recipient` once about `key`: an in-app notification and, if they chose it, an email at once. A
     notification that already exists for the key is left alone (None is returned): the sweep may call this
@@ -91,6 +92,7 @@ def notify(
                 remedial_action=remedial_action,
                 escalation=escalation,
                 meeting=meeting,
+                contact=contact,
                 created_at=now,
             )
             if delivery_of(recipient) == Delivery.IMMEDIATE and recipient.email:
@@ -132,7 +134,7 @@ def email_queue(
 
 def still_to_do() -> Q:
     """The notifications whose work is not done yet: the transfer open, the step not done, the remedial action
-    not done, the escalation not resolved. Pages filter with it (so an item clears the moment the work is
+    not done, the escalation not resolved, the contact passed on not read. Pages filter with it (so an item clears the moment the work is
     done, with nothing written on a GET); the sweep writes `cleared_at` for the rest."""
     step_done = Deadline.objects.filter(
         transfer_id=OuterRef("transfer_id"), step=OuterRef("step"), actual__isnull=False
@@ -142,6 +144,7 @@ def still_to_do() -> Q:
         & ~Q(transfer__state__in=[s.value for s in FINAL_STATES])
         & ~Q(remedial_action__done_at__isnull=False)
         & ~Q(escalation__resolved_at__isnull=False)
+        & ~Q(contact__read_at__isnull=False)
         & ~(Q(step__gt="") & Exists(step_done))
     )
 

@@ -250,6 +250,17 @@ def require_team_write(staff: StaffMember, write: TeamWrite, team, on: dt.date |
         raise AccessDenied(str(refusal))
 
 
+def may_team_write(staff: StaffMember | None, write: TeamWrite, team, on: dt.date | None = None) -> bool:
+    """What a page offers about a team's caseload: the answer `require_team_write` will enforce."""
+    if staff is None or team is None:
+        return False
+    try:
+        require_team_write(staff, write, team, on)
+    except AccessDenied:
+        return False
+    return True
+
+
 def require_staff_write(
     staff: StaffMember, write: TeamWrite, subject: StaffMember, on: dt.date | None = None
 ) -> None:

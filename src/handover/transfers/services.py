@@ -1269,7 +1269,10 @@ def _closed_from_file(
         if documents:
             for row in (
                 DocumentOnFile.objects.filter(
-                    child_id=transfer.child_id, document_type__in=documents, dated__gte=since, dated__lte=today
+                    child_id=transfer.child_id,
+                    document_type__in=documents,
+                    dated__gte=since,
+                    dated__lte=today,
                 )
                 .values("document_type")
                 .annotate(first=Min("dated"))

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_listing, audit_record
@@ -20,11 +21,13 @@ from handover.children.front_door import (
     front_door_events,
     front_door_queue,
     front_door_teams,
+    transfer_in_events,
 )
-from handover.children.models import FrontDoorContact
-from handover.domain.errors import Refusal
-from handover.organisation.access import staff_for
-from handover.web.forms import refusal_errors, typed_date
+from handover.children.front_door import front_door_contact_read as front_door_contact_read_service
+from handover.children.models import Child, FrontDoorContact
+from handover.domain.errors import AccessDenied, Refusal
+from handover.organisation.access import staff_for, visible_children
+from handover.web.forms import refusal_errors, sentence, typed_date
 
 
 def _front_door_staff(request):
@@ -58,7 +61,16 @@ def front_door_new(request):
     staff, teams = _front_door_staff(request)
     team = teams[0]
     events = front_door_events(team)
-    fields = ("event", "identifier", "first_name", "last_name", "address", "summary", "confirm_new")
+    fields = (
+        "event",
+        "identifier",
+        "first_name",
+        "last_name",
+        "address",
+        "summary",
+        "confirm_new",
+        "from_authority",
+    )
     values = {name: "" for name in fields}
     for prefix in ("received_on", "date_of_birth", "expected_date_of_birth"):
         values.update({f"{prefix}-{part}": "" for part in DATE_PARTS})
@@ -105,11 +117,15 @@ def front_door_new(request):
                     new=new,
                     confirm_new=values["confirm_new"] == "yes",
                     summary=values["summary"],
+                    from_authority=values["from_authority"],
                 )
                 messages.success(
                     request,
-                    f"Contact recorded for {contact.child.name}. Decide it by proposing the transfer the protocol "
-                    "recommends, or close it as information only from the front door page.",
+                    f"Contact recorded for {contact.child.name} and passed to {contact.passed_to}, which holds "
+                    "the case: its worker and managers are told."
+                    if contact.passed_to
+                    else f"Contact recorded for {contact.child.name}. Decide it by proposing the transfer the "
+                    "protocol recommends, or close it as information only from the front door page.",
                 )
                 return redirect("web:child", pk=contact.child_id)
             except Refusal as exc:
@@ -119,6 +135,7 @@ def front_door_new(request):
     context = {
         "team": team,
         "events": events,
+        "transfer_in_events": transfer_in_events(team),
         "values": values,
         "errors": errors,
         "new_fields": [("first_name", "First name"), ("last_name", "Last name"), ("address", "Address")],
@@ -151,3 +168,24 @@ def front_door_close(request, pk):
         )
     context = {"contact": contact, "reason": reason, "errors": errors}
     return render(request, "web/front_door_close.html", context, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def front_door_contact_read(request, pk):
+    """Someone in the team holding the case has read a contact the front door passed to it (a POST only)."""
+    staff = staff_for(request.user, on=request.today)
+    contact = get_object_or_404(
+        FrontDoorContact.objects.select_related("child", "passed_to").filter(
+            child__in=visible_children(staff, Child.objects.all())
+        ),
+        pk=pk,
+    )
+    try:
+        front_door_contact_read_service(actor=staff, contact=contact, now=request.now)
+        messages.success(request, "The contact is marked as read.")
+    except AccessDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except Refusal as exc:
+        messages.error(request, sentence(str(next(iter(getattr(exc, "errors", {}).values()), exc))))
+    return redirect("web:child", pk=contact.child_id)

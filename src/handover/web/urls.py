@@ -30,6 +30,7 @@ urlpatterns = [
     path("front-door/", front_door.front_door, name="front_door"),
     path("front-door/new/", front_door.front_door_new, name="front_door_new"),
     path("front-door/<int:pk>/close/", front_door.front_door_close, name="front_door_close"),
+    path("front-door/<int:pk>/read/", front_door.front_door_contact_read, name="front_door_contact_read"),
     path("children/<int:pk>/edit/", children.child_edit, name="child_edit"),
     path("children/<int:pk>/documents/new/", children.document_new, name="document_new"),
     path(

@@ -16,12 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_listing, audit_record
 from handover.children.access import may_take_record_action
+from handover.children.front_door import contacts_passed_on
 from handover.children.models import ETHNICITIES, Child
 from handover.children.secondary import secondary_allocations_shown, teams_offered
 from handover.children.workers import social_workers_had
 from handover.documents.letters import letters_ready
 from handover.domain.errors import Refusal
-from handover.domain.rulebook import RecordAction, TransferWrite
+from handover.domain.rulebook import RecordAction, TeamWrite, TransferWrite
 from handover.domain.workflow import OPEN_STATES, TRANSITIONS
 from handover.meetings.panels import recorded_panel
 from handover.notifications.notify import notify_configured
@@ -29,6 +30,7 @@ from handover.organisation import access
 from handover.organisation.access import (
     can_read_children,
     current_memberships,
+    may_team_write,
     roles_of,
     staff_for,
     visible_children,
@@ -186,6 +188,13 @@ def child_record(request, pk):
             "can_change": may_take_record_action(staff, child, RecordAction.CHANGE, today),
             "secondary": secondary_allocations_shown(staff, child, today),
             "can_add_secondary": bool(teams_offered(staff, child, today)),
+            # Contacts the front door passed to the team holding the case, each with whether this person may
+            # say it has been read there.
+            "contacts": [
+                (c, c.read_at is None and may_team_write(staff, TeamWrite.CONTACT_READ, c.passed_to, today))
+                for c in contacts_passed_on(child)
+            ],
+            "event_names": {e.id: e.name for e in protocol.file.events},
             "ethnicity": dict(ETHNICITIES).get(child.ethnicity, child.ethnicity),
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
             "audit": AuditEvent.objects.filter(child=child).select_related("actor")[:50]

@@ -109,6 +109,10 @@ class Event(Cited):
     arrives_at: Identifier | None = Field(
         default=None, description="service where the event arrives (the front door for a referral)"
     )
+    from_another_authority: StrictBool = Field(
+        default=False,
+        description="a notification from another local authority (a transfer in): the front door names it",
+    )
 
 
 class PanelRecord(Strict):
