@@ -140,6 +140,62 @@ def test_a_dispute_between_team_managers_goes_first_to_the_practice_managers_c00
     assert TransferEvent.objects.get(transfer=decided, action="uphold_decline").data["decided_at_level"] == 2
 
 
+def test_practice_managers_who_cannot_agree_refer_the_dispute_to_the_heads_of_service_c008(beds):
+    """C-008: "If the Practice Managers are unable to secure agreement, the matter will be escalated to the
+    respective Heads of Service for final decision"."""
+    people, _, child = beds
+    transfer = services.transfer_propose(
+        now=at(CB_MONDAY), actor=people["sw"], child=child, event="cin_meeting_held", on=CB_MONDAY
+    ).transfers[0]
+    disputed = services.transfer_act(
+        now=at(CB_MONDAY, 11),
+        actor=people["fs_tm"],
+        transfer=transfer,
+        action="decline",
+        expected_version=transfer.version,
+        reason="The family's needs are for the Assessment Team to finish",
+    )
+    assert "refer_dispute_up" in services.transfer_available_actions(people["fs_pm"], disputed)
+    with pytest.raises(TransitionRefused) as refused:  # the team manager who declined is not that level
+        services.transfer_act(
+            now=at(CB_MONDAY, 12),
+            actor=people["fs_tm"],
+            transfer=disputed,
+            action="refer_dispute_up",
+            expected_version=disputed.version,
+            reason="We cannot agree",
+        )
+    assert refused.value.rule == "workflow.refer_dispute_up.role"
+    referred = services.transfer_act(
+        now=at(CB_MONDAY, 12),
+        actor=people["fs_pm"],
+        transfer=disputed,
+        action="refer_dispute_up",
+        expected_version=disputed.version,
+        reason="The practice managers could not agree",
+    )
+    assert (referred.state, referred.escalation_level) == ("disputed", 3)
+    lower, upper = Escalation.objects.filter(transfer=referred, subject="dispute").order_by("level")
+    assert lower.resolved_by == people["fs_pm"]
+    assert lower.resolution == "moved up to level 3 (head of service): The practice managers could not agree"
+    assert (upper.level, upper.role, upper.resolved_at) == (3, "head_of_service", None)
+    assert "referred up by Cb Fs Pm: The practice managers could not agree" in upper.reason
+    # The top of the ladder decides; nothing is above it to refer to.
+    assert "refer_dispute_up" not in services.transfer_available_actions(people["head"], referred)
+    decided = services.transfer_act(
+        now=at(CB_MONDAY, 15),
+        actor=people["head"],
+        transfer=referred,
+        action="overrule_decline",
+        expected_version=referred.version,
+        reason="Family Support takes the case",
+    )
+    assert decided.state == "proposed"
+    assert (
+        TransferEvent.objects.get(transfer=decided, action="overrule_decline").data["decided_at_level"] == 3
+    )
+
+
 @pytest.mark.parametrize(
     ("ladder", "disagreeing", "level"),
     [

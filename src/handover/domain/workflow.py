@@ -75,6 +75,7 @@ class Action(StrEnum):
     ACCEPT_DECLINE = "accept_decline"
     UPHOLD_DECLINE = "uphold_decline"
     OVERRULE_DECLINE = "overrule_decline"
+    REFER_DISPUTE_UP = "refer_dispute_up"
     SEND_REFERRAL = "send_referral"
     CONFIRM_RECEIPT = "confirm_receipt"
 
@@ -201,6 +202,18 @@ TRANSITIONS: dict[Action, Transition] = {
             needs_reason=True,
             description="overrule the decline at this level of the ladder: the transfer goes ahead",
             label="Overrule the decline",
+        ),
+        # C-008: "if the Practice Managers are unable to secure agreement, the matter will be escalated to the
+        # respective Heads of Service": the level holding the dispute (or above) refers it to the next level.
+        Transition(
+            Action.REFER_DISPUTE_UP,
+            frozenset({State.DISPUTED}),
+            State.DISPUTED,
+            MANAGERS | SENIOR,
+            Side.LADDER,
+            needs_reason=True,
+            description="refer the dispute to the next level of the ladder, saying why this level cannot decide",
+            label="Refer the dispute up the ladder",
         ),
         Transition(
             Action.WITHDRAW,

@@ -460,6 +460,8 @@ def transfer_act(
             transfer_out.record_receipt(locked, referral, actor=decider, on=on, now=now, data=data)
         elif action is Action.DECLINE:
             _dispute_open(locked, ladder, reason, protocol, on, now, decider, actor_roles, data)
+        elif action is Action.REFER_DISPUTE_UP:
+            _dispute_refer_up(locked, ladder, reason, protocol, on, now, decider, data)
         elif action in (Action.ACCEPT_DECLINE, Action.UPHOLD_DECLINE, Action.OVERRULE_DECLINE):
             target = _dispute_decide(locked, action, target, reason, now, decider, data)
         elif action is Action.WITHDRAW and locked.state == State.DISPUTED:
@@ -519,7 +521,7 @@ def transfer_available_actions(actor: StaffMember, transfer: Transfer) -> list[A
         state=transfer.state, actor=roles, route_kind=transfer.route_kind, **_ladder(protocol, transfer)
     )
     if transfer.escalation_level >= len(protocol.file.escalation):
-        actions = [a for a in actions if a is not Action.ESCALATE]
+        actions = [a for a in actions if a not in (Action.ESCALATE, Action.REFER_DISPUTE_UP)]
     if Action.RECORD_HANDOVER in actions:
         try:
             _require_one_of_the_workers(actor, roles, transfer)
@@ -707,6 +709,32 @@ def _dispute_open(
     level = ladder[level_no - 1]
     transfer.escalation_level = level_no
     reason = f"Declined by {by.name}: {reason.strip()}"
+    _escalation_open(transfer, Escalation.Subject.DISPUTE, level, ladder, protocol, on, now, by, reason)
+    data["dispute_level"] = level.level
+
+
+def _dispute_refer_up(
+    transfer: Transfer, ladder, reason: str, protocol, on, now, by: StaffMember, data: dict
+) -> None:
+    """The level holding a dispute cannot decide it: it goes to the next level of the ladder (Central
+    Bedfordshire C-008: from the practice managers to the heads of service), the level below resolved as moved
+    up, so one dispute is open at a time."""
+    if transfer.escalation_level >= len(ladder):
+        raise TransitionRefused(
+            "protocol.escalation.final",
+            f"the dispute is already at the last level of the {protocol.name} escalation ladder, which decides it",
+        )
+    level = ladder[transfer.escalation_level]
+    for lower in Escalation.objects.filter(
+        transfer=transfer, subject=Escalation.Subject.DISPUTE, resolved_at__isnull=True
+    ):
+        lower.resolved_at, lower.resolved_by = now, by
+        lower.resolution = (
+            f"moved up to level {level.level} ({level.who.value.replace('_', ' ')}): {reason.strip()}"
+        )
+        lower.save()  # not queryset.update(): the row history must see it
+        reason = f"{lower.reason}; referred up by {by.name}: {reason.strip()}"
+    transfer.escalation_level = level.level
     _escalation_open(transfer, Escalation.Subject.DISPUTE, level, ladder, protocol, on, now, by, reason)
     data["dispute_level"] = level.level
 
