@@ -304,6 +304,7 @@ def small(world):
         "staff-list": [{}],
         "staff-detail": [{"pk": w.ast_sw.pk}],
         "staff-registration": [{"pk": w.ast_sw.pk}],
+        "web:staff_registration": [{"pk": w.ast_sw.pk}],
         "child-list": [{}, {"?": "q=rnwlisted"}],
         "child-detail": [{"pk": child.pk}],
         **{

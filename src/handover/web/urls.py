@@ -8,6 +8,7 @@ from handover.web import (
     notifications,
     propose,
     secondary,
+    staff,
     transfer_out,
     views,
 )
@@ -25,6 +26,7 @@ urlpatterns = [
     path("notifications/", notifications.notifications, name="notifications"),
     path("team/", views.team, name="team"),
     path("team/<int:pk>/", views.team, name="team_detail"),
+    path("staff/<int:pk>/registration/", staff.staff_registration, name="staff_registration"),
     path("protocol/", views.protocol_page, name="protocol"),
     path("children/<int:pk>/", views.child_record, name="child"),
     path("front-door/", front_door.front_door, name="front_door"),

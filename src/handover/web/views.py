@@ -418,7 +418,15 @@ def team(request, pk=None):
     audit_listing(
         at=request.now, actor=staff, obj=chosen, children=pressure.children, detail=f"Team: {chosen}"
     )
-    return render(request, "web/team.html", {"teams": teams, "pressure": pressure})
+    return render(
+        request,
+        "web/team.html",
+        {
+            "teams": teams,
+            "pressure": pressure,
+            "can_register": may_team_write(staff, TeamWrite.STAFF_REGISTRATION, chosen, request.today),
+        },
+    )
 
 
 @login_required
