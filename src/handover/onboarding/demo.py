@@ -20,7 +20,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from handover.children.front_door import NewChild, front_door_contact_record, front_door_events
+from handover.children.front_door import (
+    NewChild,
+    front_door_contact_record,
+    front_door_events,
+    transfer_in_events,
+)
 from handover.children.models import (
     Allocation,
     AllocationKind,
@@ -588,6 +593,14 @@ def _remedial_actions(transfer, worker, staff_by_team, proposed_on, now, rng, ma
             made.remedial_open += 1
 
 
+NEIGHBOURING_AUTHORITIES = (
+    "Somerset Council",
+    "Wiltshire Council",
+    "Hampshire County Council",
+    "Devon County Council",
+)
+
+
 def _front_door_contacts(teams, staff_by_team, now, rng, per_team: int = 4) -> int:
     """A few contacts received at each front door team since yesterday, about children new to the service,
     through the real service (the child allocated to the front door; confirmed as new, since synthetic names
@@ -599,11 +612,15 @@ def _front_door_contacts(teams, staff_by_team, now, rng, per_team: int = 4) -> i
         if not recorder:
             continue
         events = list(front_door_events(team))
+        transfers_in = transfer_in_events(team)
         for i in range(per_team):
+            event = events[0] if i < per_team - 1 else rng.choice(events)
             front_door_contact_record(
                 actor=_on(recorder[0], today),
                 team=team,
-                event=events[0] if i < per_team - 1 else rng.choice(events),
+                event=event,
+                # A transfer in names the authority it comes from (a neighbour of the synthetic authority).
+                from_authority=rng.choice(NEIGHBOURING_AUTHORITIES) if event in transfers_in else "",
                 received_on=today - dt.timedelta(days=i % 2),
                 now=now,
                 new=NewChild(
