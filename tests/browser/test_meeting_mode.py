@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 from tests.browser.conftest import PASSWORD, axe_violations, screenshot
-from tests.integration.conftest import NOW, TODAY, listed_on
+from tests.integration.conftest import NOW, TODAY, at, listed_on
 
 from handover.meetings.models import Decision, Meeting
 from handover.meetings.services import early_warning_sheet_compile, meeting_sitting_schedule
@@ -61,8 +61,9 @@ def error_links(page) -> list[str]:
     return page.locator(".govuk-error-summary__list a").all_inner_texts()
 
 
-def test_business_support_runs_the_meeting_end_to_end(world, open_as, live_server):
+def test_business_support_runs_the_meeting_end_to_end(world, open_as, live_server, settings):
     meeting, first, second = two_cases_on_the_sheet(world)
+    settings.HANDOVER_FIXED_NOW = at(meeting.sits_on)  # the meeting sits: its decisions are recorded that day
     agreed_on = TODAY + dt.timedelta(days=14)
     page = open_as("business_support")
     page.goto(f"{live_server.url}/meetings/{meeting.pk}/")
@@ -232,8 +233,9 @@ def test_the_case_transfer_summary_is_drafted_then_authorised(world, open_as, li
     assert wcag_violations(manager) == []
 
 
-def test_the_decision_form_works_without_javascript(world, browser, live_server):
+def test_the_decision_form_works_without_javascript(world, browser, live_server, settings):
     meeting, first, _ = two_cases_on_the_sheet(world)
+    settings.HANDOVER_FIXED_NOW = at(meeting.sits_on)  # the meeting sits: its decisions are recorded that day
     world.business_support.user.set_password(PASSWORD)
     world.business_support.user.save()
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})

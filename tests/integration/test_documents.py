@@ -72,7 +72,7 @@ def test_minutes_record_decisions_actions_and_attendance(world, sitting, tmp_pat
     meeting, first, _ = sitting
     items = {i.transfer.pk: i for i in meeting.items.all()}
     meeting_record_decision(
-        now=NOW,
+        now=at(items[first.pk].meeting.sits_on),
         actor=world.business_support,
         item=items[first.pk],
         decision="agreed",

@@ -8,7 +8,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from tests.integration.conftest import NOW, listed_on
+from tests.integration.conftest import NOW, at, listed_on
 
 from handover.audit.models import AuditEvent, Verb
 from handover.domain.workflow import TransitionRefused
@@ -97,7 +97,7 @@ def test_decisions_drive_the_transfers(world):
     meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
     items = {i.transfer.pk: i for i in early_warning_sheet(meeting)}
     meeting_record_decision(
-        now=NOW,
+        now=at(items[agreed.pk].meeting.sits_on),
         actor=world.business_support,
         item=items[agreed.pk],
         decision="agreed_alternative",
@@ -113,7 +113,7 @@ def test_decisions_drive_the_transfers(world):
         TransitionRefused
     ):  # the decider must be a receiving manager: the workflow still rules
         meeting_record_decision(
-            now=NOW,
+            now=at(items[declined.pk].meeting.sits_on),
             actor=world.business_support,
             item=items[declined.pk],
             decision="declined",
@@ -121,7 +121,7 @@ def test_decisions_drive_the_transfers(world):
             reason="Threshold not met",
         )
     meeting_record_decision(
-        now=NOW,
+        now=at(items[declined.pk].meeting.sits_on),
         actor=world.business_support,
         item=items[declined.pk],
         decision="declined",
@@ -132,7 +132,7 @@ def test_decisions_drive_the_transfers(world):
     assert declined.state == "disputed"  # a decline goes to the ladder (D-030), not to an end
     with pytest.raises(AccessDenied):
         meeting_record_decision(
-            now=NOW,
+            now=at(items[deferred.pk].meeting.sits_on),
             actor=world.lac_tm,
             item=items[deferred.pk],
             decision="deferred",
@@ -177,7 +177,7 @@ def test_a_meeting_decision_records_who_decided_and_who_recorded_it(world):
     meeting = meeting_sitting(authority=world.authority, on=dt.date(2026, 11, 23))
     item = next(i for i in early_warning_sheet(meeting) if i.transfer.pk == transfer.pk)
     meeting_record_decision(
-        now=NOW,
+        now=at(item.meeting.sits_on),
         actor=world.business_support,
         item=item,
         decision="agreed",
@@ -205,7 +205,7 @@ def test_the_sending_manager_cannot_agree_their_own_transfer_at_the_meeting(worl
     item = next(i for i in early_warning_sheet(meeting) if i.transfer.pk == transfer.pk)
     with pytest.raises(TransitionRefused, match="receiving"):
         meeting_record_decision(
-            now=NOW,
+            now=at(item.meeting.sits_on),
             actor=world.ast_tm,
             item=item,
             decision="agreed",
@@ -266,7 +266,7 @@ def test_decisions_compile_the_sheet_first(world):
     (item,) = early_warning_sheet_compile(meeting=meeting, now=NOW)
     second = listed_on(world, "c3", MONDAY)  # by the cut-off, but after the sheet was compiled
     meeting_record_decision(
-        now=NOW,
+        now=at(item.meeting.sits_on),
         actor=world.business_support,
         item=item,
         decision="deferred",

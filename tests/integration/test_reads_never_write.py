@@ -24,7 +24,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from tests.integration.conftest import NOW, TODAY, listed_on
+from tests.integration.conftest import NOW, TODAY, at, listed_on
 
 from handover.audit.models import AuditEvent
 from handover.children.models import Child, DocumentOnFile, InvolvedProfessional
@@ -159,7 +159,7 @@ def small(world):
     )
     transfer_summary_authorise(now=NOW, actor=w.ast_tm, summary=summary)
     meeting_record_decision(
-        now=NOW,
+        now=at(item.meeting.sits_on),
         actor=w.business_support,
         item=item,
         decision="agreed",

@@ -24,6 +24,7 @@ from handover.children.models import (
 )
 from handover.children.selectors import child_version
 from handover.children.workers import require_qualified_worker
+from handover.domain import plausible
 from handover.domain.errors import ApplicationError, Conflict
 from handover.domain.rulebook import RecordAction, TeamWrite
 from handover.domain.text import text_errors
@@ -138,6 +139,33 @@ def allocation_reassign(
     )
 
 
+# What each dated entry's dates are, in words, and whether they may be ahead (a meeting booked).
+RECORD_DATES = {
+    "documents": {"dated": ("the date of the document", False)},
+    "legal_statuses": {"start": ("the start of the legal status", False), "end": ("its end", False)},
+    "plans": {"start": ("the start of the plan", False), "end": ("its end", False)},
+    "key_events": {"date": ("the date of the meeting or event", True)},
+}
+
+
+def record_date_problems(kind: str, values: dict, *, today: dt.date) -> dict[str, str]:
+    """The implausible dates of an entry for a child's record (domain.plausible): a document dated in the future
+    or in year 26, a plan ending before it started, a meeting booked years ahead. Not checked against the birth:
+    a pre-birth assessment, conference or plan comes before it."""
+    problems = {}
+    for field, (what, may_be_ahead) in RECORD_DATES.get(kind, {}).items():
+        value = values.get(field)
+        if not isinstance(value, dt.date):
+            continue
+        check = plausible.booked_date if may_be_ahead else plausible.past_date
+        if problem := check(value, what, today=today):
+            problems[field] = problem
+    start, end = values.get("start"), values.get("end")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start and "end" not in problems:
+        problems["end"] = f"the end cannot be before the start ({plausible.day(start)})"
+    return problems
+
+
 def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dict, now: dt.datetime):
     """Add a dated entry to a child's record: a document on file, a legal status, a plan, a key event or an
     involved professional. An open legal status or plan of the same kind is ended the day the new one starts,
@@ -159,6 +187,8 @@ def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dic
             }
         )
     model = models_by_kind[kind]
+    if problems := record_date_problems(kind, values, today=timezone.localtime(now).date()):
+        raise ApplicationError(problems)
     with transaction.atomic():
         if kind in ("legal_statuses", "plans"):
             open_rows = model.objects.select_for_update().filter(child=child, end__isnull=True)
@@ -244,7 +274,16 @@ def child_update(
 ) -> Child:
     """Change the child's details (name, date of birth, ...), by someone with a relation to the child. With
     `expected_version` (a page's `child_version`), refused with a conflict if the details changed since."""
-    require_record_action(actor, child, RecordAction.CHANGE, timezone.localtime(now).date())
+    today = timezone.localtime(now).date()
+    require_record_action(actor, child, RecordAction.CHANGE, today)
+    problems = {}
+    born, due = values.get("date_of_birth"), values.get("expected_date_of_birth")
+    if isinstance(born, dt.date) and (problem := plausible.birth_date(born, today=today)):
+        problems["date_of_birth"] = problem
+    if isinstance(due, dt.date) and (problem := plausible.expected_birth_date(due, today=today)):
+        problems["expected_date_of_birth"] = problem
+    if problems:
+        raise ApplicationError(problems)
     with transaction.atomic():
         if expected_version is not None:
             locked = Child.objects.select_for_update().get(pk=child.pk)

@@ -95,6 +95,23 @@ def timeline(
     return out
 
 
+def facts_to_ask(
+    protocol: Protocol, facts: Mapping[str, Any], pathway: schema.Pathway | None, *, today: dt.date
+) -> list[str]:
+    """The protocol's own facts (not the record's) that the pathway's timeline and the timescales the event
+    starts still need to give their dates: asked with a proposal, so a transfer in's conference counts from the
+    day its documents arrived (Dorset D-170) rather than showing "no date yet"."""
+    found = [
+        *(timeline(protocol, facts, pathway, today=today) if pathway else []),
+        *standing_timescales(protocol, facts, today=today),
+    ]
+    own = {f.id for f in protocol.file.facts}
+    out: list[str] = []
+    for deadline in found:
+        out += [name for name in deadline.missing_facts if name in own and name not in out]
+    return out
+
+
 def standing_timescales(
     protocol: Protocol,
     facts: Mapping[str, Any],

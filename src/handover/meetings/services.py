@@ -271,6 +271,10 @@ def meeting_record_decision(
     errors = {}
     if meeting.status == Meeting.Status.CLOSED:
         errors["meeting"] = "the meeting is closed"
+    elif timezone.localtime(now).date() < meeting.sits_on:
+        errors["meeting"] = (
+            f"the meeting sits on {meeting.sits_on:%A %-d %B %Y}: its decisions are recorded from that day"
+        )
     if item.decision != Decision.PENDING:
         errors["decision"] = f"already recorded: {item.get_decision_display().lower()}"
     if decision is Decision.PENDING:

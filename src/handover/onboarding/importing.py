@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
@@ -26,7 +27,7 @@ from handover.children.models import (
     LegalStatusEpisode,
     PlanEpisode,
 )
-from handover.domain import registration
+from handover.domain import plausible, registration
 from handover.domain.facts import ASYLUM_STATUSES, LEGAL_STATUSES, PLAN_TYPES
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
 
@@ -130,7 +131,7 @@ def import_csv(
         raise ImportFailed(problems)
     rows = list(reader)
     checker = {"teams": _check_teams, "staff": _check_staff, "caseload": _check_caseload}[kind]
-    checked = list(checker(authority, rows, problems, progress))
+    checked = list(checker(authority, rows, problems, progress, today=timezone.localtime(now).date()))
     if problems:
         raise ImportFailed(problems)
     with transaction.atomic():
@@ -177,7 +178,7 @@ def _progress(n: int, total: int, progress) -> None:
         progress(f"checked {n} of {total} rows")
 
 
-def _check_teams(authority, rows, problems, progress):
+def _check_teams(authority, rows, problems, progress, *, today):
     services = {s.code: s for s in Service.objects.filter(authority=authority)}
     seen = set()
     for n, row in enumerate(rows, start=2):
@@ -211,7 +212,7 @@ def _teams(authority) -> dict[str, Team]:
     return {t.code: t for t in Team.objects.filter(service__authority=authority)}
 
 
-def _check_staff(authority, rows, problems, progress):
+def _check_staff(authority, rows, problems, progress, *, today):
     teams = _teams(authority)
     services = {s.code: s for s in Service.objects.filter(authority=authority)}
     existing = set(get_user_model().objects.values_list("username", flat=True))
@@ -288,7 +289,7 @@ def _write_staff(authority, checked, progress) -> int:
     return len(checked)
 
 
-def _check_caseload(authority, rows, problems, progress):
+def _check_caseload(authority, rows, problems, progress, *, today):
     teams = _teams(authority)
     staff = {
         s.user.username: s for s in StaffMember.objects.filter(authority=authority).select_related("user")
@@ -310,6 +311,17 @@ def _check_caseload(authority, rows, problems, progress):
                 ImportProblem(n, "date_of_birth", "give the date of birth or the expected date of birth")
             )
         start = _date(row, n, "allocation_start", problems, required=True)
+        # The same plausible dates as the pages and the API (domain.plausible).
+        for column, problem in (
+            ("date_of_birth", dob and plausible.birth_date(dob, today=today)),
+            ("expected_date_of_birth", expected and plausible.expected_birth_date(expected, today=today)),
+            (
+                "allocation_start",
+                start and plausible.past_date(start, "the allocation's start", today=today, born=dob),
+            ),
+        ):
+            if problem:
+                problems.append(ImportProblem(n, column, problem))
         team = teams.get(row["team"].strip())
         if team is None:
             problems.append(ImportProblem(n, "team", f"no team {row['team']!r}"))

@@ -34,8 +34,8 @@ from handover.children.models import (
 )
 from handover.children.workers import worker_choices
 from handover.domain import deadlines as deadline_engine
+from handover.domain import plausible, routing, text
 from handover.domain import readiness as readiness_engine
-from handover.domain import routing, text
 from handover.domain.errors import ApplicationError, Conflict, SituationError
 from handover.domain.protocol.model import Protocol
 from handover.domain.readiness import Readiness
@@ -99,6 +99,23 @@ def transfer_recommend(
     return situation, routing.route(protocol, facts)
 
 
+def transfer_questions(child: Child, event: str, on: dt.date, answers: dict | None) -> list[str]:
+    """The facts a proposal still needs asked: those the protocol needs to recommend a team, then those its
+    deadlines need to count (the day a transfer in's documents arrived, the court's date for a report)."""
+    situation, decision = transfer_recommend(child=child, event=event, on=on, answers=answers)
+    if decision.outcome == "undetermined":
+        return list(decision.missing_facts)
+    protocol = protocol_for(child.authority)
+    pathway = protocol.pathways.get(decision.pathway.id) if decision.pathway else None
+    return deadline_engine.facts_to_ask(protocol, situation_facts(protocol, situation), pathway, today=on)
+
+
+def event_date_problem(child: Child, on: dt.date, *, today: dt.date) -> str | None:
+    """What is wrong with the date of the event a transfer starts from: in the future, or before the child was
+    born (an unborn child's events, such as a pre-birth assessment, come before the birth and are not checked)."""
+    return plausible.past_date(on, "the date of the event", today=today, born=child.date_of_birth)
+
+
 def transfer_propose(
     *,
     actor: StaffMember,
@@ -120,6 +137,8 @@ def transfer_propose(
     proposed too needs a separation reason (protocol sibling policy) or a permitted `exception`.
     """
     protocol = protocol_for(child.authority)
+    if problem := event_date_problem(child, on, today=timezone.localtime(now).date()):
+        raise ApplicationError({"date": problem})
     situation, decision = transfer_recommend(child=child, event=event, on=on, answers=answers)
     errors: dict[str, str] = {}
     if decision.outcome == "undetermined":
@@ -432,7 +451,7 @@ def transfer_act(
             )
         action = Action(action)
         if action is Action.AGREE:
-            _agree(locked, to_team, transfer_date, data)
+            _agree(locked, to_team, transfer_date, data, today=on, reason=reason)
             _siblings_together(locked, protocol, "to_team", to_team, reason, data)
         elif action is Action.IDENTIFY_WORKER:
             _identify_worker(locked, worker, data, on)
@@ -545,7 +564,15 @@ def _require_one_of_the_workers(actor: StaffMember, roles, transfer: Transfer) -
         )
 
 
-def _agree(transfer: Transfer, to_team: Team | None, transfer_date: dt.date | None, data: dict) -> None:
+def _agree(
+    transfer: Transfer,
+    to_team: Team | None,
+    transfer_date: dt.date | None,
+    data: dict,
+    *,
+    today: dt.date,
+    reason: str,
+) -> None:
     errors = {}
     if to_team is None:
         errors["to_team"] = "name the receiving team"
@@ -553,8 +580,12 @@ def _agree(transfer: Transfer, to_team: Team | None, transfer_date: dt.date | No
         errors["to_team"] = f"{to_team} is not an active team of {transfer.to_service}"
     if transfer_date is None:
         errors["transfer_date"] = "give the agreed date of formal transfer"
-    elif transfer_date < transfer.event_date:
-        errors["transfer_date"] = "the transfer date cannot be before the event that started the transfer"
+    else:
+        deadline = transfer.deadlines.filter(transfer_by=True).values_list("due", flat=True).first()
+        if problem := plausible.agreed_transfer_date(
+            transfer_date, event_date=transfer.event_date, today=today, window_ends=deadline, reason=reason
+        ):
+            errors["transfer_date"] = problem
     if errors:
         raise ApplicationError(errors)
     transfer.to_team = to_team
@@ -1260,8 +1291,9 @@ def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date
                 milestones[step.id] = done_at[action]
         for d in deadline_engine.timeline(protocol, facts, pathway, today=today, milestones=milestones):
             rows.append(_deadline_row(transfer, d, standing=False, closed_by=closers.get(d.id, "")))
+    stepped = {row.step for row in rows}  # a timeline step and a timescale of the same id: the step wins
     for d in deadline_engine.standing_timescales(protocol, facts, today=today, milestones=milestones):
-        if d.status != "unknown":
+        if d.status != "unknown" and d.id not in stepped:
             rows.append(_deadline_row(transfer, d, standing=True, closed_by=closers.get(d.id, "")))
     return rows
 

@@ -124,8 +124,9 @@ def front_door_new(request):
                     f"Contact recorded for {contact.child.name} and passed to {contact.passed_to}, which holds "
                     "the case: its worker and managers are told."
                     if contact.passed_to
-                    else f"Contact recorded for {contact.child.name}. Decide it by proposing the transfer the "
-                    "protocol recommends, or close it as information only from the front door page.",
+                    else f"Contact recorded for {contact.child.name}. A manager of {contact.team} decides it: "
+                    "propose the transfer the protocol recommends from the child's record, or close it as "
+                    "information only from the front door page.",
                 )
                 return redirect("web:child", pk=contact.child_id)
             except Refusal as exc:

@@ -79,14 +79,20 @@ def propose(request, pk, step="event"):
                 errors["event"] = "Select what has happened"
             if on is None:
                 errors["date"] = "Enter the date it happened, like 24 11 2026"
+            elif problem := services.event_date_problem(child, on, today=request.today):
+                errors["date"] = sentence(problem)
             if not errors:
                 state = {"event": event, "date": on.isoformat(), "facts": {}}
                 return save_and("facts")
         context["events"] = protocol.events.values()
     elif step == "facts":
-        if decision is not None and decision.outcome != "undetermined":
-            return save_and("recommendation")
-        missing = list(decision.missing_facts) if decision else []
+        missing = (
+            services.transfer_questions(
+                child, state["event"], dt.date.fromisoformat(state["date"]), _answers(state)
+            )
+            if decision is not None
+            else []
+        )
         name = missing[0] if missing else None
         if name is None:
             return save_and("recommendation")
