@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from handover.documents.rendering import Sheet, render_pdf, render_xlsx
 from handover.meetings.models import Meeting
-from handover.meetings.selectors import decided, sheet_rows
+from handover.meetings.selectors import KeyDate, SheetRow, decided, sheet_rows
 
+# The spreadsheet business support keep, one row a case. The key dates are filtered and sorted on, so the next
+# one is a real date cell in a column of its own ("Next key date", with what it is beside it): "what is due this
+# week?" is one date filter on one column (a case with no key date left is blank there, under "(Blanks)"), and
+# sorting on it puts the most pressing first. One column per key date would be sparse (each
+# pathway's timeline names its own steps, and only the next few are on the sheet) and a filter on one of them
+# would quietly leave out the cases whose date has another name. The full list stays readable as text in the
+# last column.
 SHEET_HEADER = (
     "Child",
     "ID",
@@ -16,10 +25,13 @@ SHEET_HEADER = (
     "Pathway",
     "Case status",
     "Readiness gaps",
-    "Key dates",
+    "Next key date",
+    "Next key date is",
     "Late addition",
     "On the sheet",
+    "All key dates",
 )
+ON_THE_SHEET = SHEET_HEADER.index("On the sheet")
 
 
 def _context(meeting: Meeting, viewer) -> dict:
@@ -35,9 +47,50 @@ def _context(meeting: Meeting, viewer) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class SheetLine:
+    """One case as the PDF's table shows it, in one compact row; the appendix has the rest of `row`."""
+
+    row: SheetRow
+    readiness: str  # "Ready", or how many gaps and the first two, e.g. "3 gaps: Chronology, Genogram, +1"
+    next_key_date: KeyDate | None
+
+
+def _short(gap: str, limit: int = 32) -> str:
+    """A readiness item's name, short enough for the table: up to its first comma or bracket, then a word
+    boundary within `limit` characters ("File up to date, checked and ..." is "File up to date")."""
+    text = gap.split(",")[0].split(" (")[0].strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "\u2026"  # whole words only
+
+
+def readiness_summary(gaps: tuple[str, ...], named: int = 2) -> str:
+    """'Ready', or e.g. '3 gaps: Chronology up to date, Genogram up to date, +1' (the full list is in the
+    appendix)."""
+    if not gaps:
+        return "Ready"
+    shown = [_short(g) for g in gaps[:named]]
+    if len(gaps) > named:
+        shown.append(f"+{len(gaps) - named}")
+    return f"{len(gaps)} gap{'s' if len(gaps) != 1 else ''}: {', '.join(shown)}"
+
+
 def early_warning_sheet_pdf(meeting: Meeting, viewer) -> bytes:
-    """As `viewer` may see it: restricted children they are not named on are not in it."""
-    return render_pdf("documents/early_warning_sheet.html", _context(meeting, viewer))
+    """As `viewer` may see it: restricted children they are not named on are not in it.
+
+    A4 landscape: a table of one compact row a case (twenty cases take two pages), then an appendix, from a new
+    page, with each case's readiness gaps and key dates in full."""
+    context = _context(meeting, viewer)
+    context["lines"] = [
+        SheetLine(
+            row=r,
+            readiness=readiness_summary(r.readiness_gaps),
+            next_key_date=r.key_dates[0] if r.key_dates else None,
+        )
+        for r in context["rows"]
+    ]
+    return render_pdf("documents/early_warning_sheet.html", context)
 
 
 def _key_dates(row) -> str:
@@ -46,25 +99,29 @@ def _key_dates(row) -> str:
 
 def early_warning_sheet_xlsx(meeting: Meeting, viewer) -> bytes:
     """As `viewer` may see it: restricted children they are not named on are not in it."""
-    rows = [
-        (
-            r.child_name,
-            r.child_identifier,
-            r.date_of_birth,
-            r.current_team,
-            r.current_worker,
-            r.proposed_team,
-            r.pathway,
-            r.case_status,
-            "\n".join(r.readiness_gaps) or "Ready",
-            _key_dates(r),
-            "Yes" if r.item.late_addition else "",
-            "Yes" if r.on_sheet else "Not yet: joins when the sheet is compiled",
+    rows = []
+    for r in sheet_rows(meeting, viewer):
+        following = r.key_dates[0] if r.key_dates else None
+        rows.append(
+            (
+                r.child_name,
+                r.child_identifier,
+                r.date_of_birth,
+                r.current_team,
+                r.current_worker,
+                r.proposed_team,
+                r.pathway,
+                r.case_status,
+                "\n".join(r.readiness_gaps) or "Ready",
+                following.due if following else None,  # a date: render_xlsx writes it as a date cell
+                following.name if following else "",
+                "Yes" if r.item.late_addition else "",
+                "Yes" if r.on_sheet else "Not yet: joins when the sheet is compiled",
+                _key_dates(r) or "None",
+            )
         )
-        for r in sheet_rows(meeting, viewer)
-    ]
     heading = f"Early warning sheet: {meeting.name}, {meeting.sits_on:%A %d %B %Y}"
-    if any(row[-1] != "Yes" for row in rows):
+    if any(row[ON_THE_SHEET] != "Yes" for row in rows):
         heading += " (not compiled yet: the sheet as it would be compiled)"
     return render_xlsx([Sheet("Early warning sheet", SHEET_HEADER, rows, heading=heading)])
 
