@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from docx import Document
 from openpyxl import load_workbook
-from tests.integration.conftest import NOW, TODAY, dated_staff, listed_on
+from tests.integration.conftest import NOW, TODAY, at, dated_staff, listed_on
 
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import DocumentOnFile, InvolvedProfessional
@@ -65,8 +65,9 @@ def test_decision_form_names_each_missing_field_and_saves_nothing(world, sitting
     assert first.decision == Decision.PENDING
 
 
-def test_recording_an_agreement_moves_the_transfer_and_goes_to_the_next_case(world, sitting):
+def test_recording_an_agreement_moves_the_transfer_and_goes_to_the_next_case(world, sitting, settings):
     meeting, first, second = sitting
+    settings.HANDOVER_FIXED_NOW = at(meeting.sits_on)  # the meeting sits: its decisions are recorded that day
     team = world.teams["cin_cp_east"]
     response = signed_in(world.business_support).post(
         f"/meetings/{meeting.pk}/cases/{first.pk}/",

@@ -111,6 +111,7 @@ def test_overdue_work_goes_to_the_service_manager_then_the_director_and_steps_do
         expected_version=listed.__class__.objects.get(pk=listed.pk).version,
         to_team=world.teams["cin_cp_east"],
         transfer_date=dt.date(2026, 12, 21),
+        reason="Agreed late, after the escalation: the first date the receiving team can take the case",
         now=at(LEVEL_TWO, 14),
     )
     run = sweep_run(now=at(LEVEL_TWO, 15))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,7 +20,7 @@ from handover.children.workers import social_workers_had
 from handover.documents.letters import letters_ready
 from handover.domain.errors import Refusal
 from handover.domain.rulebook import RecordAction, TeamWrite, TransferWrite
-from handover.domain.workflow import OPEN_STATES, TRANSITIONS
+from handover.domain.workflow import TRANSITIONS
 from handover.meetings.panels import recorded_panel
 from handover.notifications.notify import notify_configured
 from handover.organisation import access
@@ -50,6 +47,7 @@ from handover.web.forms import (
     refusal_errors,
     sentence,
 )
+from handover.web.search import children_search, search_page
 
 
 def _staff(request):
@@ -92,28 +90,21 @@ def search(request):
     open_transfer = request.GET.get("open_transfer") == "yes"
     teams = Team.objects.filter(service__authority=staff.authority, active=True, service__external=False)
     errors: dict[str, str] = {}
-    results: list[Child] = []
+    found = None
     if "q" in request.GET:
         form = SearchForm(request.GET, teams=teams)
         errors = form_errors(form, "q")
         if not errors:
-            query, chosen = form.cleaned_data["q"], form.cleaned_data["team"]
-            words = Q(identifier__iexact=query)
-            for word in query.split():
-                words |= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-                if born := _typed_birth_date(word):
-                    words |= Q(date_of_birth=born)
-            found = visible_children(staff, Child.objects.filter(words))
-            if chosen is not None:
-                found = found.filter(allocations__team=chosen, allocations__end__isnull=True)
-            if open_transfer:
-                found = found.filter(transfers__state__in=[s.value for s in OPEN_STATES])
-            results = list(found.distinct().order_by("last_name", "first_name")[:50])
+            query = form.cleaned_data["q"]
+            matches = children_search(
+                staff=staff, query=query, team=form.cleaned_data["team"], open_transfer=open_transfer
+            )
+            found = search_page(matches, number=request.GET.get("page"), on=request.today)
             audit_record(
                 at=request.now,
                 actor=staff,
                 verb=Verb.CHILD_LISTED,
-                after={"children": [c.pk for c in results]},
+                after={"children": [r.child.pk for r in found.results], "page": found.page.number},
                 detail=f"search: {query}"[:300],
             )
     return render(
@@ -121,7 +112,7 @@ def search(request):
         "web/search.html",
         {
             "query": query.replace("\x00", ""),
-            "results": results,
+            "found": found,
             "error": errors.get("q"),
             "team_error": errors.get("team"),
             "teams": teams,
@@ -129,16 +120,6 @@ def search(request):
             "open_transfer": open_transfer,
         },
     )
-
-
-def _typed_birth_date(word: str) -> dt.date | None:
-    """A word typed like 2015-03-27 that is a real date; anything else (2020-99-99) is searched as text."""
-    if len(word) != 10 or word[4] != "-":
-        return None
-    try:
-        return dt.date.fromisoformat(word)
-    except ValueError:
-        return None
 
 
 def _child_or_404(staff, pk):
