@@ -162,6 +162,74 @@ def siblings_of(child: Child, staff: StaffMember) -> list[Child]:
     return list(visible_children(staff, Child.objects.filter(family_id=child.family_id)).exclude(pk=child.pk))
 
 
+@dataclass(frozen=True)
+class SiblingRow:
+    """A sibling as the child's record shows them: who holds their case, and whether they are apart from the
+    child where the protocol keeps one social worker per family (Dorset D-033), with the recorded reason."""
+
+    child: Child
+    held_by: Allocation | None
+    apart: bool
+    reason: str
+
+
+def _separation_reason(child: Child, sibling: Child, exceptions: dict[str, str]) -> str:
+    """The reason recorded when the two went to different workers: a separation given at proposal, at agreement
+    or when the worker was named, or a permitted exception; the latest one."""
+    for event in (
+        TransferEvent.objects.filter(transfer__child__in=[child, sibling])
+        .exclude(reason="")
+        .order_by("-at", "-pk")
+    ):
+        data = event.data if isinstance(event.data, dict) else {}
+        if (event.action == "separate_sibling" and data.get("sibling") in (child.pk, sibling.pk)) or data.get(
+            "siblings_apart"
+        ):
+            return event.reason
+    latest = (
+        Transfer.objects.filter(child__in=[child, sibling])
+        .exclude(exception="")
+        .order_by("-proposed_at")
+        .first()
+    )
+    return exceptions.get(latest.exception, latest.exception) if latest else ""
+
+
+def sibling_rows(child: Child, staff: StaffMember) -> list[SiblingRow]:
+    """The child's siblings this person may see, each with who holds their case; where the protocol keeps one
+    social worker per family, a sibling with another worker is flagged with the reason recorded (or none)."""
+    siblings = siblings_of(child, staff)
+    if not siblings:
+        return []
+    spec = protocol_for(child.authority).file
+    one_worker = bool(spec.siblings and spec.siblings.same_worker)
+    exceptions = {e.id: e.name for e in spec.exceptions}
+    held = {
+        a.child_id: a
+        for a in Allocation.objects.filter(
+            child__in=[child, *siblings], kind="primary", end__isnull=True
+        ).select_related("team", "worker")
+    }
+    mine = held.get(child.pk)
+    rows = []
+    for sibling in siblings:
+        theirs = held.get(sibling.pk)
+        apart = bool(
+            one_worker
+            and mine
+            and theirs
+            and mine.worker_id
+            and theirs.worker_id
+            and mine.worker_id != theirs.worker_id
+        )
+        rows.append(
+            SiblingRow(
+                sibling, theirs, apart, _separation_reason(child, sibling, exceptions) if apart else ""
+            )
+        )
+    return rows
+
+
 SUBJECT_WORDS = {
     Escalation.Subject.BLOCKED: "Blocked transfer",
     Escalation.Subject.STEP: "Overdue step",

@@ -162,7 +162,7 @@ def child_record(request, pk):
             "legal_statuses": child.legal_statuses.all(),
             "plans": child.plans.all(),
             "documents": documents,
-            "siblings": siblings,
+            "siblings": selectors.sibling_rows(child, staff),
             "timeline": pages.child_timeline(child),
             "panel": recorded_panel(protocol),
             # What to offer: the rulebook's answer, the same the services enforce.
