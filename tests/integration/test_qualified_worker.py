@@ -254,7 +254,7 @@ def test_central_bedfordshire_does_not_require_registration(db):
     transfer = services.transfer_propose(
         now=NOW, actor=sw, child=child, event="cin_meeting_held", on=TODAY
     ).transfers[0]
-    act(fs_tm, transfer, "agree", to_team=teams["family_support_north"], transfer_date=dt.date(2026, 12, 9))
+    act(fs_tm, transfer, "agree", to_team=teams["family_support_north"], transfer_date=dt.date(2026, 11, 27))
     PlanEpisode.objects.create(child=child, plan="cp", start=TODAY)  # now on a child protection plan
     assert not fs_sw.social_work_england_number and not other.social_work_england_number
     assert act(fs_tm, transfer, "identify_worker", worker=fs_sw).receiving_worker == fs_sw

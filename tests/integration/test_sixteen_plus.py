@@ -154,7 +154,7 @@ def test_the_personal_advisers_allocation_records_its_purpose_d140(world, lac):
         )
 
     act(world.lac_tm, "list")
-    act(manager, "agree", to_team=team, transfer_date=TODAY + dt.timedelta(days=14))
+    act(manager, "agree", to_team=team, transfer_date=TODAY + dt.timedelta(days=7))
     act(manager, "identify_worker", worker=adviser)
     act(adviser, "record_handover")
     meet_checklist(transfer, confirmer=world.lac_tm, on=TODAY)
