@@ -27,7 +27,8 @@ def exception_handler(exc, context):
     if isinstance(exc, SituationError):
         return Response({"errors": {f"situation.{exc.field}": str(exc)}}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, AccessDenied | RecordRefused):
-        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        rule = {"rule": exc.rule} if getattr(exc, "rule", "") else {}
+        return Response({"detail": str(exc), **rule}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, Conflict):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, TransitionRefused):

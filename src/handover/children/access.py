@@ -63,7 +63,7 @@ def require_record_action(
         raise AccessDenied("your roles are read-only")
     refusal = rulebook.record_refusal(action, child_relation(staff, child, on, providing_team=providing_team))
     if refusal is not None:
-        raise AccessDenied(str(refusal))
+        raise AccessDenied(str(refusal), rule=refusal.rule)
 
 
 def may_take_record_action(

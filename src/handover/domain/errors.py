@@ -53,7 +53,12 @@ class ApplicationError(Refusal):
 
 
 class AccessDenied(Refusal, PermissionError):
-    """The signed-in person may not do this; the message says which rule."""
+    """The signed-in person may not do this; the message says why in words, `rule` names the rule (for support
+    and the API, not for the page)."""
+
+    def __init__(self, message: str, rule: str = ""):
+        self.rule = rule
+        super().__init__(message)
 
 
 class Conflict(Refusal):

@@ -7,6 +7,7 @@ declare further facts of its own (with the question to ask a worker); a rule may
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -31,6 +32,13 @@ class FactSpec:
     values: tuple[str, ...] = ()
     derived: bool = False
     cites: tuple[str, ...] = field(default=())
+    labels: Mapping[str, str] = field(default_factory=dict)  # each enum value in words, for people
+
+    def words(self, value: object) -> str:
+        """A value as people read it: its label, else the value itself (a date, a number, a name)."""
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        return self.labels.get(str(value), str(value))
 
 
 # Legal statuses, aligned with SSDA903 `LS` where one exists (see docs/protocol-format.md for the mapping).
@@ -62,6 +70,35 @@ ASYLUM_STATUSES = (
     "fresh_claim",
 )
 
+# The standard code lists in words (SSDA903 legal statuses, CIN census and SSDA903 plans, asylum statuses).
+LEGAL_STATUS_WORDS = {
+    "none": "No order",
+    "s20": "Accommodated under section 20",
+    "interim_care_order": "Interim care order",
+    "care_order": "Care order",
+    "placement_order": "Placement order",
+    "supervision_order": "Supervision order",
+    "special_guardianship_order": "Special guardianship order",
+    "child_arrangements_order": "Child arrangements order",
+    "police_protection": "Police protection",
+    "remand": "Remanded (youth justice)",
+}
+PLAN_WORDS = {
+    "none": "No plan",
+    "early_help": "Early help plan",
+    "cin": "Child in need plan",
+    "cp": "Child protection plan",
+    "cla": "Care plan (looked after)",
+    "care_leaver": "Pathway plan (care leaver)",
+}
+ASYLUM_WORDS = {
+    "none": "Not seeking asylum",
+    "unaccompanied_seeking_asylum": "Unaccompanied, seeking asylum",
+    "leave_to_remain": "Leave to remain",
+    "appeal_rights_exhausted": "Appeal rights exhausted",
+    "fresh_claim": "Fresh claim",
+}
+
 STANDARD_FACTS: dict[str, FactSpec] = {
     f.name: f
     for f in (
@@ -73,14 +110,28 @@ STANDARD_FACTS: dict[str, FactSpec] = {
         FactSpec("child.unborn", FactType.BOOL, "Is the child unborn?", derived=True),
         FactSpec("child.age", FactType.AGE, "How old is the child?", derived=True),
         FactSpec("child.disability", FactType.BOOL, "Does the child have a disability?"),
-        FactSpec("child.legal_status", FactType.ENUM, "What is the child's legal status?", LEGAL_STATUSES),
+        FactSpec(
+            "child.legal_status",
+            FactType.ENUM,
+            "What is the child's legal status?",
+            LEGAL_STATUSES,
+            labels=LEGAL_STATUS_WORDS,
+        ),
         FactSpec(
             "child.looked_after_since",
             FactType.DATE,
             "Since when has the child been looked after (without a break)?",
         ),
-        FactSpec("child.plan", FactType.ENUM, "What plan is the child subject to?", PLAN_TYPES),
-        FactSpec("child.asylum_status", FactType.ENUM, "What is the child's asylum status?", ASYLUM_STATUSES),
+        FactSpec(
+            "child.plan", FactType.ENUM, "What plan is the child subject to?", PLAN_TYPES, labels=PLAN_WORDS
+        ),
+        FactSpec(
+            "child.asylum_status",
+            FactType.ENUM,
+            "What is the child's asylum status?",
+            ASYLUM_STATUSES,
+            labels=ASYLUM_WORDS,
+        ),
         FactSpec("child.age_disputed", FactType.BOOL, "Is the child's age disputed?"),
         FactSpec("child.locality", FactType.TEXT, "In which locality does the child live?"),
         FactSpec(

@@ -63,8 +63,9 @@ class RecordRefused(Refusal):
     """A write to a child's record this person may not make; `rule` names the rule."""
 
     def __init__(self, rule: str, message: str):
+        # The rule is kept for support (the API returns it beside the message), out of what a person reads.
         self.rule = rule
-        super().__init__(f"{message} [{rule}]")
+        super().__init__(message)
 
 
 def record_refusal(action: RecordAction, relation: ChildRelation) -> RecordRefused | None:

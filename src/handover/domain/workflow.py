@@ -292,8 +292,9 @@ class TransitionRefused(Refusal):
     """A transition that may not be taken. `rule` names the rule that refused it."""
 
     def __init__(self, rule: str, message: str):
+        # The rule is kept for support (the API returns it beside the message), out of what a person reads.
         self.rule = rule
-        super().__init__(f"{message} [{rule}]")
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

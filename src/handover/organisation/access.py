@@ -178,7 +178,7 @@ def require_write(
     )
     refusal = write_refusal(write, standing)
     if refusal is not None:
-        raise AccessDenied(str(refusal))
+        raise AccessDenied(str(refusal), rule=refusal.rule)
 
 
 def may(
@@ -223,7 +223,7 @@ def require_meeting_write(
     )
     refusal = write_refusal(write, standing)
     if refusal is not None:
-        raise AccessDenied(str(refusal))
+        raise AccessDenied(str(refusal), rule=refusal.rule)
 
 
 def may_at_meeting(staff: StaffMember | None, write: TransferWrite, meeting) -> bool:
@@ -247,7 +247,7 @@ def require_team_write(staff: StaffMember, write: TeamWrite, team, on: dt.date |
     )
     refusal = team_write_refusal(write, standing, str(team))
     if refusal is not None:
-        raise AccessDenied(str(refusal))
+        raise AccessDenied(str(refusal), rule=refusal.rule)
 
 
 def may_team_write(staff: StaffMember | None, write: TeamWrite, team, on: dt.date | None = None) -> bool:
@@ -284,4 +284,4 @@ def require_staff_write(
         refusal = team_write_refusal(write, standing, str(team) if team else f"{subject}'s team")
         if refusal is None:
             return
-    raise AccessDenied(str(refusal))
+    raise AccessDenied(str(refusal), rule=refusal.rule)

@@ -42,6 +42,31 @@ def _answers(state: dict) -> dict:
     return answers
 
 
+def _answers_in_words(protocol, state: dict) -> list[tuple[str, str]]:
+    """What was answered, as people read it: each question, then its answer in words (a date as a date)."""
+    event = protocol.events.get(state.get("event", ""))
+    day = dt.date.fromisoformat(state["date"]) if state.get("date") else None
+    rows = [
+        (
+            "What happened",
+            f"{event.name if event else state.get('event', '')} on {day:%-d %B %Y}" if day else "",
+        )
+    ]
+    for name, value in state.get("facts", {}).items():
+        spec = protocol.facts.get(name)
+        if spec is None:
+            continue
+        if spec.type is FactType.DATE and isinstance(value, str):
+            words = f"{dt.date.fromisoformat(value):%-d %B %Y}"
+        elif spec.type is FactType.SERVICE:
+            service = protocol.services.get(str(value))
+            words = service.name if service else str(value)
+        else:
+            words = spec.words(value)
+        rows.append((spec.question, words))
+    return rows
+
+
 @login_required
 def propose(request, pk, step="event"):
     if step not in STEPS:
@@ -116,7 +141,14 @@ def propose(request, pk, step="event"):
             else:
                 state.setdefault("facts", {})[name] = value
                 return save_and("facts")
-        context.update({"fact": spec, "fact_name": name, "remaining": len(missing)})
+        context.update(
+            {
+                "fact": spec,
+                "fact_name": name,
+                "remaining": len(missing),
+                "options": [(value, spec.words(value)) for value in spec.values],
+            }
+        )
     elif step == "recommendation":
         candidates = list(decision.candidate_services) if decision else []
         if request.method == "POST":
@@ -189,6 +221,7 @@ def propose(request, pk, step="event"):
                 )
         context["state"] = state
         context["to_service"] = protocol.services.get(state.get("to_service", ""))
+        context["answers"] = _answers_in_words(protocol, state)
     if step in ("readiness", "check") and state.get("to_service") and decision is not None:
         recommended = state["to_service"] in decision.candidate_services
         context["readiness"] = services.transfer_preview_readiness(

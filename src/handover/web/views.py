@@ -33,10 +33,11 @@ from handover.organisation.access import (
     visible_children,
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
-from handover.organisation.protocol import protocol_for
+from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.transfers import escalations as escalation_services
 from handover.transfers import selectors, services
 from handover.transfers.models import Escalation, ReferralOut, RemedialAction, SignOffKind, Transfer
+from handover.transfers.selectors import role_words
 from handover.transfers.transfer_out import is_outward
 from handover.web import selectors as pages
 from handover.web.forms import (
@@ -220,6 +221,7 @@ def transfer_page(request, pk):
         "web/transfer.html",
         {
             "transfer": transfer,
+            "basis": transfer_basis(transfer),
             "deadlines": deadlines,
             "readiness": services.transfer_readiness(transfer, on=today),
             "sign_offs": transfer.sign_offs.select_related("by"),
@@ -251,6 +253,21 @@ def transfer_page(request, pk):
             ],
         },
     )
+
+
+def transfer_basis(transfer) -> str:
+    """Why this transfer goes where it goes, in words: the event, the protocol's pathway and the clauses its rule
+    cites, and the protocol version it runs under (never the rule's id)."""
+    protocol = protocol_for_transfer(transfer)
+    event = protocol.events.get(transfer.event)
+    pathway = protocol.pathways.get(transfer.pathway)
+    rule = next((r for r in protocol.file.rules if r.id == transfer.rule), None)
+    version = transfer.protocol_version.partition("+")[0]
+    said = f"{event.name if event else transfer.event} on {transfer.event_date:%-d %B %Y}"
+    if pathway is None:
+        return f"{said}. No rule of the protocol covered it: the managers decided ({version} version)."
+    cites = f", as {', '.join(rule.cites)} say{'s' if len(rule.cites) == 1 else ''}" if rule else ""
+    return f"{said}: {pathway.name}{cites} ({version} version of the protocol)."
 
 
 def _sign_offs_for(staff, transfer) -> list[SignOffKind]:
@@ -410,11 +427,42 @@ def team(request, pk=None):
     )
 
 
+def _anchor_words(anchor: str, steps: dict[str, str]) -> str:
+    if anchor == "event":
+        return "the event"
+    if anchor in steps:
+        return steps[anchor][:1].lower() + steps[anchor][1:]
+    return "the " + anchor.replace(".", "'s ").replace("_", " ")
+
+
+def _when_words(step, steps: dict[str, str]) -> str:
+    if step.at_age:
+        return f"at age {step.at_age}"
+    if getattr(step, "at", None):
+        return f"at the next {step.at.replace('_', ' ')}"
+    if step.within is None:
+        return ""
+    anchor = getattr(step, "after", None) or getattr(step, "before", None)
+    side = "after" if getattr(step, "after", None) else "before"
+    return f"{step.within} {side} {_anchor_words(anchor, steps)}" if anchor else str(step.within)
+
+
 @login_required
 def protocol_page(request):
     staff = _staff(request)
     protocol = protocol_for(staff.authority)
-    return render(request, "web/protocol.html", {"protocol": protocol, "spec": protocol.file})
+    spec = protocol.file
+    timescales = []
+    for timeline in spec.timelines:
+        names = {st.id: st.name for st in timeline.steps}
+        timescales += [(st.name, _when_words(st, names), st.cites) for st in timeline.steps]
+    timescales += [(t.name, _when_words(t, {}), t.cites) for t in spec.timescales]
+    ladder = [(role_words(level.who.value), level) for level in spec.escalation]
+    return render(
+        request,
+        "web/protocol.html",
+        {"protocol": protocol, "spec": spec, "timescales": timescales, "ladder": ladder},
+    )
 
 
 @login_required

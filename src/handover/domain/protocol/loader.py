@@ -298,9 +298,19 @@ class _Compiler:
                 self.problem(f"{where}.values", "an enum fact needs its list of values")
             if fact.type != "enum" and fact.values:
                 self.problem(f"{where}.values", f"only enum facts take values (this one is {fact.type})")
+            # People read words, never codes: every value has its label, and only values have one.
+            if unlabelled := [v for v in fact.values if not fact.labels.get(v, "").strip()]:
+                self.problem(
+                    f"{where}.labels",
+                    f"give each value in words (labels: {{value: words}}); missing: {', '.join(unlabelled)}",
+                )
+            if extra := sorted(set(fact.labels) - set(fact.values)):
+                self.problem(
+                    f"{where}.labels", f"labels for values the fact does not have: {', '.join(extra)}"
+                )
             self._cite(where, fact.cites)
             facts[fact.id] = FactSpec(
-                fact.id, FactType(fact.type), fact.question, fact.values, cites=fact.cites
+                fact.id, FactType(fact.type), fact.question, fact.values, cites=fact.cites, labels=fact.labels
             )
         return facts
 

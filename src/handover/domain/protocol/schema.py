@@ -101,6 +101,10 @@ class Fact(Cited):
     type: Literal["bool", "enum", "date", "number", "text", "service"]
     question: str
     values: tuple[Identifier, ...] = ()
+    labels: dict[Identifier, str] = Field(
+        default_factory=dict,
+        description="each enum value in words, as people read it (required for each value)",
+    )
 
 
 class Event(Cited):
