@@ -74,7 +74,7 @@ def test_propose_agree_allocate_handover_transferred_by_three_people(world, open
     receiver.check("label:has-text('CIN and CP Team East')")
     receiver.fill("#transfer_date", "9")
     receiver.fill("#month", "12")
-    receiver.fill("#year", "2030")
+    receiver.fill("#year", "2026")
     receiver.click("button:has-text('Agree the transfer')")
     receiver.wait_for_selector("text=Name the receiving worker")
     receiver.click("text=Name the receiving worker")

@@ -39,7 +39,7 @@ def test_a_step_is_marked_done_and_reopened_through_the_api(world):
     assert closed_by_action.status_code == 400 and "not by hand" in str(closed_by_action.json())
     outsider = api(world.lac_tm).post(f"{url}/done/")
     assert outsider.status_code == 403
-    assert "transfer.step_done.role" in outsider.json()["detail"]
+    assert outsider.json()["rule"] == "transfer.step_done.role"
 
 
 def test_escalations_are_listed_in_words_and_acknowledged_by_the_person_they_sit_with(world):
@@ -54,7 +54,7 @@ def test_escalations_are_listed_in_words_and_acknowledged_by_the_person_they_sit
 
     refused = api(world.ast_sw).post(f"/api/escalations/{row['id']}/acknowledge/", {}, format="json")
     assert refused.status_code == 403
-    assert "transfer.escalation_acknowledge.role" in refused.json()["detail"]
+    assert refused.json()["rule"] == "transfer.escalation_acknowledge.role"
     ok = api(world.service_manager).post(
         f"/api/escalations/{row['id']}/acknowledge/", {"note": "Speaking to both managers"}, format="json"
     )

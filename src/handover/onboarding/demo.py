@@ -1,10 +1,17 @@
 """A synthetic authority with realistic volumes, for trying Handover and for benchmarks. Synthetic people only.
 
-Mid-size (default): about 3,000 open children and 250 staff. Large: about 20,000 open children, 250,000
-historic transfers and 1,200 open transfers spread over the workflow, with remedial actions. Children, staff and
-historic transfers are bulk-inserted (no per-row history), which is why this is not a service function for real
-records; the open transfers go through the real services, on the days they happened, so their events, deadlines
-and audit rows are real.
+Mid-size (default): 3,000 open children and 250 staff. Large: 20,000 open children, 250,000 historic transfers
+and 1,200 open transfers spread over the workflow, with remedial actions. Children, staff and historic transfers
+are bulk-inserted (no per-row history), which is why this is not a service function for real records; the open
+transfers go through the real services, on the days they happened, so their events, deadlines, escalations and
+audit rows are real.
+
+Believable, not random: each child's age fits the service holding them (`AGE_BANDS`; Dorset's LAC team holds
+looked after children of 5 to 16, D-129; the 16+ and leaving care teams young people of 16 to 21), unborn babies
+are held only where the protocol has a pre-birth pathway, plans and legal statuses are the holding service's
+(`_record_status`), historic transfers follow the protocol's pathways at ages that fit both ends, and nothing is
+dated after the demo's today (meetings booked ahead and agreed transfer dates excepted). A few records are
+restricted to the staff named on them, some open transfers are blocked and escalated, some steps overdue.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import secrets
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -34,8 +42,10 @@ from handover.children.models import (
     DocumentOnFile,
     Family,
     InvolvedProfessional,
+    KeyEvent,
     LegalStatusEpisode,
     PlanEpisode,
+    RestrictedAccess,
 )
 from handover.domain.calendar import Duration
 from handover.domain.errors import Refusal
@@ -129,22 +139,95 @@ LAST_NAMES = [
     "Zouch",
 ]
 
-# Typical plan and legal status of a child held by each kind of service (for realistic synthetic records).
-PROFILE = {
-    "front_door": ("none", "none"),
-    "early_help": ("early_help", "none"),
-    "assessment": ("none", "none"),
-    "cin_cp": ("cin", "none"),
-    "court": ("cp", "interim_care_order"),
-    "lac": ("cla", "care_order"),
-    "leaving_care": ("care_leaver", "none"),
-    "disability": ("cin", "none"),
-    "private_fostering": ("cin", "none"),
-    "fostering": ("cla", "s20"),
-    "separated_children": ("cla", "s20"),
-    "adoption_agency": ("cla", "placement_order"),
+
+@dataclass(frozen=True)
+class AgeBand:
+    """The ages a service holds children at: from `at_least` (years, months) up to, not including, `under`."""
+
+    at_least: tuple[int, int]
+    under: tuple[int, int]
+    why: str
+
+    def entered(self, born: dt.date) -> dt.date:
+        """The first day a child born on `born` is in the band."""
+        return born + relativedelta(years=self.at_least[0], months=self.at_least[1])
+
+    def left(self, born: dt.date) -> dt.date:
+        """The first day a child born on `born` is past the band."""
+        return born + relativedelta(years=self.under[0], months=self.under[1])
+
+    def holds(self, born: dt.date, on: dt.date) -> bool:
+        return self.entered(born) <= on < self.left(born)
+
+    def words(self) -> str:
+        def age(ym):
+            return f"{ym[0]} years" + (f" {ym[1]} months" if ym[1] else "")
+
+        return f"{age(self.at_least)} to under {age(self.under)}"
+
+
+CHILDHOOD = AgeBand((0, 0), (18, 0), "children's social care holds children up to their 18th birthday")
+# The ages each kind of service holds, where narrower than childhood. The protocols state the LAC band (Dorset
+# D-129: looked after children of 5 to 16; its rules `care_order_to_lac` and `lgp_looked_after_without_plo` ask
+# for 5 to 16 years) and the 16+ team's start (D-141: all looked after children from 16; Central Bedfordshire
+# C-055 sends accommodated young people to Leaving Care); the rest is the law.
+AGE_BANDS: dict[str, AgeBand] = {
+    "lac": AgeBand((5, 0), (16, 0), "Dorset D-129: the LAC team holds looked after children of 5 to 16"),
+    "leaving_care": AgeBand(
+        (16, 0), (21, 0), "D-141: looked after young people from 16; care leavers' support to 21"
+    ),
+    "separated_children": AgeBand(
+        (12, 0), (18, 0), "unaccompanied children seeking asylum, in practice 12 to 17"
+    ),
+    "private_fostering": AgeBand(
+        (0, 0), (16, 0), "a privately fostered child is under 16 (Children Act s66)"
+    ),
+}
+
+
+def age_band(kind: str) -> AgeBand:
+    """The ages a service of this kind holds children at."""
+    return AGE_BANDS.get(kind, CHILDHOOD)
+
+
+def pre_birth_services(protocol) -> set[str]:
+    """The services that may hold an unborn baby: those a pre-birth pathway starts from (a rule on `child.unborn`,
+    or on an event about an unborn baby such as Central Bedfordshire's `pre_birth_assessment_concluded`), not
+    counting the front door, which only takes the contact."""
+    services_ = {s for rule in _pre_birth_rules(protocol) for s in rule.pathway.from_}
+    return {s for s in services_ if protocol.services[s].kind.value != "front_door"}
+
+
+# The plans and legal statuses a child held by each kind of service can have (CIN census plan types, SSDA903
+# legal statuses). The assessment team's children are being assessed (no plan yet), or have the plan the assessment
+# ended with while their transfer is under way.
+PLANS_BY_KIND: dict[str, frozenset[str]] = {
+    "front_door": frozenset({"none"}),
+    "assessment": frozenset({"none", "cin", "cp"}),
+    "cin_cp": frozenset({"cin", "cp"}),
+    "court": frozenset({"cla", "cp"}),
+    "lac": frozenset({"cla"}),
+    "leaving_care": frozenset({"cla", "care_leaver"}),
+    "disability": frozenset({"cin", "none"}),
+    "private_fostering": frozenset({"none"}),
+    "fostering": frozenset({"cla"}),
+    "separated_children": frozenset({"cla"}),
+}
+LEGAL_BY_KIND: dict[str, frozenset[str]] = {
+    "front_door": frozenset({"none"}),
+    "assessment": frozenset({"none"}),
+    "cin_cp": frozenset({"none"}),
+    "court": frozenset({"interim_care_order", "none"}),  # an interim care order, or pre-proceedings (PLO)
+    "lac": frozenset({"care_order", "s20"}),
+    "leaving_care": frozenset({"care_order", "s20", "none"}),  # none once a care leaver, from 18
+    "disability": frozenset({"none"}),
+    "private_fostering": frozenset({"none"}),
+    "fostering": frozenset({"s20"}),
+    "separated_children": frozenset({"s20"}),
 }
 CASELOAD_SHARE = {"cin_cp": 30, "lac": 20, "assessment": 15, "court": 10, "leaving_care": 10, "disability": 6}
+FRONT_DOOR_SHARE = 8  # of the workers: the front door's social workers hold no cases for long
+UNBORN_SHARE = 0.03  # of the assessment teams' children, where a pre-birth pathway applies
 
 SIZES = {"small": (300, 60, 500), "mid": (3_000, 250, 5_000), "large": (20_000, 250, 250_000)}
 
@@ -174,21 +257,35 @@ def build_demo(
     today = timezone.localtime(now).date()
     password = password or secrets.token_urlsafe(12)
     children_target, staff_target, historic_target = SIZES[size]
+    protocol = protocol_named(protocol_name)
     with transaction.atomic():
         authority = authority_sync_from_protocol(protocol_name=protocol_name)
         if authority.children.exists():
             raise ValueError(f"{authority.name} already has children's records; use a fresh database")
-        teams = list(Team.objects.filter(service__authority=authority).select_related("service"))
+        teams = list(Team.objects.filter(service__authority=authority, active=True).select_related("service"))
         progress(f"{authority.name}: {len(teams)} teams from the {protocol_name} protocol")
-        staff_by_team = _staff(authority, teams, staff_target, password, rng)
-        progress(f"{sum(len(m) for roles in staff_by_team.values() for m in roles.values())} staff in teams")
         holding = [t for t in teams if not t.service.external and t.service.kind != "front_door"]
         weights = [CASELOAD_SHARE.get(t.service.kind, 3) / _teams_of(holding, t) for t in holding]
-        n_children = _children(authority, holding, weights, staff_by_team, children_target, today, rng)
-        progress(f"{n_children} open children with allocations, plans, legal statuses and documents")
-        historic = _historic_transfers(authority, holding, staff_by_team, historic_target, now, rng, progress)
+        staff_by_team = _staff(
+            authority, teams, dict(zip(holding, weights, strict=True)), staff_target, password, today, rng
+        )
+        in_teams = sum(len(m) for roles in staff_by_team.values() for m in roles.values())
+        everyone = StaffMember.objects.filter(authority=authority).count()
+        progress(
+            f"{everyone} staff: {in_teams} in teams, {everyone - in_teams} managing services or the authority"
+        )
+        kids = _children(authority, protocol, holding, weights, staff_by_team, children_target, today, rng)
+        restricted = sum(1 for k in kids if k.child.restricted)
+        unborn = sum(1 for k in kids if k.child.date_of_birth is None)
+        progress(
+            f"{len(kids)} open children ({unborn} unborn, {restricted} restricted records) with allocations, "
+            "plans, legal statuses, key events and documents"
+        )
+        historic = _historic_transfers(
+            authority, protocol, teams, staff_by_team, kids, historic_target, today, rng, progress
+        )
         progress(f"{historic} historic transfers")
-        open_work = _open_transfers(authority, protocol_name, staff_by_team, size, now, rng)
+        open_work = _open_transfers(authority, protocol, staff_by_team, size, now, rng)
         progress(open_work.line())
         contacts = _front_door_contacts(teams, staff_by_team, now, rng)
         progress(f"{contacts} contacts at the front door awaiting a decision")
@@ -198,7 +295,7 @@ def build_demo(
             progress(done.line())
     return DemoResult(
         authority,
-        n_children + contacts,  # the front door's children are new children too
+        len(kids) + contacts,  # the front door's children are new children too
         StaffMember.objects.filter(authority=authority).count(),
         historic,
         open_work.transfers,
@@ -210,10 +307,15 @@ def _teams_of(teams: list[Team], team: Team) -> int:
     return sum(1 for t in teams if t.service_id == team.service_id)
 
 
-def _staff(authority, teams, target, password, rng) -> dict[int, dict[str, list[StaffMember]]]:
+def _staff(
+    authority, teams, weights, target, password, today, rng
+) -> dict[int, dict[str, list[StaffMember]]]:
+    """Managers and business support for every team, service managers, the authority's senior staff, and social
+    workers (and personal advisers in the leaving care teams) in numbers that follow each team's caseload. Every
+    name is different, so two people in a team are never confused."""
     hashed = make_password(password)
     User = get_user_model()
-    plan: list[tuple[str, str, Team | Service | None]] = []
+    plan: list[tuple[str, Role, Team | Service | None]] = []
     for team in teams:
         if team.service.external:
             plan.append((f"tm.{team.code}", Role.TEAM_MANAGER, team))
@@ -223,37 +325,47 @@ def _staff(authority, teams, target, password, rng) -> dict[int, dict[str, list[
             (f"pm.{team.code}", Role.PRACTICE_MANAGER, team),
             (f"bs.{team.code}", Role.BUSINESS_SUPPORT, team),
         ]
-    services = {t.service for t in teams if not t.service.external}
-    plan += [(f"sm.{s.code}", Role.SERVICE_MANAGER, s) for s in services]
+    services_ = sorted({t.service for t in teams if not t.service.external}, key=lambda s: s.code)
+    plan += [(f"sm.{s.code}", Role.SERVICE_MANAGER, s) for s in services_]
     plan += [
         ("head.of.service", Role.HEAD_OF_SERVICE, None),
         ("director", Role.SERVICE_DIRECTOR, None),
         ("auditor", Role.AUDITOR, None),
         ("administrator", Role.ADMINISTRATOR, None),
     ]
-    holding = [t for t in teams if not t.service.external and t.service.kind != "front_door"]
     front = [t for t in teams if t.service.kind == "front_door"]
-    workers = max(target - len(plan), len(holding) * 2)
-    for i in range(workers):
-        team = (holding + front)[i % len(holding + front)]
-        role = Role.PERSONAL_ADVISER if team.service.kind == "leaving_care" and i % 2 else Role.SOCIAL_WORKER
-        plan.append((f"{role.value.split('_')[0]}.{team.code}.{i}", role, team))
+    shares = {**weights, **{t: FRONT_DOOR_SHARE / len(front) for t in front}}
+    workers = max(target - len(plan), 2 * len(shares))
+    counts = _apportion(shares, workers, least=2)
+    for team, count in counts.items():
+        numbered: Counter = Counter()
+        for n in range(count):
+            role = (
+                Role.PERSONAL_ADVISER if team.service.kind == "leaving_care" and n % 2 else Role.SOCIAL_WORKER
+            )
+            prefix = "personal" if role is Role.PERSONAL_ADVISER else "social"
+            numbered[prefix] += 1
+            plan.append((f"{prefix}.{team.code}.{numbered[prefix]}", role, team))
+    names = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
+    if len(plan) > len(names):
+        raise ValueError(f"the demo has {len(names)} different staff names for {len(plan)} staff")
+    names = rng.sample(names, len(plan))
     users = User.objects.bulk_create([User(username=u, password=hashed) for u, _, _ in plan])
     staff = StaffMember.objects.bulk_create(
         [
             StaffMember(
                 user=user,
                 authority=authority,
-                name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                name=name,
                 email=f"{user.username}@example.invalid",
                 phone=f"01632 {960000 + i % 1000}",  # Ofcom's range reserved for drama: never a real line
                 job_title=role.label,
-                social_work_england_number=f"SW{100000 + i}" if role in (Role.SOCIAL_WORKER,) else "",
+                social_work_england_number=f"SW{100000 + i}" if role is Role.SOCIAL_WORKER else "",
             )
-            for i, (user, (_, role, _)) in enumerate(zip(users, plan, strict=True))
+            for i, (user, name, (_, role, _)) in enumerate(zip(users, names, plan, strict=True))
         ]
     )
-    start = dt.date(2020, 4, 1)
+    start = today - relativedelta(years=7)  # before the oldest historic transfer (six years back)
     Membership.objects.bulk_create(
         [
             Membership(
@@ -273,134 +385,483 @@ def _staff(authority, teams, target, password, rng) -> dict[int, dict[str, list[
     return by_team
 
 
-def _children(authority, holding, weights, staff_by_team, target, today, rng) -> int:
+def _apportion(shares: dict, total: int, least: int) -> dict:
+    """`total` split in proportion to `shares` (largest remainders), each at least `least`."""
+    weight = sum(shares.values())
+    exact = {k: max(least, total * w / weight) for k, w in shares.items()}
+    counts = {k: int(v) for k, v in exact.items()}
+    for k in sorted(exact, key=lambda k: exact[k] - counts[k], reverse=True)[
+        : max(0, total - sum(counts.values()))
+    ]:
+        counts[k] += 1
+    return counts
+
+
+@dataclass
+class Kid:
+    """A demo child as built: the record, the team holding them and since when."""
+
+    child: Child
+    team: Team
+    start: dt.date
+
+
+# Documents on file by what the child's record holds (each kept only if the protocol declares the type).
+DOCUMENTS_ALWAYS = ("chronology", "genogram", "child_and_family_assessment", "key_information", "case_notes")
+DOCUMENTS_BY_PLAN = {
+    "cin": ("child_plan", "cin_plan"),
+    "cp": ("child_plan", "cp_conference_minutes", "icpc_report", "cp_agreement"),
+    "cla": (
+        "lac_documentation",
+        "care_plan",
+        "placement_plan",
+        "pep",
+        "pep_request",
+        "health_assessment_referral",
+    ),
+    "care_leaver": ("pathway_plan", "needs_assessment", "identity_documents"),
+}
+DOCUMENTS_BY_LEGAL = {
+    "interim_care_order": ("court_order", "court_report", "lpm_notes", "parenting_assessment"),
+    "care_order": ("court_order",),
+}
+# The protocol's event recorded on the child's record when a plan or legal status starts (where it declares it).
+KEY_EVENTS_BY_PLAN = {"cp": ("icpc_held",), "cin": ("cin_meeting_held", "assessment_concluded")}
+KEY_EVENTS_BY_LEGAL = {
+    "interim_care_order": ("care_proceedings_issued",),
+    "care_order": ("care_order_made", "becomes_looked_after"),
+    "s20": ("becomes_looked_after",),
+}
+
+
+def _children(authority, protocol, holding, weights, staff_by_team, target, today, rng) -> list[Kid]:
+    surnames = [rng.choice(LAST_NAMES) for _ in range(target // 4)]
     families = Family.objects.bulk_create(
-        [Family(authority=authority, name=f"{rng.choice(LAST_NAMES)} family") for _ in range(target // 4)]
+        [Family(authority=authority, name=f"{surname} family") for surname in surnames]
     )
-    children, plans = [], []
+    pre_birth = pre_birth_services(protocol)
+    kids: list[Kid] = []
     for i in range(target):
         team = rng.choices(holding, weights)[0]
         kind = team.service.kind
-        age_days = (
-            rng.randint(17 * 365 + 200, 20 * 365) if kind == "leaving_care" else rng.randint(30, 17 * 365)
-        )
-        in_family = rng.random() < 0.4
+        band = age_band(kind)
+        unborn = kind == "assessment" and team.service.code in pre_birth and rng.random() < UNBORN_SHARE
+        family_index = rng.randrange(len(families)) if families and rng.random() < 0.4 else None
+        if unborn:
+            born, expected = None, today + dt.timedelta(days=rng.randint(20, 150))
+            # The pre-birth assessment started in pregnancy, weeks or months ago.
+            start = today - dt.timedelta(days=rng.randint(5, 120))
+        else:
+            # In the band today and for at least the five days since the allocation started at the earliest.
+            latest = (
+                today - dt.timedelta(days=6) - relativedelta(years=band.at_least[0], months=band.at_least[1])
+            )
+            earliest = today - relativedelta(years=band.under[0], months=band.under[1]) + dt.timedelta(days=1)
+            born, expected = earliest + dt.timedelta(days=rng.randint(0, (latest - earliest).days)), None
+            first = max(today - dt.timedelta(days=400), band.entered(born))
+            start = first + dt.timedelta(days=rng.randint(0, (today - dt.timedelta(days=5) - first).days))
         child = Child(
             authority=authority,
             identifier=f"DEMO{100000 + i}",
-            first_name=rng.choice(FIRST_NAMES),
-            last_name=rng.choice(LAST_NAMES),
-            date_of_birth=today - dt.timedelta(days=age_days),
-            gender=rng.choice(["female", "male"]),
+            first_name="Baby" if unborn else rng.choice(FIRST_NAMES),
+            last_name=surnames[family_index] if family_index is not None else rng.choice(LAST_NAMES),
+            date_of_birth=born,
+            expected_date_of_birth=expected,
+            gender="" if unborn else rng.choice(["female", "male"]),
             ethnicity=rng.choice(["WBRI", "WOTH", "MWBC", "ASIA", "BAFR", "OOTH"]),
-            disability=kind == "disability" or rng.random() < 0.05,
+            disability=None if unborn else (kind == "disability" or rng.random() < 0.05),
             locality=team.locality,
             address=f"{rng.randint(1, 120)} {rng.choice(LAST_NAMES)} Road\nExampletown EX{rng.randint(1, 9)} 1ZZ",
-            asylum_status="unaccompanied_seeking_asylum" if kind == "separated_children" else "none",
-            family=rng.choice(families) if in_family and families else None,
+            family=families[family_index] if family_index is not None else None,
         )
-        children.append(child)
-        plans.append(team)
-    Child.objects.bulk_create(children, batch_size=2000)
-    allocations, statuses, plan_rows, documents = [], [], [], []
-    for child, team in zip(children, plans, strict=True):
-        start = today - dt.timedelta(days=rng.randint(5, 400))
-        workers = staff_by_team[team.pk].get("social_worker") or staff_by_team[team.pk].get(
-            "personal_adviser"
+        kids.append(Kid(child, team, start))
+    # A few records restricted to the staff named on them (a child of a member of staff, a high-profile case):
+    # children held after assessment, never one with a transfer the demo proposes.
+    restrictable = [k for k in kids if k.team.service.kind in ("cin_cp", "lac", "court", "disability")]
+    for kid in rng.sample(restrictable, min(len(restrictable), max(3, target // 300))):
+        kid.child.restricted = True
+    statuses = [_record_status(k.team.service.kind, k.child.date_of_birth, k.start, today, rng) for k in kids]
+    for kid, status in zip(kids, statuses, strict=True):
+        kid.child.asylum_status = status.asylum
+    Child.objects.bulk_create([k.child for k in kids], batch_size=2000)
+
+    allocations, legal_rows, plan_rows, documents, key_events, named = [], [], [], [], [], []
+    same_worker: dict[tuple[int, int, str], StaffMember] = {}  # siblings in a team share a worker (D-033)
+    documents_known, events_known = set(protocol.document_types), set(protocol.events)
+    adviser_purpose = "personal_adviser" in protocol.secondary_allocations
+    for kid, status in zip(kids, statuses, strict=True):
+        child, team, start = kid.child, kid.team, kid.start
+        roles = staff_by_team[team.pk]
+        role = (
+            Role.PERSONAL_ADVISER
+            if status.plan == "care_leaver" and roles.get("personal_adviser")
+            else (Role.SOCIAL_WORKER)
         )
+        key = (child.family_id or -child.pk, team.pk, role.value)
+        worker = same_worker.get(key) if child.family_id else None
+        worker = worker or rng.choice(roles[role.value])
+        same_worker[key] = worker
         allocations.append(
             Allocation(
                 child=child,
                 kind=AllocationKind.PRIMARY,
                 team=team,
-                worker=rng.choice(workers),
+                worker=worker,
+                role=role,
                 start=start,
                 start_reason=ChangeReason.TSPROC,
             )
         )
-        plan, legal = PROFILE.get(team.service.kind, ("none", "none"))
-        if plan != "none":
-            plan_rows.append(PlanEpisode(child=child, plan=plan, start=start))
-        if legal != "none":
-            statuses.append(LegalStatusEpisode(child=child, status=legal, start=start))
-        for doc in rng.sample(
-            [
-                "chronology",
-                "genogram",
-                "child_and_family_assessment",
-                "child_plan",
-                "transfer_summary",
-                "cse_screening",
-                "birth_certificate",
-            ],
-            k=rng.randint(1, 5),
-        ):
-            documents.append(
-                DocumentOnFile(
-                    child=child, document_type=doc, dated=start + dt.timedelta(days=rng.randint(0, 60))
+        born = child.date_of_birth
+        if adviser_purpose and status.plan == "cla" and team.service.kind == "leaving_care":
+            # D-140, D-141: a personal adviser from 15 years 9 months, jointly allocated with the social worker.
+            advisers = roles.get("personal_adviser")
+            if advisers:
+                allocations.append(
+                    Allocation(
+                        child=child,
+                        kind=AllocationKind.SECONDARY,
+                        team=team,
+                        worker=rng.choice(advisers),
+                        role=Role.PERSONAL_ADVISER,
+                        purpose="personal_adviser",
+                        start=max(born + relativedelta(years=15, months=9), today - dt.timedelta(days=700)),
+                    )
                 )
-            )
+        for plan, since, until in status.plans:
+            plan_rows.append(PlanEpisode(child=child, plan=plan, start=since, end=until))
+            key_events += [
+                KeyEvent(child=child, event_type=e, date=since)
+                for e in KEY_EVENTS_BY_PLAN.get(plan, ())
+                if e in events_known
+            ][:1]
+        for legal, since, until in status.legal:
+            legal_rows.append(LegalStatusEpisode(child=child, status=legal, start=since, end=until))
+            key_events += [
+                KeyEvent(child=child, event_type=e, date=since)
+                for e in KEY_EVENTS_BY_LEGAL.get(legal, ())
+                if e in events_known
+            ][:1]
+        documents += _documents(child, status, start, documents_known, today, rng)
+        if child.restricted:  # named on it: the worker and the team's managers
+            people = {p.pk: p for p in (worker, *roles["team_manager"], *roles["practice_manager"])}
+            named += [RestrictedAccess(child=child, staff=p) for p in people.values()]
     Allocation.objects.bulk_create(allocations, batch_size=2000)
     PlanEpisode.objects.bulk_create(plan_rows, batch_size=2000)
-    LegalStatusEpisode.objects.bulk_create(statuses, batch_size=2000)
+    LegalStatusEpisode.objects.bulk_create(legal_rows, batch_size=2000)
+    KeyEvent.objects.bulk_create(key_events, batch_size=2000)
     DocumentOnFile.objects.bulk_create(documents, batch_size=2000)
-    return len(children)
+    RestrictedAccess.objects.bulk_create(named)
+    return kids
 
 
-def _historic_transfers(authority, holding, staff_by_team, target, now, rng, progress) -> int:
-    """Closed transfers over the past years: the demand and delay history managers look at."""
-    children = list(Child.objects.filter(authority=authority).values_list("pk", flat=True))
-    proposers = [m for roles in staff_by_team.values() for m in roles.get("team_manager", [])]
-    made = 0
+@dataclass
+class Status:
+    """A child's plans and legal statuses over time, (value, start, end or None), and asylum status."""
+
+    plans: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
+    legal: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
+    asylum: str = "none"
+
+    @property
+    def plan(self) -> str:
+        return next((p for p, _, end in self.plans if end is None), "none")
+
+    @property
+    def legal_status(self) -> str:
+        return next((s for s, _, end in self.legal if end is None), "none")
+
+
+def _record_status(kind: str, born: dt.date | None, start: dt.date, today: dt.date, rng) -> Status:
+    """The plan and legal status of a child held by a service of this kind since `start`: a CIN or CP plan in
+    the CIN and CP teams; an interim care order (or a child protection plan before proceedings) in the court
+    team; a care order or section 20 in looked after teams; a care leaver's pathway from 18."""
+    status = Status()
+    if born is None or kind in ("front_door", "assessment", "private_fostering"):
+        return status  # being assessed: no plan yet (the transfer's plan is recorded when it is proposed)
+
+    def before(days: int, floor: dt.date) -> dt.date:
+        return max(floor, start - dt.timedelta(days=rng.randint(0, days)))
+
+    if kind == "cin_cp":
+        status.plans.append(("cin" if rng.random() < 0.6 else "cp", before(15, born), None))
+    elif kind == "disability":
+        if rng.random() < 0.8:
+            status.plans.append(("cin", before(15, born), None))
+    elif kind == "court":
+        if rng.random() < 0.7:
+            since = before(10, born)
+            status.plans.append(("cla", since, None))
+            status.legal.append(("interim_care_order", since, None))
+        else:  # pre-proceedings under the Public Law Outline: the child protection plan continues
+            status.plans.append(("cp", before(60, born), None))
+    elif kind in ("lac", "fostering", "separated_children"):
+        since = before(3 * 365, born)
+        status.plans.append(("cla", since, None))
+        legal = "care_order" if kind == "lac" and rng.random() < 0.65 else "s20"
+        status.legal.append((legal, since, None))
+        if kind == "separated_children":
+            status.asylum = "unaccompanied_seeking_asylum"
+    elif kind == "leaving_care":
+        adult = born + relativedelta(years=18)
+        since = max(
+            born + relativedelta(years=rng.randint(8, 15)), min(start, adult) - dt.timedelta(days=3 * 365)
+        )
+        legal = "care_order" if rng.random() < 0.6 else "s20"
+        unaccompanied = legal == "s20" and rng.random() < 0.4
+        if adult <= today:  # a care leaver: looked after until 18, the pathway plan since
+            end = adult - dt.timedelta(days=1)
+            status.plans += [("cla", since, end), ("care_leaver", adult, None)]
+            status.legal.append((legal, since, end))
+            status.asylum = "leave_to_remain" if unaccompanied else "none"
+        else:
+            status.plans.append(("cla", since, None))
+            status.legal.append((legal, since, None))
+            status.asylum = "unaccompanied_seeking_asylum" if unaccompanied else "none"
+    return status
+
+
+def _documents(
+    child, status: Status, start: dt.date, known: set[str], today: dt.date, rng
+) -> list[DocumentOnFile]:
+    """What is on the child's file, each dated on a day since the child was born (or, before birth, since the
+    pre-birth assessment began) and never after today."""
+    born = child.date_of_birth
+    plan_since = next((since for p, since, end in status.plans if end is None), start)
+    legal_since = next((since for s, since, end in status.legal if end is None), start)
+    candidates: list[tuple[str, dt.date]] = [
+        (t, max(born or start, start - dt.timedelta(days=365))) for t in DOCUMENTS_ALWAYS
+    ]
+    candidates += [(t, plan_since) for t in DOCUMENTS_BY_PLAN.get(status.plan, ())]
+    candidates += [(t, legal_since) for t in DOCUMENTS_BY_LEGAL.get(status.legal_status, ())]
+    candidates = [(t, since) for t, since in candidates if t in known]
+    chosen = rng.sample(candidates, k=min(len(candidates), rng.randint(1, 5)))
+    documents = [
+        DocumentOnFile(
+            child=child,
+            document_type=t,
+            dated=since + dt.timedelta(days=rng.randint(0, max(0, (today - since).days))),
+        )
+        for t, since in chosen
+    ]
+    if born is not None and "birth_certificate" in known and rng.random() < 0.5:
+        documents.append(
+            DocumentOnFile(
+                child=child,
+                document_type="birth_certificate",
+                dated=min(today, born + dt.timedelta(days=rng.randint(1, 42))),  # registered within 42 days
+            )
+        )
+    return documents
+
+
+HISTORY_YEARS = 6
+# How often cases move from one kind of service to another, relatively (a pair not named: 1): most go from the
+# front door to assessment, and from assessment to the CIN and CP teams.
+FLOWS = {
+    ("front_door", "assessment"): 40,
+    ("assessment", "cin_cp"): 25,
+    ("assessment", "disability"): 5,
+    ("cin_cp", "court"): 6,
+    ("court", "lac"): 5,
+    ("lac", "leaving_care"): 5,
+    ("cin_cp", "lac"): 4,
+    ("court", "cin_cp"): 4,
+    ("assessment", "court"): 3,
+    ("front_door", "cin_cp"): 3,
+    ("assessment", "lac"): 2,
+    ("cin_cp", "leaving_care"): 2,
+    ("lac", "cin_cp"): 2,
+    ("front_door", "disability"): 2,
+    ("front_door", "leaving_care"): 2,
+    ("separated_children", "leaving_care"): 2,
+}
+
+
+@dataclass(frozen=True)
+class _Move:
+    """A kind of historic transfer: one of the protocol's pathways, from one service to another."""
+
+    pathway: str
+    event: str
+    route_kind: str
+    kind: str
+    from_teams: tuple[Team, ...]
+    to_teams: tuple[Team, ...]
+    from_band: AgeBand
+    to_band: AgeBand
+
+
+def _moves(protocol, teams) -> tuple[list[_Move], list[float]]:
+    """The moves the protocol's pathways allow between the authority's own services (not to external ones, not
+    back to "the previous service"), each weighted by how busy its two ends are."""
+    by_service: dict[str, list[Team]] = defaultdict(list)
+    for team in teams:
+        if not team.service.external:
+            by_service[team.service.code].append(team)
+    events: dict[str, str] = {}
+    for event, rules in protocol.rules_by_event.items():
+        for rule in rules:
+            events.setdefault(rule.pathway.id, event)
+    pre_birth = _pre_birth_pathways(protocol)
+    moves, pairs = [], []
+    for pathway in protocol.pathways.values():
+        if pathway.id in pre_birth:
+            continue  # made before the child was born: not for a history of children born since
+        targets = (pathway.to.service,) if pathway.to.service else pathway.to.choose_from
+        for source in pathway.from_:
+            for target in targets:
+                if source == target or not by_service.get(source) or not by_service.get(target):
+                    continue
+                if by_service[target][0].service.kind == "front_door":
+                    continue
+                from_kind, to_kind = by_service[source][0].service.kind, by_service[target][0].service.kind
+                moves.append(
+                    _Move(
+                        pathway=pathway.id,
+                        event=events.get(pathway.id, "referral"),
+                        route_kind=protocol.routes[pathway.route].kind.value,
+                        kind=AllocationKind.SECONDARY if pathway.secondary else AllocationKind.PRIMARY,
+                        from_teams=tuple(by_service[source]),
+                        to_teams=tuple(by_service[target]),
+                        from_band=age_band(from_kind),
+                        to_band=age_band(to_kind),
+                    )
+                )
+                pairs.append((from_kind, to_kind))
+    # A pair's flow shared between the pathways that make it.
+    ways = Counter(pairs)
+    return moves, [FLOWS.get(pair, 1) / ways[pair] for pair in pairs]
+
+
+def _pre_birth_rules(protocol) -> list:
+    """The rules about an unborn baby: on `child.unborn`, or on an event about one (a pre-birth assessment)."""
+    return [
+        rule
+        for event, rules in protocol.rules_by_event.items()
+        for rule in rules
+        if "unborn" in event or "pre_birth" in event or "child.unborn" in repr(rule.spec.when)
+    ]
+
+
+def _pre_birth_pathways(protocol) -> set[str]:
+    """The pathways only ever taken before a baby is born (every rule naming them is about an unborn baby)."""
+    pre_birth = {id(rule) for rule in _pre_birth_rules(protocol)}
+    named: dict[str, list] = defaultdict(list)
+    for rules in protocol.rules_by_event.values():
+        for rule in rules:
+            named[rule.pathway.id].append(id(rule) in pre_birth)
+    return {pathway for pathway, about_unborn in named.items() if all(about_unborn)}
+
+
+def _historic_transfers(authority, protocol, teams, staff_by_team, kids, target, today, rng, progress) -> int:
+    """Closed transfers over the past six years, along the protocol's pathways: the demand and delay history
+    managers look at. Each is of a child who was of an age the sending service holds when it was proposed, and
+    of an age the receiving service holds when it was made, and ended before the child's current allocation."""
+    moves, weights = _moves(protocol, teams)
+    born = [k for k in kids if k.child.date_of_birth is not None]
+    if not moves or not born:
+        return 0
+    bands = {m.from_band for m in moves} | {m.to_band for m in moves}
+    # Per band, per child: the first day in the band and the first day past it (as day numbers).
+    edges = {
+        band: [
+            (band.entered(k.child.date_of_birth).toordinal(), band.left(k.child.date_of_birth).toordinal())
+            for k in born
+        ]
+        for band in bands
+    }
+    starts = [k.start.toordinal() for k in born]
+    oldest = (today - relativedelta(years=HISTORY_YEARS)).toordinal()
+    newest = (today - dt.timedelta(days=20)).toordinal()
+    cumulative = list(_running(weights))
+    made = misses = 0
     batch = 20_000
     while made < target:
-        rows, events = [], []
-        for _ in range(min(batch, target - made)):
-            from_team, to_team = rng.sample(holding, 2)
-            proposed = now - dt.timedelta(days=rng.randint(20, 6 * 365))
-            took = dt.timedelta(days=rng.randint(3, 40))
+        rows = []
+        while len(rows) < min(batch, target - made):
+            move = rng.choices(moves, cum_weights=cumulative)[0]
+            for _ in range(20):
+                i = rng.randrange(len(born))
+                took = rng.randint(3, 40)
+                (from_in, from_out), (to_in, to_out) = edges[move.from_band][i], edges[move.to_band][i]
+                low = max(oldest, from_in, to_in - took)
+                high = min(newest, starts[i] - took, from_out - 1, to_out - 1 - took)
+                if low <= high:
+                    break
+            else:
+                misses += 1  # no child fits this move often enough: draw another
+                if misses > 1_000 + 10 * target:
+                    raise ValueError("too few children of the right ages for the demo's historic transfers")
+                continue
+            proposed = dt.date.fromordinal(rng.randint(low, high))
+            done = proposed + dt.timedelta(days=took)
+            from_team = rng.choice(move.from_teams)
+            local = [t for t in move.to_teams if t.locality and t.locality == from_team.locality]
+            to_team = rng.choice(local or move.to_teams)
             rows.append(
                 Transfer(
-                    child_id=rng.choice(children),
+                    child=born[i].child,
+                    kind=move.kind,
                     state=State.TRANSFERRED,
                     protocol=authority.protocol,
                     protocol_version="demo",
-                    event="referral",
-                    event_date=proposed.date(),
+                    event=move.event,
+                    event_date=proposed,
                     situation={},
-                    route_kind="transfer_meeting",
+                    pathway=move.pathway,
+                    route_kind=move.route_kind,
                     from_team=from_team,
                     to_service=to_team.service,
                     to_team=to_team,
-                    transfer_date=(proposed + took).date(),
-                    proposed_by=rng.choice(proposers),
-                    proposed_at=proposed,
-                    closed_at=proposed + took,
+                    transfer_date=done,
+                    proposed_by=_manager(staff_by_team, from_team.pk),
+                    proposed_at=_at_fast(proposed, rng),
+                    closed_at=_at_fast(done, rng),
                     version=7,
                 )
             )
         Transfer.objects.bulk_create(rows, batch_size=5000)
-        for t in rows:
-            events.append(
+        TransferEvent.objects.bulk_create(
+            [
                 TransferEvent(
                     transfer=t,
                     action="complete",
                     from_state="handover_held",
                     to_state="transferred",
-                    actor_id=t.proposed_by_id,
+                    actor_id=_manager(staff_by_team, t.to_team_id).pk,
                     at=t.closed_at,
                 )
-            )
-        TransferEvent.objects.bulk_create(events, batch_size=5000)
+                for t in rows
+            ],
+            batch_size=5000,
+        )
         made += len(rows)
         progress(f"  {made} historic transfers")
     return made
 
 
+def _running(weights):
+    total = 0.0
+    for w in weights:
+        total += w
+        yield total
+
+
+def _at_fast(day: dt.date, rng) -> dt.datetime:
+    """An instant in the working day of `day` (local time), for a day in the past."""
+    return timezone.make_aware(
+        dt.datetime.combine(day, dt.time(9)) + dt.timedelta(minutes=rng.randint(0, 420))
+    )
+
+
 # Open transfers by size: the large demo carries the open work of a large authority, so its pages and the sweep
-# are measured on realistic work (issue 10); the small and mid demos keep a handful.
-OPEN_TRANSFERS = {"small": 40, "mid": 40, "large": 1_200}
-AS_BEFORE = 40  # the first 40 are proposed today and half listed, as the small and mid demos always had
+# are measured on realistic work (issue 10); the small and mid demos have enough to show every step.
+OPEN_TRANSFERS = {"small": 30, "mid": 60, "large": 1_200}
+# The first few are proposed today and half listed: the coming transfer meeting's agenda.
+PROPOSED_TODAY = {"small": 10, "mid": 20, "large": 40}
+# Then at least these, so the escalations page and the overdue work have something on the first morning.
+AT_LEAST = [State.ESCALATED, State.ESCALATED, State.ESCALATED, State.BLOCKED, State.BLOCKED]
 
 # Where the open transfers stand, by weight: every step of the workflow has work at it.
 OPEN_MIX = {
@@ -433,6 +894,9 @@ BLOCK_REASONS = [
     "The teams disagree that the threshold for the receiving service is met",
     "The family's new address is not yet confirmed",
 ]
+LATE_REASON = (
+    "The receiving team could not take the case by the protocol's date; agreed for the next fortnight"
+)
 ESCALATE_REASON = "The managers could not agree between them; escalated on the protocol's ladder"
 REMEDIAL_ACTIONS = [
     "Bring the chronology up to date",
@@ -467,54 +931,124 @@ class OpenWork:
         )
 
 
-def _open_transfers(authority, protocol_name, staff_by_team, size, now, rng) -> OpenWork:
+def _open_transfers(authority, protocol, staff_by_team, size, now, rng) -> OpenWork:
     """Live transfers through the real services, proposed over the past weeks and taken along the workflow on
-    the days they happened, so their events, deadlines (some overdue, some due soon) and audit rows are real."""
-    protocol = protocol_named(protocol_name)
+    the days they happened, so their events, deadlines (some overdue, some due soon), escalations and audit rows
+    are real. Each child's plan is the one their assessment ended with, recorded on the day it was proposed."""
     today = timezone.localtime(now).date()
     made = OpenWork()
-    assessment = Allocation.objects.filter(
-        child__authority=authority, end__isnull=True, team__service__kind="assessment"
-    ).select_related("child__authority", "team", "worker")[: OPEN_TRANSFERS[size] * 2]
+    wanted, agenda = OPEN_TRANSFERS[size], PROPOSED_TODAY[size]
+    assessment = (
+        Allocation.objects.filter(
+            child__authority=authority,
+            end__isnull=True,
+            kind=AllocationKind.PRIMARY,
+            team__service__kind="assessment",
+            child__restricted=False,
+            child__date_of_birth__isnull=False,
+        )
+        .select_related("child__authority", "team", "worker")
+        .order_by("start", "pk")[: wanted * 2]
+    )
     states, weights = list(OPEN_MIX), list(OPEN_MIX.values())
     for n, allocation in enumerate(assessment):
-        if made.transfers == OPEN_TRANSFERS[size]:
+        if made.transfers == wanted:
             break
-        if n < AS_BEFORE:
-            # Proposed today, half of them listed: the coming transfer meeting's agenda, as the demo always had.
+        mixed = made.transfers - agenda
+        if mixed < 0:
             target, proposed_on = (State.LISTED if n % 2 == 0 else State.PROPOSED), today
         else:
-            target = rng.choices(states, weights)[0]
+            target = AT_LEAST[mixed] if mixed < len(AT_LEAST) else rng.choices(states, weights)[0]
             proposed_on = max(
-                protocol.calendar.subtract(today, Duration.working_days(rng.randint(1, PROPOSED_WITHIN))),
+                protocol.calendar.subtract(today, Duration.working_days(rng.randint(3, PROPOSED_WITHIN))),
                 # Not before the child came to the sending team (the protocol routes from where they are).
                 protocol.calendar.add(allocation.start, Duration.working_days(1)),
             )
+            proposed_on = min(proposed_on, today)
         transfer = _propose(allocation, protocol, proposed_on, now, rng, made)
         if transfer is None:
             continue
         _involved_professionals(allocation.child, rng)
         transfer = _take_along(transfer, target, staff_by_team, protocol, proposed_on, now, rng, made)
         made.states[transfer.state] += 1
-        if n >= AS_BEFORE and rng.random() < 0.4:
+        if mixed >= 0 and rng.random() < 0.4:
             _remedial_actions(transfer, allocation.worker, staff_by_team, proposed_on, now, rng, made)
+    _personal_advisers(authority, protocol, staff_by_team, size, now, rng, made)
     return made
 
 
+PERSONAL_ADVISERS = {"small": 2, "mid": 4, "large": 12}
+ADVISER_FROM = relativedelta(
+    years=15, months=8
+)  # Dorset D-137: discussed at the 16+ meeting at 15 years 8 months
+
+
+def _personal_advisers(authority, protocol, staff_by_team, size, now, rng, made: OpenWork) -> None:
+    """Where the protocol allocates a personal adviser as a child in care nears 16 (Dorset D-133, D-140), a few
+    looked after children of 15 years 8 months or more proposed on the day they reached that age (or since): the
+    16+ team's coming work."""
+    if "age_reached" not in protocol.events:
+        return
+    today = timezone.localtime(now).date()
+    near_sixteen = (
+        Allocation.objects.filter(
+            child__authority=authority,
+            end__isnull=True,
+            kind=AllocationKind.PRIMARY,
+            team__service__kind="lac",
+            child__restricted=False,
+            child__date_of_birth__lte=today - ADVISER_FROM,
+            child__date_of_birth__gt=today - relativedelta(years=16),
+        )
+        .select_related("child__authority", "team", "worker")
+        .order_by("child__date_of_birth", "pk")[: PERSONAL_ADVISERS[size]]
+    )
+    for allocation in near_sixteen:
+        child = allocation.child
+        day = max(child.date_of_birth + ADVISER_FROM, today - dt.timedelta(days=rng.randint(0, 10)))
+        try:
+            transfer = services.transfer_propose(
+                actor=_on(allocation.worker, day),
+                child=child,
+                event="age_reached",
+                on=day,
+                now=_at(day, now, rng),
+                answers={},
+                separation_reasons=_separations(child),
+            ).transfers[0]
+        except Refusal as refusal:
+            made.refused[f"propose at 15 years 8 months: {type(refusal).__name__}"] += 1
+            continue
+        made.states[transfer.state] += 1
+
+
 def _propose(allocation, protocol, day, now, rng, made: OpenWork) -> Transfer | None:
-    answers = _answers_for(protocol, allocation.child, rng)
+    """Propose the child's move on `day`, with the plan their assessment ended with recorded from that day; where
+    the protocol names more than one service for people to choose from, the proposer chooses one of them."""
+    child = allocation.child
+    answers = _answers_for(protocol, child, rng)
+    plan = PlanEpisode.objects.create(child=child, plan=answers.pop("_plan"), start=day)
+    event = answers.pop("_event")
     try:
+        _, decision = services.transfer_recommend(child=child, event=event, on=day, answers=answers)
+        to_service = None
+        if decision.outcome == "decide" and decision.candidate_services:
+            to_service = Service.objects.get(
+                authority=child.authority, code=rng.choice(sorted(decision.candidate_services))
+            )
         proposal = services.transfer_propose(
             actor=_on(allocation.worker, day),
-            child=allocation.child,
-            event=answers.pop("_event"),
+            child=child,
+            event=event,
             on=day,
             now=_at(day, now, rng),
             answers=answers,
-            separation_reasons=_separations(allocation.child),
+            to_service=to_service,
+            separation_reasons=_separations(child),
         )
     except Refusal as refusal:
         made.refused[f"propose: {type(refusal).__name__}"] += 1
+        plan.delete()
         return None
     return proposal.transfers[0]
 
@@ -524,10 +1058,10 @@ def _take_along(transfer, target, staff_by_team, protocol, day, now, rng, made: 
     today; blocked and escalated transfers go some way first. Stops at the first step refused (and counts it)."""
     today = timezone.localtime(now).date()
     blocked = target in (State.BLOCKED, State.ESCALATED)
-    moves = [FIRST_MOVE.get(transfer.route_kind), *PATH][
-        : MOVES_TO[target] if not blocked else rng.randint(1, 4)
-    ]
-    moves = [m for m in moves if m is not None]
+    path = [m for m in (FIRST_MOVE.get(transfer.route_kind), *PATH) if m is not None]
+    moves = path[: MOVES_TO[target] if not blocked else rng.randint(1, min(3, len(path)))]
+    if target is State.LISTED and transfer.route_kind not in FIRST_MOVE:
+        moves = []  # no meeting or panel to list it for (a direct route): it waits, proposed
     if blocked:
         moves += [Action.BLOCK] + ([Action.ESCALATE] if target is State.ESCALATED else [])
     for action in moves:
@@ -545,10 +1079,21 @@ def _act(transfer, action, staff_by_team, protocol, day, now, rng) -> Transfer:
     extra: dict = {}
     if action is Action.AGREE:
         team = rng.choice(list(services.eligible_receiving_teams(transfer)))
-        extra = {
-            "to_team": team,
-            "transfer_date": protocol.calendar.add(day, Duration.working_days(rng.randint(5, 15))),
-        }
+        # By the protocol's transfer deadline where it is still ahead; past it, a later date with the reason.
+        due = (
+            transfer.deadlines.filter(transfer_by=True, due__isnull=False)
+            .values_list("due", flat=True)
+            .first()
+        )
+        if due is not None and due > day:
+            on = day + dt.timedelta(days=rng.randint(1, (due - day).days))
+            extra = {"to_team": team, "transfer_date": on}
+        else:
+            extra = {
+                "to_team": team,
+                "transfer_date": protocol.calendar.add(day, Duration.working_days(rng.randint(5, 10))),
+                "reason": LATE_REASON,
+            }
     elif action is Action.IDENTIFY_WORKER:
         candidates = list(services.receiving_worker_candidates(transfer, on=day))
         extra = {"worker": rng.choice(candidates) if candidates else None}
@@ -673,15 +1218,66 @@ def _involved_professionals(child, rng) -> None:
 
 
 def _answers_for(protocol, child, rng) -> dict:
+    """The event that ends the assessment and what it found: a child protection plan at the initial conference
+    for about a third (where the protocol routes on it), otherwise a child in need plan."""
+    if "icpc_held" in protocol.events and rng.random() < 0.35:
+        return {"_event": "icpc_held", "_plan": "cp", "child": {"plan": "cp"}}
     if "assessment_concluded" in protocol.events and "assessment_outcome" in protocol.facts:
         facts: dict = {"assessment_outcome": "cin_plan"}
         if child.disability and "chad_eligible" in protocol.facts:
             facts["chad_eligible"] = rng.random() < 0.5  # the protocol asks, for a disabled child
-        return {"_event": "assessment_concluded", "facts": facts, "siblings": {"in_care_proceedings": False}}
-    return {"_event": "cin_meeting_held", "child": {"plan": "cin"}}
+        return {
+            "_event": "assessment_concluded",
+            "_plan": "cin",
+            "facts": facts,
+            "siblings": {"in_care_proceedings": False},
+        }
+    return {"_event": "cin_meeting_held", "_plan": "cin", "child": {"plan": "cin"}}
 
 
 def _separations(child) -> dict[int, str]:
     return {
         s.pk: "Demo data: sibling's assessment continues" for s in services.siblings_with_same_worker(child)
     }
+
+
+@dataclass(frozen=True)
+class Login:
+    """A demo login, as `handover demo --logins` lists it."""
+
+    username: str
+    name: str
+    role: str
+    where: str
+
+
+def demo_logins(authority: Authority) -> list[Login]:
+    """Every login of the authority's staff, with their roles in words and where they hold them."""
+    logins = []
+    people = (
+        StaffMember.objects.filter(authority=authority)
+        .select_related("user")
+        .prefetch_related("memberships__team__service", "memberships__service")
+        .order_by("user__username")
+    )
+    for person in people:
+        roles, places = [], []
+        for m in person.memberships.all():
+            roles.append(Role(m.role).label)
+            places.append(
+                f"{m.team.name} ({m.team.code})"
+                if m.team_id
+                else f"{m.service.name} ({m.service.code})"
+                if m.service_id
+                else "the whole authority"
+            )
+        logins.append(Login(person.user.username, person.name, "; ".join(roles), "; ".join(places)))
+    return sorted(logins, key=_login_order)
+
+
+def _login_order(login: Login) -> tuple:
+    """Senior staff first, then each team's managers and business support, then its workers by number."""
+    prefix, _, rest = login.username.partition(".")
+    rank = {"head": 0, "director": 0, "auditor": 0, "administrator": 0, "sm": 1, "tm": 2, "pm": 3, "bs": 4}
+    team, _, number = rest.rpartition(".") if prefix in ("social", "personal") else (rest, "", "")
+    return (rank.get(prefix, 5), team if prefix in ("social", "personal") else rest, prefix, int(number or 0))

@@ -291,6 +291,19 @@ def _create_unless_open(*, field: str, **fields) -> Transfer:
         raise _already_open(fields["child"], already, field) from exc
 
 
+def propose_refusal(actor: StaffMember, child: Child) -> str | None:
+    """Why this person cannot propose a transfer for the child (None if they can): asked before the propose
+    journey starts, so nobody answers its questions only to be refused at the end."""
+    allocation = current_primary(child)
+    if allocation is None:
+        return f"{child.name} has no open case to transfer: a contact or referral starts at the front door"
+    try:
+        _require_can_propose(actor, allocation.team, allocation, allocation.team.service)
+    except AccessDenied as exc:
+        return str(exc)
+    return None
+
+
 def _require_can_propose(actor: StaffMember, from_team: Team, allocation: Allocation, to_service) -> None:
     proposal = SimpleNamespace(
         from_team=from_team, to_service=to_service, to_team=None, from_allocation=allocation

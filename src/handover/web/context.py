@@ -1,12 +1,19 @@
 """What every page needs: the authority's name (shown in the header), the signed-in person, how many of their
-notifications are still to do (the header's count: one query per page, none for anyone signed out), and whether
-they work at a front door team (the header's "Front door" link)."""
+notifications are still to do (the header's count: one query per page, none for anyone signed out), whether
+they work at a front door team (the header's "Front door" link), who is signed in in words (the header: name,
+main role and team, never a code) and the service navigation's links with the current one marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.urls import reverse
 
 from handover.children.front_door import front_door_teams
+from handover.domain.roles import SENIORITY, RoleName
 from handover.notifications.selectors import notifications_to_do_count
-from handover.organisation.access import staff_for
+from handover.organisation.access import current_memberships, staff_for
 from handover.organisation.protocol import protocol_named
 
 
@@ -21,4 +28,62 @@ def page(request):
         "current_staff": staff,
         "notifications_to_do": to_do,
         "works_at_front_door": front_door,
+        "signed_in_role": signed_in_role(staff) if staff is not None else "",
+        "service_navigation": service_navigation(request, front_door=front_door) if staff is not None else [],
     }
+
+
+# The main role is the most senior one held today; among roles of the same rank (a case holder, business support,
+# an administrator, an auditor), the one held longest. The order of the roles' choices breaks a tie.
+_ORDER = [role.value for role in RoleName]
+
+
+def signed_in_role(staff) -> str:
+    """The person's main role and where they hold it, in words: "Social worker, Assessment Team East",
+    "Service manager, Children in Need and Child Protection Service", "Auditor (read only)". Empty if they hold
+    no role today. Reads the roles the page loads anyway (current_memberships caches them for the day)."""
+    if getattr(staff, "as_of", None) is None:
+        return ""
+    memberships = current_memberships(staff)
+    if not memberships:
+        return ""
+    main = min(
+        memberships,
+        key=lambda m: (-SENIORITY.get(RoleName(m.role), 0), m.start, _ORDER.index(m.role), m.pk),
+    )
+    where = main.team or main.service
+    role = main.get_role_display()
+    return f"{role}, {where.name}" if where is not None else role
+
+
+@dataclass(frozen=True)
+class NavigationItem:
+    key: str
+    text: str
+    href: str
+    current: str  # "page" on the item's own page, "true" on a page within its section, "" elsewhere
+
+
+# Each link of the service navigation, and the pages (URL names) that belong to it beyond its own.
+_NAVIGATION = (
+    ("my_work", "My work", ()),
+    ("front_door", "Front door", ("front_door_new", "front_door_close", "front_door_contact_read")),
+    ("search", "Find a child", ()),
+    ("team", "Team", ("team_detail",)),
+    ("meetings", "Meetings", ("meeting", "meeting_item", "meeting_late", "meeting_close")),
+    ("escalations", "Escalations", ("escalation_acknowledge",)),
+    ("protocol", "Protocol", ()),
+    ("notifications", "Notifications", ()),
+)
+
+
+def service_navigation(request, *, front_door: bool) -> list[NavigationItem]:
+    match = getattr(request, "resolver_match", None)
+    here = match.url_name if match is not None and match.namespace == "web" else None
+    items = []
+    for key, text, within in _NAVIGATION:
+        if key == "front_door" and not front_door:
+            continue
+        current = "page" if here == key else "true" if here in within else ""
+        items.append(NavigationItem(key=key, text=text, href=reverse(f"web:{key}"), current=current))
+    return items

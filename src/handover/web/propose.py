@@ -77,6 +77,9 @@ def propose(request, pk, step="event"):
     state = request.session.get(_key(child), {})
     errors: dict[str, str] = {}
     context: dict = {"child": child, "step": step, "protocol": protocol}
+    if refusal := services.propose_refusal(staff, child):
+        # The rulebook says no before any question is asked: the same refusal the last step would give.
+        return render(request, "web/propose/refused.html", {"child": child, "refusal": refusal}, status=403)
 
     def save_and(next_step):
         request.session[_key(child)] = state

@@ -170,6 +170,7 @@ def child_record(request, pk):
             "can_change": may_take_record_action(staff, child, RecordAction.CHANGE, today),
             "secondary": secondary_allocations_shown(staff, child, today),
             "can_add_secondary": bool(teams_offered(staff, child, today)),
+            "can_propose": services.propose_refusal(staff, child) is None,
             # Contacts the front door passed to the team holding the case, each with whether this person may
             # say it has been read there.
             "contacts": [

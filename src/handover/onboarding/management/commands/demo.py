@@ -1,17 +1,24 @@
-"""`handover demo`: build a synthetic authority (synthetic names only) on either protocol."""
+"""`handover demo`: build a synthetic authority (synthetic names only) on either protocol, or list its logins."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from handover import clock
-from handover.onboarding.demo import SIZES, build_demo
+from handover.onboarding.demo import SIZES, build_demo, demo_logins
 from handover.organisation.models import Authority
+
+LOGIN_PATTERNS = (
+    "Logins: director, head.of.service, auditor, administrator; sm.<service code> (service manager); "
+    "tm.<team code> (team manager), pm.<team code> (practice manager), bs.<team code> (business support); "
+    "social.<team code>.<n> (social worker), personal.<team code>.<n> (personal adviser, leaving care)."
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Build a synthetic authority with realistic volumes: teams, staff, children, allocations, transfers."
+        "Build a synthetic authority with realistic volumes: teams, staff, children, allocations, transfers. "
+        "With --logins, list every demo login instead."
     )
 
     def add_arguments(self, parser):
@@ -26,12 +33,31 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing if the database already has an authority (used by scripts/run)",
         )
+        parser.add_argument(
+            "--logins",
+            action="store_true",
+            help="list every login of the demo in this database (username, name, role, team) and build "
+            "nothing; --password names the shared password in the listing",
+        )
 
     def handle(self, *args, **options):
-        if options["if_empty"] and Authority.objects.exists():
+        authorities = list(Authority.objects.order_by("pk"))
+        if options["logins"]:
+            if not authorities:
+                raise CommandError("this database has no demo yet: build it first (handover demo)")
+            for authority in authorities:
+                self._logins(authority, options["password"])
+            return
+        if options["if_empty"] and authorities:
+            other = [a for a in authorities if a.protocol != options["protocol"]]
+            if other:
+                raise CommandError(
+                    f"this database holds {other[0].name} (protocol {other[0].protocol}), not a demo on "
+                    f"{options['protocol']}: use another database (scripts/run keeps one per protocol)"
+                )
             self.stdout.write(
-                "The database already has an authority; using it (its demo password was printed "
-                "when it was built)."
+                f"The database already has an authority ({authorities[0].name}); using it (its demo password "
+                "was printed when it was built)."
             )
             return
         started = time.perf_counter()  # elapsed time for the progress lines, not the demo's clock
@@ -57,8 +83,26 @@ class Command(BaseCommand):
                 f"built in {time.perf_counter() - started:.1f} s."
             )
         )
-        self.stdout.write(
-            "Demo logins: tm.<team code> (team manager), pm.<team code>, sm.<service code>, "
-            "director, auditor; social workers social.<team code>.<n>."
-        )
+        self.stdout.write(LOGIN_PATTERNS)
+        self.stdout.write("`handover demo --logins` lists every login with its name, role and team.")
         self.stdout.write(f"Password for every demo login: {result.password}")
+
+    def _logins(self, authority: Authority, password: str | None) -> None:
+        logins = demo_logins(authority)
+        header = ("username", "name", "role", "team")
+        rows = [header] + [(x.username, x.name, x.role, x.where) for x in logins]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        self.stdout.write(f"{authority.name}: {len(logins)} logins")
+        for i, row in enumerate(rows):
+            self.stdout.write(
+                "  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row[:3])) + "  " + row[3]
+            )
+            if i == 0:
+                self.stdout.write("  ".join("-" * w for w in widths) + "  " + "-" * len(header[3]))
+        if password:
+            self.stdout.write(f"Every login above has the same password: {password}")
+        else:
+            self.stdout.write(
+                "Every login above has the same password: the one printed when the demo was built "
+                "(scripts/run keeps it in var/<protocol>.password)."
+            )
