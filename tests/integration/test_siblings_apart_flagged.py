@@ -8,7 +8,7 @@ from django.test import Client
 from tests.integration.conftest import NOW, TODAY
 
 from handover.transfers.models import Transfer, TransferEvent
-from handover.transfers.selectors import sibling_rows
+from handover.transfers.selectors import sibling_rows, siblings_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def test_a_sibling_with_another_worker_is_flagged_with_the_recorded_reason(world
     younger = world.child("sa2", "Sid", family=world.family, worker=world.ast_sw2)
     same = world.child("sa3", "Sue", family=world.family, worker=world.ast_sw)
 
-    rows = {r.child.identifier: r for r in sibling_rows(older, world.ast_tm)}
+    rows = {r.child.identifier: r for r in sibling_rows(older, siblings_of(older, world.ast_tm))}
     assert rows["sa2"].apart and rows["sa2"].reason == ""
     assert not rows["sa3"].apart
     assert rows["sa2"].held_by.worker == world.ast_sw2

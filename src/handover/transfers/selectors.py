@@ -195,10 +195,10 @@ def _separation_reason(child: Child, sibling: Child, exceptions: dict[str, str])
     return exceptions.get(latest.exception, latest.exception) if latest else ""
 
 
-def sibling_rows(child: Child, staff: StaffMember) -> list[SiblingRow]:
-    """The child's siblings this person may see, each with who holds their case; where the protocol keeps one
-    social worker per family, a sibling with another worker is flagged with the reason recorded (or none)."""
-    siblings = siblings_of(child, staff)
+def sibling_rows(child: Child, siblings: list[Child]) -> list[SiblingRow]:
+    """The child's siblings (`siblings_of`, as this person may see them), each with who holds their case; where
+    the protocol keeps one social worker per family, a sibling with another worker is flagged with the reason
+    recorded (or none)."""
     if not siblings:
         return []
     spec = protocol_for(child.authority).file

@@ -99,15 +99,16 @@ def transfer_recommend(
     return situation, routing.route(protocol, facts)
 
 
-def transfer_questions(child: Child, event: str, on: dt.date, answers: dict | None) -> list[str]:
-    """The facts a proposal still needs asked: those the protocol needs to recommend a team, then those its
-    deadlines need to count (the day a transfer in's documents arrived, the court's date for a report)."""
-    situation, decision = transfer_recommend(child=child, event=event, on=on, answers=answers)
+def transfer_questions(child: Child, situation: dict, decision: routing.Decision) -> list[str]:
+    """The facts a proposal still needs asked, from the recommendation already made (`transfer_recommend`): those
+    the protocol needs to recommend a team, then those its deadlines need to count (the day a transfer in's
+    documents arrived, the court's date for a report)."""
     if decision.outcome == "undetermined":
         return list(decision.missing_facts)
     protocol = protocol_for(child.authority)
     pathway = protocol.pathways.get(decision.pathway.id) if decision.pathway else None
-    return deadline_engine.facts_to_ask(protocol, situation_facts(protocol, situation), pathway, today=on)
+    facts = situation_facts(protocol, situation)
+    return deadline_engine.facts_to_ask(protocol, facts, pathway, today=facts["event.date"])
 
 
 def event_date_problem(child: Child, on: dt.date, *, today: dt.date) -> str | None:

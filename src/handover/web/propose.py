@@ -90,7 +90,7 @@ def propose(request, pk, step="event"):
     decision = None
     if step != "event":
         try:
-            _, decision = services.transfer_recommend(
+            situation, decision = services.transfer_recommend(
                 child=child,
                 event=state["event"],
                 on=dt.date.fromisoformat(state["date"]),
@@ -114,13 +114,7 @@ def propose(request, pk, step="event"):
                 return save_and("facts")
         context["events"] = protocol.events.values()
     elif step == "facts":
-        missing = (
-            services.transfer_questions(
-                child, state["event"], dt.date.fromisoformat(state["date"]), _answers(state)
-            )
-            if decision is not None
-            else []
-        )
+        missing = services.transfer_questions(child, situation, decision) if decision is not None else []
         name = missing[0] if missing else None
         if name is None:
             return save_and("recommendation")

@@ -163,7 +163,7 @@ def child_record(request, pk):
             "legal_statuses": child.legal_statuses.all(),
             "plans": child.plans.all(),
             "documents": documents,
-            "siblings": selectors.sibling_rows(child, staff),
+            "siblings": selectors.sibling_rows(child, siblings),
             "timeline": pages.child_timeline(child),
             "panel": recorded_panel(protocol),
             # What to offer: the rulebook's answer, the same the services enforce.
