@@ -1,8 +1,10 @@
-"""Request boundary: the one clock read per request, and the maintenance page."""
+"""Request boundary: the one clock read per request, the maintenance page, and the headers every response
+carries because any of them may hold a child's data."""
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
 
 from handover import clock
 
@@ -31,3 +33,41 @@ class ServiceUnavailable:
             response["Retry-After"] = "3600"
             return response
         return self.get_response(request)
+
+
+# Features no page of Handover uses: the browser refuses them to any script that asks (camera, microphone...).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+
+
+class PrivateResponses:
+    """Every page and API response may hold a child's data: no browser, proxy or shared cache keeps a copy
+    (`Cache-Control: no-store`, also on the downloads, which set it themselves), and the Permissions-Policy.
+    Static files never reach here: WhiteNoise, earlier in the chain, serves them with long cache lifetimes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
