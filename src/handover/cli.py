@@ -23,7 +23,7 @@ from handover.domain.protocol.model import Protocol
 from handover.domain.situation import situation_facts
 
 # Commands run by Django (the system of record): `handover manage ...` is manage.py; the others are shortcuts.
-DJANGO_COMMANDS = ("manage", "demo", "import", "serve", "sweep")
+DJANGO_COMMANDS = ("manage", "demo", "import", "serve", "sweep", "audit", "backup", "restore")
 # `handover protocol publish|migrate-transfers` change the system of record: Django management commands too.
 PROTOCOL_DJANGO_COMMANDS = {"publish": "protocol_publish", "migrate-transfers": "protocol_migrate_transfers"}
 
@@ -41,6 +41,10 @@ def _django(argv: list[str]) -> int:
     try:
         if command == "manage":
             execute_from_command_line(["handover", *rest])
+        elif command == "serve" and "--production" in rest:  # a real WSGI server (handover.serving)
+            from handover.serving.server import serve
+
+            return serve([arg for arg in rest if arg != "--production"])
         elif command == "serve":
             execute_from_command_line(["handover", "runserver", *rest])
         else:

@@ -1,6 +1,7 @@
-"""Changing a child's details and adding a document, in a real browser: the links on the child record, the GOV.UK
-error summary (its links move focus to the field), the document types in words, a file whose contents are not
-what its name says, and a transfer's step closed by the upload at once. Every page checked with axe-core."""
+"""Changing a child's details, adding a document and replacing one, in a real browser: the links on the child
+record, the GOV.UK error summary (its links move focus to the field), the document types in words, a file whose
+contents are not what its name says, a transfer's step closed by the upload at once, and earlier versions folded
+away on the record. Every page checked with axe-core."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.browser.conftest import axe_violations, screenshot
 from tests.integration.conftest import NOW, TODAY
 
 from handover.children.models import DocumentOnFile
+from handover.children.services import child_record_add
 from handover.organisation.protocol import protocol_for
 from handover.transfers import services
 
@@ -116,3 +118,74 @@ def test_the_links_are_not_offered_to_a_worker_of_another_team(world, open_as, l
     expect(page.locator("h1")).to_have_text("Rae Testfamily")
     expect(page.get_by_role("link", name="Change the child's details")).to_have_count(0)
     expect(page.get_by_role("link", name="Add a document")).to_have_count(0)
+
+
+def test_a_worker_replaces_a_document_and_sees_the_earlier_version_on_the_record(world, open_as, live_server):
+    """From the child's record: Replace on the chronology, a mistake first (a date in the future), then the new
+    version; the record lists the new one and, folded away, the earlier one, still downloadable. At 320 px the
+    record does not scroll sideways."""
+    child = world.child("BU3", "Kit")
+    old = child_record_add(
+        now=NOW,
+        actor=world.ast_sw,
+        child=child,
+        kind="documents",
+        values={
+            "document_type": "chronology",
+            "title": "Chronology to October",
+            "dated": dt.date(2026, 10, 30),
+            "content": PDF,
+            "content_type": "application/pdf",
+        },
+    )
+    page = open_as("ast_sw")
+    page.goto(f"{live_server.url}/children/{child.pk}/")
+    documents = page.locator("table").filter(has_text="Dated")
+    expect(documents).to_contain_text("Chronology to October")
+    expect(documents).to_contain_text("30 October 2026")
+    expect(documents).to_contain_text("by Ava Assessment Sw")
+    documents.get_by_role("link", name="Replace the Chronology dated 30 October 2026").click()
+    page.wait_for_url(f"**/children/{child.pk}/documents/{old.pk}/replace/")
+    expect(page.locator("h1")).to_have_text("Replace a document")
+    expect(page.locator("#title")).to_have_value("Chronology to October")
+    assert axe_violations(page) == []
+
+    page.fill("#title", "Chronology to November")
+    fill_date(page, "dated", TODAY + dt.timedelta(days=1))
+    page.set_input_files("#file", {"name": "chronology.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    page.click("button:has-text('Replace the document')")
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("The date of the document must be today or in the past")
+    expect(page.locator("#title")).to_have_value("Chronology to November")  # what was typed stays typed
+    assert axe_violations(page) == []
+    screenshot(page, "document-replace-errors-1280")
+    summary.get_by_role("link", name="The date of the document must be today or in the past").click()
+    expect(page.locator("#dated")).to_be_focused()
+
+    fill_date(page, "dated", TODAY)
+    page.set_input_files("#file", {"name": "chronology.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    page.click("button:has-text('Replace the document')")
+    page.wait_for_url(f"**/children/{child.pk}/#documents")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "New version of the Chronology added to the child's file."
+    )
+    expect(documents).to_contain_text("Chronology to November")
+    earlier = documents.locator("details")
+    expect(earlier.locator("summary")).to_have_text("Earlier version (1)")
+    download = earlier.get_by_role("link", name="Chronology to October, dated 30 October 2026 (download)")
+    expect(download).not_to_be_visible()  # folded away until asked for
+    earlier.locator("summary").click()
+    expect(earlier).to_contain_text("Replaced on 24 November 2026 by Ava Assessment Sw.")
+    expect(download).to_be_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "child-record-document-versions-1280")
+    old.refresh_from_db()
+    assert old.replaced_by is not None
+
+    small = open_as("ast_tm", width=320)  # a manager also sees the audit table
+    small.goto(f"{live_server.url}/children/{child.pk}/")
+    expect(small.locator("h1")).to_have_text("Kit Testfamily")
+    assert small.evaluate("document.documentElement.scrollWidth") <= 320
+    expect(small.locator("#audit + table")).to_contain_text("Ava Assessment Sw")
+    assert axe_violations(small) == []
+    screenshot(small, "child-record-documents-320")

@@ -112,9 +112,22 @@ def test_whole_journey_with_the_keyboard_only(world, browser, live_server):
         live_server,
         transfer,
         "Record the handover meeting",
+        fields=(
+            ("#held_on", str(today.day)),
+            ("#held_on-month", str(today.month)),
+            ("#held_on-year", str(today.year)),
+            ("#attendees", " "),  # the outgoing worker
+            ("#notes", "Went through the plan together."),
+        ),
     )
     make_ready(world, transfer)
-    keyboard_action(receiver, live_server, transfer, "Complete the transfer")
+    keyboard_action(  # before the agreed 9 December: confirmed, with the reason
+        receiver,
+        live_server,
+        transfer,
+        "Complete the transfer",
+        fields=(("#confirm_early", " "), ("#reason", "Everything was ready early.")),
+    )
     transfer.refresh_from_db()
     assert transfer.state == "transferred"
 

@@ -125,7 +125,10 @@ def test_a_child_in_need_meeting_hands_the_case_to_family_support_end_to_end(bed
         receiving_manager=people["fs_tm"],
         on=MONDAY,
     )
-    done = _act(people["fs_tm"], transfer, "complete")
+    # Completed on the Monday, a day before the agreed date: confirmed, with the reason (issue 12).
+    done = _act(
+        people["fs_tm"], transfer, "complete", confirm_early=True, reason="The family asked for it now"
+    )
     assert done.state == "transferred"
     new = done.to_allocation
     assert (new.team, new.worker, new.start) == (teams["family_support_north"], fs_sw, MONDAY)

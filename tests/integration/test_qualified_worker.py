@@ -177,7 +177,9 @@ def test_a_registration_that_lapses_before_completion_blocks_it_until_renewed(wo
     staff_registration_set(
         actor=world.cin_tm, staff=worker, number="SW300001", expires=RENEWED, now=at(thursday)
     )
-    done = act(world.cin_tm, transfer, "complete", on=thursday)
+    done = act(  # before the agreed date: confirmed, with the reason (issue 12)
+        world.cin_tm, transfer, "complete", on=thursday, confirm_early=True, reason="Ready early"
+    )
     assert done.state == "transferred" and done.to_allocation.worker == worker
 
 
@@ -285,7 +287,7 @@ def test_pages_and_the_api_offer_only_workers_who_may_be_named(world):
     page = signed_in(world.cin_tm).get(url).content.decode()
     assert f'value="{unregistered.pk}" disabled' in page
     assert f"Cannot be named: {refusal(unregistered.name, NOT_REGISTERED)}" in page
-    assert f'value="{world.cin_sw.pk}">' in page  # offered
+    assert f'value="{world.cin_sw.pk}" aria-describedby' in page  # offered (not disabled)
 
     transfer.refresh_from_db()
     before = written()

@@ -313,7 +313,8 @@ ROWS: dict[str, Row] = {
         agreed, "identify_worker", "worker_identified", worker=lambda world: world.cin_sw.pk
     ),
     "record_handover": action_row(worker_identified, "record_handover", "handover_held"),
-    "complete": action_row(ready_to_complete, "complete", "transferred"),
+    # Before the agreed date: confirmed (the body gives the reason), as completing early needs (issue 12).
+    "complete": action_row(ready_to_complete, "complete", "transferred", confirm_early=True),
     "block": action_row(listed, "block", "blocked"),
     "escalate": action_row(blocked, "escalate", "escalated"),
     "escalate_again": action_row(escalated_1, "escalate", "escalated"),

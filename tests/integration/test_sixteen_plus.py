@@ -164,7 +164,7 @@ def test_the_personal_advisers_allocation_records_its_purpose_d140(world, lac):
     transfer_summary_authorise(now=NOW, actor=world.lac_tm, summary=summary)
     services.transfer_sign_off(now=NOW, actor=world.lac_tm, transfer=transfer, kind=SignOffKind.SENDING_AUDIT)
     services.transfer_sign_off(now=NOW, actor=manager, transfer=transfer, kind=SignOffKind.RECEIVING_AUDIT)
-    done = act(manager, "complete")
+    done = act(manager, "complete", confirm_early=True, reason="The handover is done; no need to wait")
     new = done.to_allocation
     assert (new.kind, new.worker, new.purpose) == (AllocationKind.SECONDARY, adviser, "personal_adviser")
     held.refresh_from_db()

@@ -262,7 +262,10 @@ def test_the_service_manager_acknowledges_and_a_social_worker_may_not(world, esc
     escalation.refresh_from_db()
     assert escalation.acknowledged_by == world.service_manager and escalation.acknowledged_at == NOW
     page = manager.get("/escalations/").content.decode()
-    assert "Escalation acknowledged" in page and "By Sid Service Manager, 24 November 2026" in page
+    assert "Escalation acknowledged" in page and (
+        "By Sid Service Manager, Service manager, Children in Need and Child Protection Service, 24 November 2026"
+        in page
+    )
     assert f"/escalations/{escalation.pk}/acknowledge/" not in page  # once is enough
 
 

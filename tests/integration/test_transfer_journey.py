@@ -89,7 +89,8 @@ def test_full_journey_ends_one_allocation_and_starts_the_next(world):
     )
 
     make_ready(world, transfer)
-    done = act(world.cin_tm, transfer, "complete")
+    # Today, before the agreed 9 December: confirmed, with the reason (issue 12).
+    done = act(world.cin_tm, transfer, "complete", confirm_early=True, reason="Everything was ready early")
     assert done.state == "transferred"
     old = Allocation.objects.get(pk=transfer.from_allocation_id)
     new = done.to_allocation

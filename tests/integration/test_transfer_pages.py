@@ -87,7 +87,13 @@ def test_journey_by_three_people_with_errors_shown_in_the_summary(world, transfe
     )
     assert ok.status_code == 302
     assert post_action(world.cin_tm, transfer, "identify_worker", worker=world.cin_sw.pk).status_code == 302
-    assert post_action(world.cin_sw, transfer, "record_handover").status_code == 302
+    handover = {
+        "held_on-day": "24",
+        "held_on-month": "11",
+        "held_on-year": "2026",
+        "attendees": world.cin_sw.pk,
+    }
+    assert post_action(world.cin_sw, transfer, "record_handover", **handover).status_code == 302
     refused = post_action(world.cin_tm, transfer, "complete")
     assert refused.status_code == 400 and "The transfer is not ready" in refused.content.decode()
     for doc in ("chronology", "genogram", "child_plan", "cse_screening"):
@@ -104,7 +110,8 @@ def test_journey_by_three_people_with_errors_shown_in_the_summary(world, transfe
         (SignOffKind.RECEIVING_AUDIT, world.cin_tm),
     ):
         services.transfer_sign_off(now=NOW, actor=who, transfer=transfer, kind=kind)
-    assert post_action(world.cin_tm, transfer, "complete").status_code == 302
+    early = {"confirm_early": "yes", "reason": "Everything was ready early"}  # before the agreed 9 December
+    assert post_action(world.cin_tm, transfer, "complete", **early).status_code == 302
     assert Transfer.objects.get(pk=transfer.pk).state == "transferred"
 
 

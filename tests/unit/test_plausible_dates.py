@@ -75,3 +75,42 @@ def test_a_past_date_is_refused_exactly_when_it_is_after_today(day):
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)))
 def test_a_booked_date_is_refused_exactly_when_more_than_a_year_ahead(day):
     assert (plausible.booked_date(day, "it", today=TODAY) is None) == (day <= TODAY + dt.timedelta(days=366))
+
+
+AGREED = dt.date(2026, 12, 23)
+
+
+def test_completing_before_the_agreed_date_needs_the_confirmation_and_the_reason():
+    # What the user trial did: completed on 2 December with 23 December agreed, and nothing said so.
+    assert plausible.early_completion(TODAY, agreed=AGREED, confirmed=False, reason="") == {
+        "confirm_early": "the agreed date of formal transfer is 23 December 2026. To complete it earlier, "
+        "confirm it and give the reason",
+        "reason": "enter why the transfer is completed before the agreed date (23 December 2026)",
+    }
+    assert set(plausible.early_completion(TODAY, agreed=AGREED, confirmed=True, reason="  ")) == {"reason"}
+    assert set(plausible.early_completion(TODAY, agreed=AGREED, confirmed=False, reason="Moved")) == {
+        "confirm_early"
+    }
+    assert plausible.early_completion(TODAY, agreed=AGREED, confirmed=True, reason="The family moved") == {}
+
+
+@given(st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2027, 12, 31)))
+def test_only_a_completion_before_the_agreed_date_asks_anything(on):
+    asked = plausible.early_completion(on, agreed=AGREED, confirmed=False, reason="")
+    assert bool(asked) == (on < AGREED)
+    assert plausible.early_completion(on, agreed=None, confirmed=False, reason="") == {}
+
+
+def test_a_handover_meeting_has_happened_after_the_worker_was_named():
+    named = dt.date(2026, 11, 24)
+    held = dict(today=TODAY, worker_named=named)
+    assert plausible.handover_held_date(dt.date(2026, 12, 3), **held) == (
+        "the date the handover meeting was held cannot be in the future (today is 2 December 2026)"
+    )
+    assert plausible.handover_held_date(dt.date(2026, 11, 20), **held) == (
+        "the date the handover meeting was held cannot be before the receiving worker was named "
+        "(24 November 2026)"
+    )
+    assert plausible.handover_held_date(dt.date(26, 11, 30), **held).endswith("four-digit year, like 2026")
+    assert plausible.handover_held_date(named, **held) is None
+    assert plausible.handover_held_date(TODAY, **held) is None

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import status
+from rest_framework.exceptions import ErrorDetail, NotAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from handover.api.auth import NOT_SIGNED_IN
 from handover.domain.errors import AccessDenied, ApplicationError, Conflict, Refusal, SituationError
 from handover.domain.rulebook import RecordRefused
 from handover.domain.workflow import TransitionRefused
@@ -40,6 +42,10 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc), "rule": exc.rule}, status=code)
     if isinstance(exc, Refusal):  # a kind of refusal not mapped above is still the person's, not a 500
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(
+        exc, NotAuthenticated
+    ):  # DRF's "Authentication credentials were not provided." says not how
+        exc.detail = ErrorDetail(NOT_SIGNED_IN, code=exc.default_code)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         response.data = {"errors": response.data}

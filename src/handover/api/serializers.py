@@ -178,7 +178,8 @@ class PlanSerializer(serializers.ModelSerializer):
 class DocumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = DocumentOnFile
-        fields = ["id", "document_type", "title", "dated", "recorded_at"]
+        # `replaced_by`: the id of the newer version that replaced this one (null for a current version).
+        fields = ["id", "document_type", "title", "dated", "recorded_at", "replaced_by", "replaced_at"]
 
 
 class KeyEventSerializer(serializers.ModelSerializer):
@@ -418,6 +419,35 @@ class ActionInput(serializers.Serializer):
     worker = serializers.PrimaryKeyRelatedField(
         queryset=StaffMember.objects.all(), required=False, allow_null=True
     )
+    confirm_early = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="complete: confirm completing before the agreed date of formal transfer (give the reason too)",
+    )
+    # record_handover: the handover meeting as it was.
+    held_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="record_handover: the day the meeting was held (not in the future, not before the receiving "
+        "worker was named); by default the day it is recorded",
+    )
+    attendees = serializers.PrimaryKeyRelatedField(
+        queryset=StaffMember.objects.all(),
+        many=True,
+        required=False,
+        help_text="record_handover: who attended, of the outgoing and receiving workers and the two teams' managers",
+    )
+    others_attending = free_text(
+        "others_attending",
+        text.REASON,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="record_handover: anyone else who attended, in words (the child, a parent or carer)",
+    )
+    notes = free_text(
+        "notes", text.NOTES, required=False, allow_blank=True, default="", help_text="record_handover: notes"
+    )
     # A transfer to another authority: send_referral records these four and the dates; confirm_receipt the last two.
     receiving_authority = free_text("receiving_authority", REFERRAL_NAME, required=False, allow_blank=True)
     contact_name = free_text("contact_name", REFERRAL_NAME, required=False, allow_blank=True)
@@ -563,6 +593,14 @@ class DocumentInput(serializers.ModelSerializer):
     class Meta:
         model = DocumentOnFile
         fields = ["document_type", "title", "dated"]
+
+
+class DocumentReplaceInput(serializers.ModelSerializer):
+    """A new version of a document: its type is the one it replaces."""
+
+    class Meta:
+        model = DocumentOnFile
+        fields = ["title", "dated"]
 
 
 class LegalStatusInput(serializers.ModelSerializer):

@@ -1,9 +1,9 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from handover.api import front_door, views
+from handover.api.auth import ApiDocs, ObtainToken
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet, basename="team")
@@ -19,7 +19,7 @@ router.register("front-door/contacts", front_door.FrontDoorContactViewSet, basen
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", ObtainToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", ApiDocs.as_view(url_name="api-schema"), name="api-docs"),
 ]

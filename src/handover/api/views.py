@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from handover.api import serializers as s
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_listing, audit_record, snapshot
+from handover.children import files
 from handover.children.models import AllocationKind, Child
 from handover.children.secondary import secondary_allocation_end, secondary_allocation_start
 from handover.children.services import (
@@ -286,6 +287,28 @@ class ChildViewSet(
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return self._add(request, "documents", s.DocumentInput, s.DocumentSerializer)
+
+    @extend_schema(request=s.DocumentReplaceInput, responses={201: s.DocumentSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"documents/(?P<document_id>\d+)/replace",
+        url_name="document-replace",
+    )
+    def document_replace(self, request, pk=None, document_id=None, **kwargs):
+        """Record a new version of a document on file, of the same type, with its date (not in the future) and
+        title: the old version stays on file marked replaced (`replaced_by`, `replaced_at`) and readiness counts
+        only the new one. Who may: as for adding a document. No file is sent here (as for adding one)."""
+        child = self.get_object()
+        document = get_object_or_404(child.documents.defer("content"), pk=document_id)
+        data = s.DocumentReplaceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = files.document_replace(
+            now=self.request.now, actor=self.staff, document=document, **data.validated_data
+        )
+        # A step the protocol closes on this document shows done at once, not at the next sweep.
+        services.deadlines_close_from_file(now=self.request.now, child=child)
+        return Response(s.DocumentSerializer(new).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.LegalStatusInput, responses={201: s.LegalStatusSerializer})
     @action(detail=True, methods=["post"], url_path="legal-statuses")
@@ -563,6 +586,11 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
             transfer_date=v.get("transfer_date"),
             worker=v.get("worker"),
             referral={f: v[f] for f in s.ActionInput.REFERRAL_FIELDS if f in v},
+            confirm_early=v["confirm_early"],
+            held_on=v.get("held_on"),
+            attendees=v.get("attendees", []),
+            others_attending=v["others_attending"],
+            notes=v["notes"],
         )
         return Response(s.TransferSerializer(updated).data)
 

@@ -1,6 +1,8 @@
 """The audit trail: every read of a child's record and every write, with who, when, before and after.
 
-Rows are written by `handover.audit.services.audit_record` in the same transaction as the change they record.
+Rows are written by `handover.audit.services.audit_record` in the same transaction as the change they record,
+and sealed into their authority's hash chain as soon as it commits (`handover.audit.chain`; docs/security.md).
+Rows are never changed or removed: on PostgreSQL a trigger refuses it, sealing a row once apart.
 """
 
 from __future__ import annotations
@@ -52,10 +54,44 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     detail = models.CharField(max_length=300, blank=True)
+    # The hash chain (audit/chain.py): the authority whose chain the row is in (the child's; else the acting
+    # staff member's; else the record's; none for a sweep across authorities or an import run by no one, which
+    # form a chain of their own), its number there, the seal of the row before and its own seal. Empty until the
+    # transaction that wrote the row has committed and `audit_seal` has sealed it, a moment later.
+    authority = models.ForeignKey(
+        "organisation.Authority", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["child", "at"]), models.Index(fields=["actor", "at"])]
+        indexes = [
+            models.Index(fields=["child", "at"]),
+            models.Index(fields=["actor", "at"]),
+            # The rows waiting to be sealed: a handful at any moment, found without reading the rest.
+            models.Index(fields=["authority"], condition=models.Q(sequence=None), name="audit_unsealed"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "sequence"], name="audit_chain_sequence_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.object_type} {self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """Where each chain ends: the number and seal of its last row. Sealing locks this row (SELECT ... FOR UPDATE)
+    until its transaction ends, so one authority's rows are numbered one at a time; `handover audit verify`
+    compares it with the last row, so rows removed from the end are seen too."""
+
+    chain = models.PositiveBigIntegerField(primary_key=True)  # the authority's id; 0 for rows tied to none
+    authority = models.OneToOneField(
+        "organisation.Authority", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.authority or 'no authority'}: {self.sequence} rows"

@@ -9,6 +9,7 @@ Nothing is deleted: records close with a reason.
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from handover.domain.facts import ASYLUM_STATUSES, LEGAL_STATUSES, PLAN_TYPES
@@ -150,22 +151,49 @@ class InvolvedProfessional(models.Model):
     history = HistoricalRecords()
 
 
+class DocumentQuerySet(models.QuerySet):
+    def current(self):
+        """The versions in force: a replaced version stays on file (its history), but counts for nothing."""
+        return self.filter(replaced_at__isnull=True)
+
+
 class DocumentOnFile(models.Model):
-    """A document on the child's file, by the protocol's document type (chronology, genogram, C&F assessment...)."""
+    """A document on the child's file, by the protocol's document type (chronology, genogram, C&F assessment...).
+
+    Replacing one (children/files.py: `document_replace`) adds the new version as a row of its own and marks this
+    one replaced, pointing at it: nothing is overwritten, and the earlier versions stay downloadable."""
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="documents")
     document_type = models.CharField(max_length=60)
     title = models.CharField(max_length=200, blank=True)
     dated = models.DateField()
     recorded_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True)
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    # Not auto_now_add: the services pass the boundary's `now` (a fixed clock in tests and the demo).
+    recorded_at = models.DateTimeField(default=timezone.now)
     content = models.BinaryField(null=True, blank=True, editable=False)
     content_type = models.CharField(max_length=100, blank=True)
+    # Set together when a newer version takes this one's place; one newer version per version, so a chain.
+    replaced_by = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaces"
+    )
+    replaced_at = models.DateTimeField(null=True, blank=True)
+    replaced_by_staff = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     history = HistoricalRecords(excluded_fields=["content"])
+
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-dated"]
         indexes = [models.Index(fields=["child", "document_type", "dated"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(replaced_by__isnull=True, replaced_at__isnull=True)
+                | models.Q(replaced_by__isnull=False, replaced_at__isnull=False),
+                name="document_replaced_by_and_when",
+            )
+        ]
 
 
 class KeyEvent(models.Model):

@@ -210,7 +210,7 @@ def child_record_add(*, actor: StaffMember, child: Child, kind: str, values: dic
                     after=snapshot(row),
                 )
         if kind == "documents":
-            values = {**values, "recorded_by": actor}
+            values = {**values, "recorded_by": actor, "recorded_at": now}
         row = model.objects.create(child=child, **values)
         audit_record(actor=actor, verb=Verb.CHILD_CHANGED, at=now, child=child, obj=row, after=snapshot(row))
     return row

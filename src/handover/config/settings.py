@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+
 import dj_database_url
 
 from handover.config.environment import VAR_DIR, Environment
@@ -42,7 +44,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -50,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "handover.organisation",
+    "handover.accounts",
     "handover.onboarding",
     "handover.children",
     "handover.transfers",
@@ -66,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "handover.web.middleware.RequestClock",
+    "handover.web.request_id.RequestId",
     "handover.web.middleware.ServiceUnavailable",
     "csp.middleware.CSPMiddleware",
     "handover.web.middleware.PrivateResponses",
@@ -73,9 +79,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "handover.accounts.middleware.TwoFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns an attempt on a locked username into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "handover.config.urls"
@@ -118,6 +128,56 @@ LOGIN_URL = "web:sign_in"
 LOGIN_REDIRECT_URL = "web:my_work"
 LOGOUT_REDIRECT_URL = "web:home"
 
+# -- Sign-in and tokens (docs/security.md, "Sign-in and tokens") ---------------------------------------------------
+# django-axes first: it refuses a locked username before any password is checked, on the sign-in page and at
+# POST /api/token/ alike (both pass the request to authenticate(), which axes needs).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout: after HANDOVER_LOCKOUT_FAILURES wrong passwords in a row a username is locked for
+# HANDOVER_LOCKOUT_MINUTES. By username, not address: a council's staff share one office address (or a few, from
+# its proxies), so locking the address would lock out a whole office because of one person's typing, and a
+# guesser who moved address would not be slowed. A right password resets the count.
+AXES_FAILURE_LIMIT = ENV.lockout_failures
+AXES_COOLOFF_TIME = _dt.timedelta(minutes=ENV.lockout_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+# An attempt while locked starts the wait again, so the page can say exactly how long is left.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_CALLABLE = "handover.accounts.lockout.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Two-factor (django-otp, TOTP): managers and auditors confirm a code after their password (accounts/two_factor.py).
+HANDOVER_REQUIRE_TWO_FACTOR = ENV.require_two_factor
+OTP_TOTP_ISSUER = "Handover"
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code in a row doubles the wait before the next: 1, 2, 4, 8... seconds
+# A reset link works for an hour, once.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+# API tokens expire this many days after they are issued (accounts/tokens.py).
+HANDOVER_API_TOKEN_DAYS = ENV.api_token_days
+# API request rates: per person signed in, per address signed out ("off" in the environment for none).
+HANDOVER_API_THROTTLE_RATES = {"user": ENV.api_rate_user, "anon": ENV.api_rate_anon}
+# Single sign-on by OpenID Connect (accounts/oidc.py; docs/deployment.md, "Single sign-on"): off unless configured.
+HANDOVER_OIDC_ENABLED = ENV.oidc is not None
+if ENV.oidc is not None:
+    AUTHENTICATION_BACKENDS.append("handover.accounts.oidc.StaffOIDCBackend")
+    OIDC_RP_CLIENT_ID = ENV.oidc.client_id
+    OIDC_RP_CLIENT_SECRET = ENV.oidc.client_secret
+    OIDC_OP_ISSUER = ENV.oidc.issuer
+    OIDC_OP_AUTHORIZATION_ENDPOINT = ENV.oidc.authorization_endpoint
+    OIDC_OP_TOKEN_ENDPOINT = ENV.oidc.token_endpoint
+    OIDC_OP_JWKS_ENDPOINT = ENV.oidc.jwks_endpoint
+    OIDC_OP_USER_ENDPOINT = None  # the identity is read from the signed ID token
+    OIDC_RP_SCOPES = ENV.oidc.scopes
+    HANDOVER_OIDC_CLAIM = ENV.oidc.claim
+    HANDOVER_OIDC_PROVIDER_MFA = ENV.oidc.provider_mfa
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False  # never: an identity maps to a member of staff Handover already has, or is refused
+OIDC_AUTHENTICATION_CALLBACK_URL = "web:sso_callback"
+OIDC_TIMEOUT = 10
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # In development WhiteNoise serves straight from the apps' static folders (no collectstatic needed).
@@ -136,10 +196,20 @@ STORAGES = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 REST_FRAMEWORK = {
+    # Token first: DRF asks only the first class for a `WWW-Authenticate` header, and without one it answers a
+    # request with no credentials (or a bad token) 403 instead of 401. A request with no token falls to the session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "handover.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "handover.accounts.throttling.PerPerson",
+        "handover.accounts.throttling.PerAddress",
+    ],
+    # The rates themselves: HANDOVER_API_THROTTLE_RATES (above), read at each request.
+    # The client's address is the connection's unless HANDOVER_TRUSTED_PROXIES says how many proxies in front
+    # add to X-Forwarded-For: DRF's default would believe any X-Forwarded-For, so one client could be many.
+    "NUM_PROXIES": ENV.trusted_proxies,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -183,6 +253,8 @@ SECURE_HSTS_SECONDS = 31536000 if ENV.secure else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.secure
 SECURE_HSTS_PRELOAD = ENV.secure
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A load balancer's health probe comes over plain HTTP from inside the network: answer it, not redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -204,9 +276,30 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Logs: every record carries the id of the request it was written for (X-Request-ID; handover.serving.logs).
+# In production each is one JSON line on standard error, and `handover serve --production` writes one JSON access
+# line per request on standard output (handover.serving.access); in development they stay readable.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "handover.serving.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "handover.serving.logs.JsonFormatter"},
+        "readable": {"format": "%(levelname)s %(name)s: %(message)s [request %(request_id)s]"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "readable" if DEBUG else "json",
+        },
+        "access": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": "json",
+        },
+    },
     "root": {"handlers": ["console"], "level": "INFO" if not DEBUG else "WARNING"},
+    "loggers": {"handover.access": {"handlers": ["access"], "level": "INFO", "propagate": False}},
 }

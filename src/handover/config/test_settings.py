@@ -14,3 +14,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 HANDOVER_FIXED_NOW = _dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+
+# Two-factor sign-in is off for the suite (people sign in with a password alone, as before); the tests of it turn
+# it on. API rate limits are off too (a test makes many requests as one person); the throttling tests set rates.
+HANDOVER_REQUIRE_TWO_FACTOR = False
+HANDOVER_API_THROTTLE_RATES = {"user": None, "anon": None}

@@ -29,7 +29,7 @@ from handover.organisation.access import (
     require_write,
 )
 from handover.transfers.models import ReferralOut, Transfer
-from handover.transfers.services import ApplicationError, _recompute_deadlines
+from handover.transfers.services import ApplicationError, _recompute_deadlines, completion, transferred_on
 from handover.transfers.transfer_out import is_outward
 
 PACKAGED = Path(__file__).resolve().parent.parent / "protocols" / "letters"
@@ -151,11 +151,37 @@ def _render_wording(wording: LetterWording, context: dict) -> dict:
 
 def letters_ready(transfer: Transfer) -> bool:
     """Whether the letters can be written now (what the transfer page offers; letters_send says why not)."""
+    return not letters_not_ready(transfer)
+
+
+def letters_not_ready(transfer: Transfer) -> list[str]:
+    """Why the letters cannot be written yet, in words (none: they can be written now)."""
     try:
         _check_ready(transfer)
-    except ApplicationError:
-        return False
-    return True
+    except ApplicationError as exc:
+        return list(exc.errors.values())
+    return []
+
+
+def letters_status(transfer: Transfer, letters) -> str:
+    """What the transfer page says of the letters besides listing them, true to where the transfer is: none
+    written and why not yet (or that they can be written now), or, after a completion before the agreed date,
+    that the letters written before it give the agreed date rather than the day the case moved."""
+    letters = list(letters)
+    if not letters:
+        waiting = letters_not_ready(transfer)
+        if waiting:  # the first thing to happen first is enough to say
+            return f"None written yet. {waiting[0][:1].upper()}{waiting[0][1:]}."
+        return "None written yet. They can be written now."
+    done = completion(transfer)
+    if done is not None and done.early and done.agreed is not None:
+        moved_at = max(e.at for e in transfer.events.all() if e.action == "complete")
+        if all(letter.generated_at < moved_at for letter in letters):
+            return (
+                f"These letters give the agreed date of formal transfer, {done.agreed:%-d %B %Y}, but the case "
+                f"moved on {done.on:%-d %B %Y}: write them again so that they give the day it moved."
+            )
+    return ""
 
 
 def _check_ready(transfer: Transfer) -> None:
@@ -193,6 +219,9 @@ def _require_writer(actor, transfer: Transfer) -> None:
 def letter_context(transfer: Transfer, recipient: Recipient, on: dt.date) -> dict:
     old = transfer.from_allocation.worker if transfer.from_allocation else None
     authority = transfer.child.authority
+    # Once the case has moved, the day it moved: a transfer completed early moves before the agreed date. (A
+    # transfer to another authority gives the day its referral was sent, as its wording says.)
+    moved = None if is_outward(transfer) else transferred_on(transfer)
     return {
         "authority": authority,
         "child": transfer.child,
@@ -200,8 +229,8 @@ def letter_context(transfer: Transfer, recipient: Recipient, on: dt.date) -> dic
         "new_team": transfer.to_team,
         "old_worker": old,
         "old_team": transfer.from_team,
-        "transfer_date": transfer.transfer_date
-        or (transfer.to_allocation.start if transfer.to_allocation else on),
+        "transfer_date": moved or transfer.transfer_date or on,
+        "transferred": moved is not None,
         "new_authority": referral.receiving_authority if (referral := _referral(transfer)) else "",
         "recipient": {"name": recipient.name, "address_lines": recipient.address_lines},
     }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from handover.documents.rendering import Sheet, render_pdf, render_xlsx
 from handover.meetings.models import Meeting
 from handover.meetings.selectors import KeyDate, SheetRow, decided, sheet_rows
+from handover.organisation.selectors import name_with_role
 
 # The spreadsheet business support keep, one row a case. The key dates are filtered and sorted on, so the next
 # one is a real date cell in a column of its own ("Next key date", with what it is beside it): "what is due this
@@ -145,7 +146,7 @@ def minutes_xlsx(meeting: Meeting, viewer) -> bytes:
             r.item.transfer.transfer_date,
             r.item.alternative_transfer_point,
             r.item.reason,
-            r.item.decided_by.name if r.item.decided_by else "",
+            name_with_role(r.item.decided_by, meeting.sits_on),
         )
         for r in context["rows"]
     ]

@@ -23,7 +23,13 @@ from handover.domain.workflow import State
 from handover.organisation.access import require_write
 from handover.organisation.protocol import protocol_for_transfer
 from handover.transfers.models import SignOff, SignOffKind, Transfer
-from handover.transfers.services import ApplicationError
+from handover.transfers.services import (
+    ApplicationError,
+    Completion,
+    HandoverMeeting,
+    completion,
+    handover_meeting,
+)
 
 LOOK_AHEAD = dt.timedelta(
     weeks=8
@@ -93,6 +99,8 @@ def summary_contents(summary: TransferSummary, on: dt.date) -> dict:
         "to": str(transfer.to_team or transfer.to_service),
         "receiving_worker": transfer.receiving_worker.name if transfer.receiving_worker else "",
         "transfer_date": transfer.transfer_date.isoformat() if transfer.transfer_date else None,
+        **_completion_contents(completion(transfer)),
+        "handover_meeting": _meeting_contents(handover_meeting(transfer)),
         "work_undertaken": summary.work_undertaken,
         "last_assessment_date": summary.last_assessment_date.isoformat()
         if summary.last_assessment_date
@@ -102,6 +110,64 @@ def summary_contents(summary: TransferSummary, on: dt.date) -> dict:
         "look_ahead_to": (on + LOOK_AHEAD).isoformat(),
         "dates_ahead": [{**row, "date": row["date"].isoformat()} for row in dates_ahead(transfer, on)],
     }
+
+
+def _meeting_contents(meeting: HandoverMeeting | None) -> dict | None:
+    if meeting is None:
+        return None
+    return {
+        "held_on": meeting.held_on.isoformat(),
+        "attended": list(meeting.attended),
+        "notes": meeting.notes,
+    }
+
+
+def _completion_contents(done: Completion | None) -> dict:
+    """The day the case moved, which is what the summary gives as its transfer date once it has, and whether it
+    was before the agreed date (and why)."""
+    if done is None:
+        return {"transferred_on": None, "completed_early": False, "early_reason": ""}
+    return {"transferred_on": done.on.isoformat(), "completed_early": done.early, "early_reason": done.reason}
+
+
+# What happens after the summary was authorised that it then records, each named as added afterwards.
+ADDED_AFTER_AUTHORISATION = {"record_handover": "the handover meeting", "complete": "the day the case moved"}
+
+
+def summary_record_after_authorisation(*, transfer: Transfer, event, actor, now: dt.datetime) -> None:
+    """The handover meeting, or the completion, recorded after the summary was authorised: the summary on the
+    child's file adds it (marked as added afterwards), so the file gives the day the case really moved, not
+    the agreed one, and the meeting that was held. Runs in the action's transaction (`transfer_acted`)."""
+    added = ADDED_AFTER_AUTHORISATION.get(event.action)
+    summary = transfer.summaries.filter(status=TransferSummary.Status.AUTHORISED).first()
+    if added is None or summary is None or summary.document is None:
+        return
+    contents = dict(summary.contents)
+    if event.action == "record_handover":
+        contents["handover_meeting"] = _meeting_contents(handover_meeting(transfer))
+    else:
+        contents.update(_completion_contents(completion(transfer)))
+    contents["added_after_authorisation"] = [
+        *(a for a in contents.get("added_after_authorisation", []) if a != added),
+        added,
+    ]
+    summary.contents = contents
+    summary.save()
+    document = summary.document
+    document.content = transfer_summary_pdf(summary)
+    document.save()
+    audit_record(
+        actor=actor,
+        verb=Verb.DOCUMENT_WRITTEN,
+        at=now,
+        child=transfer.child,
+        obj=document,
+        detail=f"Case Transfer Summary: {added} added after it was authorised",
+    )
+
+
+def on_transfer_acted(sender, *, transfer, event, actor, now, **kwargs) -> None:
+    summary_record_after_authorisation(transfer=transfer, event=event, actor=actor, now=now)
 
 
 def _require_sending_side(actor, transfer: Transfer, *, managers_only: bool) -> None:

@@ -95,3 +95,32 @@ def agreed_transfer_date(
             "for the later date"
         )
     return None
+
+
+def early_completion(on: dt.date, *, agreed: dt.date | None, confirmed: bool, reason: str) -> dict[str, str]:
+    """Completing a transfer before its agreed date of formal transfer: only when the person confirms it and
+    gives the reason, since the family and professionals were told the agreed date (the summary and the
+    letters then give the day the case really moved). The problems by field (`confirm_early`, `reason`), or
+    none. On or after the agreed date, or with no date agreed, nothing is asked."""
+    if agreed is None or on >= agreed:
+        return {}
+    problems = {}
+    if not confirmed:
+        problems["confirm_early"] = (
+            f"the agreed date of formal transfer is {day(agreed)}. To complete it earlier, confirm it and give "
+            "the reason"
+        )
+    if not reason.strip():
+        problems["reason"] = f"enter why the transfer is completed before the agreed date ({day(agreed)})"
+    return problems
+
+
+def handover_held_date(value: dt.date, *, today: dt.date, worker_named: dt.date) -> str | None:
+    """The day a handover meeting was held: it has happened (not in the future), and not before the receiving
+    worker it hands over to was named."""
+    what = "the date the handover meeting was held"
+    if problem := real_year(value, what) or not_in_future(value, what, today=today):
+        return problem
+    if value < worker_named:
+        return f"{what} cannot be before the receiving worker was named ({day(worker_named)})"
+    return None

@@ -1,6 +1,7 @@
 """Readiness: which checklist items apply to a transfer and why, which are met, missing or stale, which block.
 
-Documents on file are given as {document type: date of the latest one}; confirmations (a manager's
+Documents on file are given as {document type: date of the latest one}, counting current versions only (a
+version replaced by a newer one is left out by the caller: transfers.services); confirmations (a manager's
 judgement, such as "the CIN plan is SMART") as {item id: date confirmed}.
 """
 

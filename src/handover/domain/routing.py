@@ -312,3 +312,33 @@ def _event_evaluator(
         source.line(1, f"elif {value} is None:")
         source.line(2, f"x += {2 * 3**i}")
     return source.build("route_event", ["x = 0"], f"{table_name}[x]")
+
+
+# -- what can happen to a child in the service that holds them --------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventsFrom:
+    """The protocol's events as the propose journey offers them for a child held by one service, each tuple in
+    the file's order: `routed`, the events a rule of the protocol routes from that service (offered first);
+    `others`, the events no rule routes from there, which a person may still propose and the managers then
+    decide ("Something else"). Events that arrive at another service (a referral at the front door) are in
+    neither: they start there, not with the team holding the case."""
+
+    routed: tuple[str, ...]
+    others: tuple[str, ...]
+
+
+def events_from(protocol: Protocol, service: str) -> EventsFrom:
+    """Which events can happen to a child held by `service` (a service id of `protocol`), by the protocol's own
+    model: an event is routed from where it arrives (its `arrives_at`, e.g. the front door) or else from the
+    service holding the case (`situation.derive_facts` sets `transfer.from` so), and a rule applies only from
+    its pathway's `from` services (the loader conjoins that test to every rule's condition)."""
+    routed: list[str] = []
+    others: list[str] = []
+    for event in protocol.events.values():
+        if event.arrives_at is not None and event.arrives_at != service:
+            continue
+        rules = protocol.rules_by_event.get(event.id, ())
+        (routed if any(service in rule.pathway.from_ for rule in rules) else others).append(event.id)
+    return EventsFrom(tuple(routed), tuple(others))

@@ -17,6 +17,7 @@ from handover.meetings.models import Decision, Meeting, MeetingItem
 from handover.organisation.access import visible_children
 from handover.organisation.models import Authority, Role, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
+from handover.organisation.selectors import with_memberships
 from handover.transfers.models import RemedialAction, Transfer
 from handover.transfers.services import ApplicationError, transfer_readiness
 
@@ -280,6 +281,7 @@ def sheet_rows(meeting: Meeting, viewer: StaffMember) -> list[SheetRow]:
         items,
         "transfer__deadlines",
         Prefetch("transfer__remedial_actions", RemedialAction.objects.select_related("owner")),
+        with_memberships("decided_by"),  # the minutes name who decided with their role and team
     )
     return [sheet_row(item) for item in items]
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
@@ -24,7 +25,7 @@ from handover.domain.rulebook import (
     write_refusal,
 )
 from handover.domain.workflow import Actor
-from handover.organisation.models import Membership, StaffMember
+from handover.organisation.models import Membership, StaffMember, Team
 
 READ_ONLY_ROLES = roles.READ_ONLY
 NO_CHILD_ACCESS_ROLES = roles.NO_CHILD_ACCESS
@@ -285,3 +286,99 @@ def require_staff_write(
         if refusal is None:
             return
     raise AccessDenied(str(refusal), rule=refusal.rule)
+
+
+# -- pages a person may open ---------------------------------------------------------------------------------
+
+
+def managed_teams(staff: StaffMember, on: dt.date | None = None) -> list[Team]:
+    """The teams this person manages (team manager or practice manager) on the day."""
+    return [m.team for m in current_memberships(staff, on) if m.team_id and m.role in roles.MANAGERS]
+
+
+def _senior(staff: StaffMember, on: dt.date | None = None) -> bool:
+    return bool(roles_of(staff, on) & roles.SENIOR)
+
+
+def may_open_team_page(staff: StaffMember | None, on: dt.date | None = None) -> bool:
+    """The team page is for the managers of a team (their own teams) and senior managers (every team); the
+    navigation shows its link to them only, and the page refuses everyone else."""
+    if staff is None or not staff.active:
+        return False
+    return bool(managed_teams(staff, on)) or _senior(staff, on)
+
+
+def team_page_teams(staff: StaffMember, on: dt.date | None = None) -> list[Team]:
+    """The teams whose page this person may open: those they manage, else (a senior manager) every active team
+    of the authority's own services; none for anyone else."""
+    if not may_open_team_page(staff, on):
+        return []
+    return managed_teams(staff, on) or list(
+        Team.objects.filter(service__authority=staff.authority, active=True, service__external=False)
+    )
+
+
+@dataclass(frozen=True)
+class OverviewScope:
+    """What a senior manager's overview covers: `services` (ids), or the whole authority when None."""
+
+    services: frozenset[int] | None
+
+    @property
+    def whole_authority(self) -> bool:
+        return self.services is None
+
+
+# Heads of service and the director answer for the whole authority's transfers (D-032, C-008: the top of the
+# ladder); a service manager for their own service.
+_AUTHORITY_WIDE = frozenset({roles.RoleName.HEAD_OF_SERVICE, roles.RoleName.SERVICE_DIRECTOR})
+
+
+def overview_scope(staff: StaffMember | None, on: dt.date | None = None) -> OverviewScope | None:
+    """Whether this person may open the service-wide and authority-wide overview, and over what: a head of
+    service or the director, the whole authority; a service manager, the services they manage (the whole
+    authority where their role is not tied to one service); anyone else, None."""
+    if staff is None or not staff.active:
+        return None
+    memberships = [m for m in current_memberships(staff, on) if m.role in roles.SENIOR]
+    if not memberships:
+        return None
+    if any(m.role in _AUTHORITY_WIDE or m.service_id is None for m in memberships):
+        return OverviewScope(None)
+    return OverviewScope(frozenset(m.service_id for m in memberships))
+
+
+def may_confirm_item(
+    staff: StaffMember | None, transfer, confirmed_by: str, on: dt.date | None = None
+) -> bool:
+    """Whether this person may confirm a checklist item the protocol has confirmed by the role `confirmed_by`:
+    that role, or a manager where it is a manager's or a social worker's item, in the sending or receiving team
+    (the rule `transfers.services.transfer_confirm_item` enforces)."""
+    if staff is None or not can_write(staff, on):
+        return False
+    actor = actor_on_transfer(staff, transfer, on)
+    acceptable = {confirmed_by}
+    if confirmed_by in roles.MANAGERS or confirmed_by == roles.RoleName.SOCIAL_WORKER:
+        acceptable |= roles.MANAGERS
+    return bool((actor.sending_roles | actor.receiving_roles) & acceptable)
+
+
+def may_see_worker(viewer: StaffMember | None, subject: StaffMember, on: dt.date | None = None) -> bool:
+    """Who may open a worker's page (their caseload, the transfers to and from them): the worker themselves; a
+    team manager or practice manager of a team the worker is in, or holds a case in, on the day; and the
+    authority's senior managers (service manager, head of service, director), as for the team page."""
+    if viewer is None or not viewer.active or subject.authority_id != viewer.authority_id:
+        return False
+    if viewer.pk == subject.pk:
+        return True
+    mine = current_memberships(viewer, on)
+    if any(m.role in roles.SENIOR for m in mine):
+        return True
+    managed = {m.team_id for m in mine if m.team_id and m.role in roles.MANAGERS}
+    if not managed:
+        return False
+    day = on or viewer.as_of
+    if any(m.team_id in managed for m in current_memberships(subject, day)):
+        return True
+    # A case still held in the team by someone who has since left it: its managers answer for it.
+    return subject.allocations.filter(team_id__in=managed, end__isnull=True).exists()

@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from handover.children.models import Allocation, AllocationKind, Child, Family
 from handover.domain.workflow import FINAL_STATES, State
 from handover.organisation.models import Service, StaffMember, Team
+from handover.organisation.selectors import name_with_role
 
 # How people read an act of Handover's sweep (`handover sweep`) wherever a person's name would be.
 SWEEP_NAME = "Handover (automatic, by the protocol's timings)"
@@ -127,6 +128,12 @@ class TransferEvent(models.Model):
     def actor_name(self) -> str:
         return self.actor.name if self.actor_id else SWEEP_NAME
 
+    @property
+    def actor_words(self) -> str:
+        """Who took the action with the role and team they held that day ("Name, Role, Team"); prefetch
+        `organisation.selectors.with_memberships("actor")` for a list."""
+        return name_with_role(self.actor, self.at) if self.actor_id else SWEEP_NAME
+
 
 class Deadline(models.Model):
     """A deadline computed by the protocol engine; recomputed (replaced) whenever the facts change."""
@@ -167,6 +174,11 @@ class SignOff(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["transfer", "kind"], name="unique_sign_off")]
+
+    @property
+    def by_words(self) -> str:
+        """Who signed off, with the role and team they held that day."""
+        return name_with_role(self.by, self.at)
 
 
 class ReadinessConfirmation(models.Model):
@@ -251,6 +263,22 @@ class Escalation(models.Model):
     @property
     def opened_by_name(self) -> str:
         return self.opened_by.name if self.opened_by_id else SWEEP_NAME
+
+    # Who raised, acknowledged and resolved it, each with the role and team they held that day; prefetch
+    # `with_memberships("opened_by")` (and the others) for a list.
+    @property
+    def opened_by_words(self) -> str:
+        return name_with_role(self.opened_by, self.opened_at) if self.opened_by_id else SWEEP_NAME
+
+    @property
+    def acknowledged_by_words(self) -> str:
+        return name_with_role(self.acknowledged_by, self.acknowledged_at) if self.acknowledged_by_id else ""
+
+    @property
+    def resolved_by_words(self) -> str:
+        if self.resolved_at is None:
+            return ""
+        return name_with_role(self.resolved_by, self.resolved_at) if self.resolved_by_id else SWEEP_NAME
 
 
 class CaseRequest(models.Model):

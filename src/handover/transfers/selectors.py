@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from handover.children.models import Allocation, Child
+from handover.children.models import Allocation, AllocationKind, Child, LegalStatusEpisode, PlanEpisode
+from handover.children.secondary import purpose_in_words
+from handover.domain.facts import LEGAL_STATUS_WORDS, PLAN_WORDS
 from handover.domain.workflow import OPEN_STATES
 from handover.organisation.access import current_memberships, visible_children
 from handover.organisation.models import Role, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
-from handover.transfers.models import SWEEP_NAME, Escalation, RemedialAction, Transfer, TransferEvent
+from handover.organisation.selectors import with_memberships
+from handover.transfers.models import Escalation, RemedialAction, SignOff, Transfer, TransferEvent
 from handover.transfers.services import transfer_available_actions
 
 
@@ -93,6 +96,17 @@ class TimelineEntry:
     by: str = ""
 
 
+def transfer_events() -> QuerySet[TransferEvent]:
+    """Transfer events with who took each, ready for `TransferEvent.actor_words` (the role and team they held
+    that day) without a query per event: for a transfer's history, `Prefetch("events", transfer_events())`."""
+    return TransferEvent.objects.select_related("actor").prefetch_related(with_memberships("actor"))
+
+
+def sign_offs_of(transfer: Transfer) -> list[SignOff]:
+    """The transfer's sign-offs with who gave each (`SignOff.by_words`), read from one prefetch."""
+    return list(transfer.sign_offs.select_related("by").prefetch_related(with_memberships("by")))
+
+
 def child_timeline(child: Child) -> list[TimelineEntry]:
     """Key events, allocations and transfer actions on one timeline, newest first."""
     entries = [
@@ -110,15 +124,17 @@ def child_timeline(child: Child) -> list[TimelineEntry]:
                     allocation.get_end_reason_display(),
                 )
             )
-    for row in TransferEvent.objects.filter(transfer__child=child).select_related(
-        "actor", "transfer__to_service"
+    for row in (
+        TransferEvent.objects.filter(transfer__child=child)
+        .select_related("actor", "transfer__to_service")
+        .prefetch_related(with_memberships("actor"))
     ):
         entries.append(
             TimelineEntry(
                 timezone.localtime(row.at).date(),
                 f"Transfer to {row.transfer.to_service}: {row.action.replace('_', ' ')}",
                 row.reason,
-                row.actor_name,
+                row.actor_words,
             )
         )
     entries += escalation_entries(child)
@@ -129,8 +145,10 @@ def escalation_entries(child: Child) -> list[TimelineEntry]:
     """The child's escalations: each level raised (by a person or by Handover on the protocol's timings), moved
     up, and resolved, with its level, role and clauses."""
     entries = []
-    rows = Escalation.objects.filter(transfer__child=child).select_related(
-        "opened_by", "resolved_by", "transfer__to_service"
+    rows = (
+        Escalation.objects.filter(transfer__child=child)
+        .select_related("opened_by", "resolved_by", "transfer__to_service")
+        .prefetch_related(with_memberships("opened_by"), with_memberships("resolved_by"))
     )
     for row in rows:
         level = f"level {row.level}, {role_words(row.role)}"
@@ -140,7 +158,7 @@ def escalation_entries(child: Child) -> list[TimelineEntry]:
                 timezone.localtime(row.opened_at).date(),
                 f"Escalated to {level}{cites}",
                 row.reason,
-                row.opened_by_name,
+                row.opened_by_words,
             )
         )
         if row.resolved_at is not None:
@@ -150,7 +168,7 @@ def escalation_entries(child: Child) -> list[TimelineEntry]:
                     timezone.localtime(row.resolved_at).date(),
                     f"Escalation {'moved up' if moved else 'resolved'} from {level}",
                     row.resolution,
-                    row.resolved_by.name if row.resolved_by_id else SWEEP_NAME,
+                    row.resolved_by_words,
                 )
             )
     return entries
@@ -173,26 +191,42 @@ class SiblingRow:
     reason: str
 
 
-def _separation_reason(child: Child, sibling: Child, exceptions: dict[str, str]) -> str:
-    """The reason recorded when the two went to different workers: a separation given at proposal, at agreement
-    or when the worker was named, or a permitted exception; the latest one."""
-    for event in (
-        TransferEvent.objects.filter(transfer__child__in=[child, sibling])
+def _separation_reasons(child: Child, apart: list[Child], exceptions: dict[str, str]) -> dict[int, str]:
+    """For each sibling apart from the child, the reason recorded when the two went to different workers: a
+    separation given at proposal, at agreement or when the worker was named, or a permitted exception; the
+    latest one. The family's events and exceptions are read once, not once per sibling."""
+    if not apart:
+        return {}
+    family = [child.pk, *(s.pk for s in apart)]
+    events = list(
+        TransferEvent.objects.filter(transfer__child__in=family)
         .exclude(reason="")
         .order_by("-at", "-pk")
-    ):
-        data = event.data if isinstance(event.data, dict) else {}
-        if (event.action == "separate_sibling" and data.get("sibling") in (child.pk, sibling.pk)) or data.get(
-            "siblings_apart"
-        ):
-            return event.reason
-    latest = (
-        Transfer.objects.filter(child__in=[child, sibling])
-        .exclude(exception="")
-        .order_by("-proposed_at")
-        .first()
+        .values_list("transfer__child_id", "action", "reason", "data")
     )
-    return exceptions.get(latest.exception, latest.exception) if latest else ""
+    excepted = list(
+        Transfer.objects.filter(child__in=family)
+        .exclude(exception="")
+        .order_by("-proposed_at", "-pk")
+        .values_list("child_id", "exception")
+    )
+    reasons = {}
+    for sibling in apart:
+        pair = (child.pk, sibling.pk)
+        reasons[sibling.pk] = next(
+            (
+                reason
+                for of, action, reason, data in events
+                if of in pair
+                and isinstance(data, dict)
+                and (
+                    (action == "separate_sibling" and data.get("sibling") in pair)
+                    or data.get("siblings_apart")
+                )
+            ),
+            next((exceptions.get(code, code) for of, code in excepted if of in pair), ""),
+        )
+    return reasons
 
 
 def sibling_rows(child: Child, siblings: list[Child]) -> list[SiblingRow]:
@@ -211,10 +245,10 @@ def sibling_rows(child: Child, siblings: list[Child]) -> list[SiblingRow]:
         ).select_related("team", "worker")
     }
     mine = held.get(child.pk)
-    rows = []
-    for sibling in siblings:
+
+    def is_apart(sibling: Child) -> bool:
         theirs = held.get(sibling.pk)
-        apart = bool(
+        return bool(
             one_worker
             and mine
             and theirs
@@ -222,12 +256,13 @@ def sibling_rows(child: Child, siblings: list[Child]) -> list[SiblingRow]:
             and theirs.worker_id
             and mine.worker_id != theirs.worker_id
         )
-        rows.append(
-            SiblingRow(
-                sibling, theirs, apart, _separation_reason(child, sibling, exceptions) if apart else ""
-            )
-        )
-    return rows
+
+    apart = [s for s in siblings if is_apart(s)]
+    reasons = _separation_reasons(child, apart, exceptions)
+    return [
+        SiblingRow(sibling, held.get(sibling.pk), sibling.pk in reasons, reasons.get(sibling.pk, ""))
+        for sibling in siblings
+    ]
 
 
 SUBJECT_WORDS = {
@@ -300,7 +335,9 @@ def open_escalations_for(staff: StaffMember, today: dt.date) -> list[EscalationR
             "opened_by",
             "acknowledged_by",
         )
-        .prefetch_related("transfer__deadlines")
+        .prefetch_related(
+            "transfer__deadlines", with_memberships("opened_by"), with_memberships("acknowledged_by")
+        )
     )
     found = []
     for row in rows:
@@ -358,3 +395,75 @@ def team_transfers(team, viewer) -> TeamTransfers:
         )
     )
     return TeamTransfers(team, caseload, incoming, outgoing)
+
+
+# -- a worker's page ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A child a worker holds or co-works, as the worker's page shows it."""
+
+    allocation: Allocation
+    status: str  # the plan and legal status in words, e.g. "Child protection plan"
+    purpose: str = ""  # a secondary allocation's purpose in words
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """A worker's open allocations (primary: the cases they hold; secondary: those they co-work) and the open
+    transfers of a case from them or to them, all of children the viewer may see."""
+
+    cases: list[CaseRow]
+    co_working: list[CaseRow]
+    transfers_out: list[Transfer]
+    transfers_in: list[Transfer]
+
+    @property
+    def children(self) -> list[int]:
+        return [r.allocation.child_id for r in self.cases + self.co_working] + [
+            t.child_id for t in self.transfers_out + self.transfers_in
+        ]
+
+
+def _status_words(child_ids: set[int], on: dt.date) -> dict[int, str]:
+    """Each child's plan and legal status open on `on`, in words (two queries for them all)."""
+    open_on = Q(start__lte=on) & (Q(end__isnull=True) | Q(end__gte=on))
+    plans: dict[int, str] = {}
+    for plan in PlanEpisode.objects.filter(open_on, child_id__in=child_ids).order_by("start", "pk"):
+        plans[plan.child_id] = plan.plan  # the latest open one wins
+    legal: dict[int, str] = {}
+    for episode in LegalStatusEpisode.objects.filter(open_on, child_id__in=child_ids).order_by("start", "pk"):
+        legal[episode.child_id] = episode.status
+    words = {}
+    for child_id in child_ids:
+        parts = [
+            table.get(value, value.replace("_", " ").capitalize())
+            for table, value in ((PLAN_WORDS, plans.get(child_id)), (LEGAL_STATUS_WORDS, legal.get(child_id)))
+            if value and value != "none"
+        ]
+        words[child_id] = "; ".join(parts) or "No plan or order"
+    return words
+
+
+def worker_caseload(subject: StaffMember, viewer: StaffMember, on: dt.date) -> Caseload:
+    """`subject`'s caseload as `viewer` may see it: a restricted record they are not named on is not there and
+    not counted. Cases longest held first; transfers oldest first."""
+    visible = visible_children(viewer, Child.objects.all())
+    allocations = list(
+        Allocation.objects.filter(worker=subject, end__isnull=True, child__in=visible)
+        .select_related("child", "team")
+        .order_by("start", "child__last_name", "child__first_name", "pk")
+    )
+    status = _status_words({a.child_id for a in allocations}, on)
+    secondary = [a for a in allocations if a.kind == AllocationKind.SECONDARY]
+    protocol = protocol_for(subject.authority) if secondary else None
+    open_states = [s.value for s in OPEN_STATES]
+    related = ("child", "from_team", "to_service", "to_team")
+    transfers = Transfer.objects.filter(state__in=open_states, child__in=visible).select_related(*related)
+    return Caseload(
+        cases=[CaseRow(a, status[a.child_id]) for a in allocations if a.kind != AllocationKind.SECONDARY],
+        co_working=[CaseRow(a, status[a.child_id], purpose_in_words(protocol, a)) for a in secondary],
+        transfers_out=list(transfers.filter(from_allocation__worker=subject).order_by("proposed_at", "pk")),
+        transfers_in=list(transfers.filter(receiving_worker=subject).order_by("proposed_at", "pk")),
+    )

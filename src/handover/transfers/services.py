@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from handover.audit.models import Verb
@@ -73,7 +74,7 @@ from handover.transfers.models import (
     Transfer,
     TransferEvent,
 )
-from handover.transfers.signals import work_changed
+from handover.transfers.signals import transfer_acted, work_changed
 from handover.transfers.situations import current_primary, record_situation
 
 
@@ -411,6 +412,11 @@ def transfer_act(
     on: dt.date | None = None,
     decided_by: StaffMember | None = None,
     referral: Mapping[str, Any] | None = None,
+    confirm_early: bool = False,
+    held_on: dt.date | None = None,
+    attendees: Sequence[StaffMember] = (),
+    others_attending: str = "",
+    notes: str = "",
 ) -> Transfer:
     """Take one workflow action on a transfer, if the workflow table allows this actor to take it now.
 
@@ -419,6 +425,11 @@ def transfer_act(
     (business support, the chair): the workflow asks whether *that* person, present at the meeting, may take
     the action, and the record names both, truthfully: who decided and who recorded it. `referral` holds what a
     transfer to another authority records when its referral is sent or its receipt confirmed (transfer_out).
+
+    `complete` before the agreed date of formal transfer needs `confirm_early` and the reason (the family were
+    told the agreed date). `record_handover` records the meeting: the day it was `held_on` (by default the day
+    it counts for), who of the two workers and the two teams' managers attended (`attendees`), anyone else
+    (`others_attending`, in words) and its `notes`.
     """
     decider = decided_by or actor
     on = on or timezone.localtime(now).date()
@@ -484,8 +495,25 @@ def transfer_act(
                 escalation.save()  # not queryset.update(): the row history must see it
             locked.blocked_from = ""
             locked.escalation_level = 0
+        elif action is Action.RECORD_HANDOVER:
+            _record_handover(
+                locked,
+                held_on=held_on or on,
+                attendees=attendees,
+                others_attending=others_attending,
+                notes=notes,
+                today=timezone.localtime(now).date(),
+                data=data,
+            )
         elif action is Action.COMPLETE:
+            if problems := plausible.early_completion(
+                on, agreed=locked.transfer_date, confirmed=confirm_early, reason=reason
+            ):
+                raise ApplicationError(problems)
             _complete(locked, actor, on, now, data)
+            data["completed_on"] = on.isoformat()
+            if locked.transfer_date is not None and on < locked.transfer_date:
+                data.update({"early": True, "agreed_date": locked.transfer_date.isoformat()})
         elif action is Action.SEND_REFERRAL:
             type_names = {d.id: d.name for d in protocol.file.document_types}
             transfer_out.record_sent(locked, referral, actor=decider, on=on, type_names=type_names, data=data)
@@ -505,7 +533,7 @@ def transfer_act(
         locked.state = target
         locked.version += 1
         locked.save()
-        TransferEvent.objects.create(
+        event = TransferEvent.objects.create(
             transfer=locked,
             action=action.value,
             from_state=previous_state,
@@ -516,6 +544,9 @@ def transfer_act(
             data=data,
         )
         _recompute_deadlines(locked, today=on)
+        # In the same transaction: the Case Transfer Summary on file adds the handover meeting and the day the
+        # case moved (documents listen; this app may not import them).
+        transfer_acted.send(sender=Transfer, transfer=locked, event=event, actor=actor, now=now)
         audit_record(
             actor=actor,
             verb=Verb.TRANSFER_ACTION,
@@ -675,12 +706,35 @@ def receiving_worker_refusal(transfer: Transfer, worker: StaffMember, *, on: dt.
 
 def receiving_worker_choices(transfer: Transfer, *, on: dt.date) -> list[tuple[StaffMember, str | None]]:
     """The receiving worker candidates, each with why they may not be named (None: they may). Pages offer only
-    those without a reason, showing the others' reasons; the API lists only those."""
+    those without a reason, showing the others' reasons; the API lists only those. Each worker carries
+    `caseload`: how many children's cases (open primary allocations) they hold now, so a manager naming one
+    sees who has room; read in the same query as the workers, and their roles in one more, however many."""
     if transfer.to_team is None:
         return []
+    open_cases = (
+        Allocation.objects.filter(worker=OuterRef("pk"), kind=AllocationKind.PRIMARY, end__isnull=True)
+        .order_by()
+        .values("worker")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    workers = list(
+        receiving_worker_candidates(transfer, on=on)
+        .annotate(caseload=Coalesce(Subquery(open_cases, output_field=IntegerField()), 0))
+        .order_by("name", "pk")
+    )
+    roles = dict(
+        Membership.objects.filter(
+            team=transfer.to_team,
+            staff__in=[w.pk for w in workers],
+            role__in=[r.value for r in CASE_HOLDING_ROLES],
+        )
+        .order_by("-pk")  # the first membership wins, as `_worker_role` reads it
+        .values_list("staff_id", "role")
+    )
     return worker_choices(
-        receiving_worker_candidates(transfer, on=on),
-        role_of=lambda w: _worker_role(w, transfer.to_team),
+        workers,
+        role_of=lambda w: roles.get(w.pk, Role.SOCIAL_WORKER),
         **_qualified_check(transfer, on),
     )
 
@@ -702,6 +756,165 @@ def _identify_worker(transfer: Transfer, worker: StaffMember | None, data: dict,
         raise ApplicationError({"worker": refusal})
     transfer.receiving_worker = worker
     data["worker"] = worker.pk
+
+
+# -- the handover meeting and the day the case moved -------------------------------------------------------------
+
+
+def handover_attendee_choices(transfer: Transfer, *, on: dt.date) -> list[tuple[StaffMember, str]]:
+    """Whom a handover meeting is between, for the person recording it to tick: the outgoing worker, the
+    receiving worker and the managers of the two teams on `on` (D-139, D-148: it "may involve both Team
+    Managers"), each with who they are in words. Anyone else (the child, a parent or carer, another
+    professional) is written in words."""
+    out: list[tuple[StaffMember, str]] = []
+    outgoing = transfer.from_allocation.worker if transfer.from_allocation_id else None
+    if outgoing is not None:
+        out.append((outgoing, f"{outgoing.name}, the outgoing worker"))
+    if transfer.receiving_worker is not None:
+        out.append((transfer.receiving_worker, f"{transfer.receiving_worker.name}, the receiving worker"))
+    teams = [t for t in (transfer.from_team_id, transfer.to_team_id) if t]
+    managers = (
+        Membership.objects.filter(
+            team_id__in=teams, role__in=[r.value for r in MANAGERS], start__lte=on, staff__active=True
+        )
+        .filter(Q(end__isnull=True) | Q(end__gte=on))
+        .select_related("staff", "team")
+        .order_by("staff__name", "pk")
+    )
+    for membership in managers:
+        if all(staff.pk != membership.staff_id for staff, _ in out):
+            role = Role(membership.role).label.lower()
+            out.append((membership.staff, f"{membership.staff.name}, {role}, {membership.team.name}"))
+    return out
+
+
+def _worker_named_on(transfer: Transfer) -> dt.date:
+    """The day the receiving worker was named (the latest naming), else the day the transfer was proposed."""
+    named = [e.at for e in transfer.events.all() if e.action == Action.IDENTIFY_WORKER]
+    return timezone.localtime(named[-1] if named else transfer.proposed_at).date()
+
+
+def _record_handover(
+    transfer: Transfer,
+    *,
+    held_on: dt.date,
+    attendees: Sequence[StaffMember],
+    others_attending: str,
+    notes: str,
+    today: dt.date,
+    data: dict,
+) -> None:
+    """The handover meeting as it was: the day it was held (it has happened, after the worker was named), who
+    attended, in words, and its notes. Kept on the event; the handover step counts as done on the day held."""
+    errors = text_errors(others_attending=(others_attending, text.REASON), notes=(notes, text.NOTES))
+    if problem := plausible.handover_held_date(held_on, today=today, worker_named=_worker_named_on(transfer)):
+        errors["held_on"] = problem
+    offered = handover_attendee_choices(transfer, on=held_on)
+    chosen = {staff.pk for staff in attendees}
+    if chosen - {staff.pk for staff, _ in offered}:
+        errors["attendees"] = (
+            "choose who attended from the outgoing and receiving workers and the managers of the two teams; "
+            "write anyone else under others who attended"
+        )
+    if errors:
+        raise ApplicationError(errors)
+    data.update(
+        {
+            "held_on": held_on.isoformat(),
+            "attendees": [staff.pk for staff, _ in offered if staff.pk in chosen],
+            "attended": [words for staff, words in offered if staff.pk in chosen],
+            "others_attending": others_attending.strip(),
+            "notes": notes.strip(),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class HandoverMeeting:
+    """The handover meeting as recorded: when it was held, who attended (in words) and its notes."""
+
+    held_on: dt.date
+    attended: tuple[str, ...]
+    notes: str
+    recorded_by: str
+    recorded_on: dt.date
+
+    @property
+    def attended_words(self) -> str:
+        return "; ".join(self.attended) or "not recorded"
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The day the case moved, and whether it was before the agreed date of formal transfer (and why)."""
+
+    on: dt.date
+    agreed: dt.date | None
+    early: bool
+    reason: str
+    by: str
+
+
+def _last_event(transfer: Transfer, action: str) -> TransferEvent | None:
+    found = [e for e in transfer.events.all() if e.action == action]
+    return found[-1] if found else None
+
+
+def handover_meeting(transfer: Transfer) -> HandoverMeeting | None:
+    """The handover meeting recorded on the transfer (the latest record), or None."""
+    event = _last_event(transfer, Action.RECORD_HANDOVER)
+    return _handover_meeting(event) if event is not None else None
+
+
+def _handover_meeting(event: TransferEvent) -> HandoverMeeting:
+    data = event.data if isinstance(event.data, dict) else {}
+    recorded_on = timezone.localtime(event.at).date()
+    others = data.get("others_attending", "")
+    return HandoverMeeting(
+        held_on=dt.date.fromisoformat(data["held_on"]) if data.get("held_on") else recorded_on,
+        attended=tuple(data.get("attended", [])) + ((others,) if others else ()),
+        notes=data.get("notes", ""),
+        recorded_by=event.actor_name,
+        recorded_on=recorded_on,
+    )
+
+
+def completion(transfer: Transfer) -> Completion | None:
+    """How the transfer completed here (`complete`), or None if it has not."""
+    event = _last_event(transfer, Action.COMPLETE)
+    if event is None or transfer.state != State.TRANSFERRED:
+        return None
+    return _completion(event, transfer)
+
+
+def _completion(event: TransferEvent, transfer: Transfer) -> Completion:
+    data = event.data if isinstance(event.data, dict) else {}
+    on = _transferred_on(event)
+    agreed = dt.date.fromisoformat(data["agreed_date"]) if data.get("agreed_date") else transfer.transfer_date
+    return Completion(
+        on=on,
+        agreed=agreed,
+        early=bool(data.get("early")),
+        reason=event.reason,
+        by=event.actor_name,
+    )
+
+
+def event_details(event: TransferEvent, transfer: Transfer) -> list[str]:
+    """What an event of the transfer's history says beyond its name and reason, in words: the handover meeting
+    (when held, who attended, notes) and a completion before the agreed date."""
+    if event.action == Action.RECORD_HANDOVER:
+        meeting = _handover_meeting(event)
+        lines = [f"Held on {plausible.day(meeting.held_on)}.", f"Attended: {meeting.attended_words}."]
+        return lines + ([f"Notes: {meeting.notes}"] if meeting.notes else [])
+    if event.action == Action.COMPLETE:
+        done = _completion(event, transfer)
+        if done.early and done.agreed is not None:
+            return [
+                f"Completed on {plausible.day(done.on)}, before the agreed date of formal transfer "
+                f"({plausible.day(done.agreed)})."
+            ]
+    return []
 
 
 def _escalate(
@@ -1073,8 +1286,37 @@ def hand_closed_steps(transfer: Transfer) -> dict[str, dt.date]:
 
 
 def _transferred_on(event: TransferEvent) -> dt.date:
-    confirmed = event.data.get("receipt_confirmed_on") if isinstance(event.data, dict) else None
-    return dt.date.fromisoformat(confirmed) if confirmed else timezone.localtime(event.at).date()
+    """The day the case moved: the day completion counted for, or the other authority confirmed receipt."""
+    data = event.data if isinstance(event.data, dict) else {}
+    day = data.get("receipt_confirmed_on") or data.get("completed_on")
+    return dt.date.fromisoformat(day) if day else timezone.localtime(event.at).date()
+
+
+def transferred_on(transfer: Transfer) -> dt.date | None:
+    """The day the case moved, for a transfer that has transferred; else None."""
+    if transfer.state != State.TRANSFERRED:
+        return None
+    moved = [e for e in transfer.events.all() if e.to_state == State.TRANSFERRED]
+    if moved:
+        return _transferred_on(moved[-1])
+    return timezone.localtime(transfer.closed_at).date() if transfer.closed_at else None
+
+
+def closed_step_words(transfer: Transfer, deadline: Deadline, *, moved_on: dt.date | None = None) -> str:
+    """What a step not done says once the transfer is closed, instead of a due date or "overdue": after the
+    case moved, a step due later is not needed here, and one due by then was not recorded as done; after a
+    withdrawal or decline, none is needed."""
+    if transfer.state == State.TRANSFERRED:
+        moved = moved_on or transferred_on(transfer)
+        if moved is None:
+            return "Not needed: the case has transferred"
+        if deadline.due is None or deadline.due > moved:
+            return f"Not needed: the case transferred on {plausible.day(moved)}"
+        return f"Not recorded as done before the case transferred on {plausible.day(moved)}"
+    closed = (
+        f" on {plausible.day(timezone.localtime(transfer.closed_at).date())}" if transfer.closed_at else ""
+    )
+    return f"Not needed: the transfer was {transfer.get_state_display()}{closed}"
 
 
 def step_completed_by(step, transfer_by: str) -> str:
@@ -1205,9 +1447,11 @@ def transfer_facts(transfer: Transfer, protocol: Protocol | None = None) -> dict
 
 
 def _documents_on_file(child: Child) -> dict[str, dt.date]:
-    """The latest date of each document type on the child's file."""
+    """The latest date of each document type on the child's file, current versions only: a version replaced by
+    a newer one counts for nothing, even if it bears a later date (it may have been replaced for being wrong)."""
     documents: dict[str, dt.date] = {}
-    for doc_type, dated in DocumentOnFile.objects.filter(child=child).values_list("document_type", "dated"):
+    current = DocumentOnFile.objects.current().filter(child=child)
+    for doc_type, dated in current.values_list("document_type", "dated"):
         if doc_type not in documents or dated > documents[doc_type]:
             documents[doc_type] = dated
     return documents
@@ -1290,7 +1534,10 @@ def transfer_deadlines(transfer: Transfer, protocol: Protocol, *, today: dt.date
         timeline = protocol.timelines[pathway.timeline]
         done_at: dict[str, dt.date] = {}
         for event in transfer.events.all() if transfer.pk else ():
-            if event.action not in (STEP_DONE, STEP_REOPENED):
+            if event.action == Action.RECORD_HANDOVER:
+                # Done on the day the meeting was held, not the day someone recorded it.
+                done_at[event.action] = _handover_meeting(event).held_on
+            elif event.action not in (STEP_DONE, STEP_REOPENED):
                 done_at[event.action] = timezone.localtime(event.at).date()
             if event.to_state == State.TRANSFERRED:
                 # The transfer point closes on whichever action transfers: completing it here, or the other

@@ -32,10 +32,12 @@ def is_outward(transfer: Transfer) -> bool:
 
 def documents_to_send(transfer: Transfer) -> list[DocumentOnFile]:
     """The latest document of each type on the child's file (D-185: records, assessments and chronology brought
-    up to date first), letters aside: they were written to the family, not for the other authority."""
+    up to date first), letters aside: they were written to the family, not for the other authority. Current
+    versions only: a replaced version is not sent."""
     latest: dict[str, DocumentOnFile] = {}
     for document in (
-        DocumentOnFile.objects.filter(child=transfer.child)
+        DocumentOnFile.objects.current()
+        .filter(child=transfer.child)
         .exclude(document_type=LETTER_DOCUMENT_TYPE)
         .order_by("document_type", "-dated", "-pk")
     ):

@@ -1,4 +1,5 @@
-"""Pages that change a child's record: the child's details, and a document added to the child's file.
+"""Pages that change a child's record: the child's details, a document added to the child's file, and a new
+version of a document replacing the one on file.
 
 Thin: the forms below check what was typed and sent (GOV.UK messages naming the field and the rule), the
 services (`children.services`) decide who may and write with their audit rows, and the rulebook says whether the
@@ -15,21 +16,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
 from handover.children import files
 from handover.children.access import require_record_action
-from handover.children.models import ETHNICITIES, SUMMARY_DOCUMENT_TYPE, Child, DocumentOnFile
+from handover.children.models import ETHNICITIES, Child, DocumentOnFile
 from handover.children.selectors import child_version
 from handover.children.services import child_record_add, child_update
 from handover.domain import text
 from handover.domain.errors import AccessDenied, Conflict, Refusal
 from handover.domain.facts import ASYLUM_STATUSES
 from handover.domain.rulebook import RecordAction
-from handover.organisation.protocol import protocol_for
 from handover.transfers.services import deadlines_close_from_file
 from handover.web.forms import FreeText, form_errors, refusal_errors, sentence
 from handover.web.views import _child_or_404, _staff
@@ -307,13 +310,9 @@ class CappedUpload(FileUploadHandler):
         return None  # the next handler keeps the file
 
 
-class DocumentForm(forms.Form):
-    document_type = forms.ChoiceField(
-        error_messages={
-            "required": "Select the type of document",
-            "invalid_choice": "Select the type of document from the list",
-        }
-    )
+class _FiledForm(forms.Form):
+    """What every version of a document on file has: an optional title, its date and the file itself."""
+
     title = FreeText("title", _length("title", DocumentOnFile))
     dated = TypedDate("date of the document", example="20 11 2026", required=True)
     file = forms.FileField(
@@ -325,9 +324,8 @@ class DocumentForm(forms.Form):
         },
     )
 
-    def __init__(self, data, uploads, *, types: dict[str, str], today: dt.date, cap: int, too_large=()):
+    def __init__(self, data, uploads, *, today: dt.date, cap: int, too_large=()):
         super().__init__(data, uploads)
-        self.fields["document_type"].choices = [("", "Choose a type of document"), *types.items()]
         self.today, self.cap, self.too_large = today, cap, set(too_large)
 
     def clean_dated(self):
@@ -357,15 +355,22 @@ class DocumentForm(forms.Form):
         return upload
 
 
-def _document_types(child: Child) -> dict[str, str]:
-    """The protocol's document types, id → name, in the order people look for them (by name). The Case
-    Transfer Summary is left out: it goes on file when a manager authorises it (children.services)."""
-    types = protocol_for(child.authority).document_types
-    return {
-        type_id: kind.name
-        for type_id, kind in sorted(types.items(), key=lambda item: item[1].name.casefold())
-        if type_id != SUMMARY_DOCUMENT_TYPE
-    }
+class DocumentForm(_FiledForm):
+    document_type = forms.ChoiceField(
+        error_messages={
+            "required": "Select the type of document",
+            "invalid_choice": "Select the type of document from the list",
+        }
+    )
+
+    def __init__(self, data, uploads, *, types: dict[str, str], **kwargs):
+        super().__init__(data, uploads, **kwargs)
+        self.fields["document_type"].choices = [("", "Choose a type of document"), *types.items()]
+        self.order_fields(["document_type"])  # the error summary lists the fields in the page's order
+
+
+class ReplacementForm(_FiledForm):
+    """A new version of a document: its type is the one it replaces."""
 
 
 @csrf_exempt  # only so the size cap is in place before the body is read: `_document_new` checks the token
@@ -385,7 +390,7 @@ def _document_new(request, pk, *, cap: int, too_large: set[str]):
     staff = _staff(request)
     child = _child_or_404(staff, pk)
     _may_change(staff, child, request.today)
-    types = _document_types(child)
+    types = files.uploadable_types(child.authority)
     errors: dict[str, str] = {}
     values = {"document_type": "", "title": "", "dated": _typed({}, "dated")}
     if request.method == "POST":
@@ -436,6 +441,95 @@ def _document_new(request, pk, *, cap: int, too_large: set[str]):
             "values": values,
             "errors": errors,
             "examples": _examples(DocumentForm),
+            "max_size": files.size_in_words(cap),
+            "accepted": files.ACCEPTED_IN_WORDS,
+            "accept": ",".join(ext for kind in files.ACCEPTED for ext in kind.extensions),
+        },
+        status=400 if errors else 200,
+    )
+
+
+# -- a new version of a document on file ------------------------------------------------------------------------
+
+
+@csrf_exempt  # only so the size cap is in place before the body is read: `_document_replace` checks the token
+def document_replace(request, pk, document_pk):
+    """Replace a document on the child's file with a new version of the same type: its date, an optional title
+    and the file, checked as an upload is. The version replaced stays on the file, shown as replaced and still
+    downloadable; readiness counts only the new one. Offered for the current version of a type people upload."""
+    cap = settings.HANDOVER_DOCUMENT_MAX_BYTES
+    handler = CappedUpload(request, cap)
+    request.upload_handlers.insert(0, handler)
+    return _document_replace(request, pk, document_pk, cap=cap, too_large=handler.too_large)
+
+
+@csrf_protect
+@login_required
+def _document_replace(request, pk, document_pk, *, cap: int, too_large: set[str]):
+    staff = _staff(request)
+    child = _child_or_404(staff, pk)
+    _may_change(staff, child, request.today)
+    uploadable = files.uploadable_types(child.authority)
+    document = (
+        DocumentOnFile.objects.defer("content")
+        .select_related("recorded_by", "replaced_by_staff")
+        .filter(child=child, pk=document_pk)
+        .first()
+    )
+    if document is None or document.document_type not in uploadable:
+        raise Http404("no such document on the child's file, or one Handover writes itself")
+    type_name = uploadable[document.document_type]
+    if document.replaced_at is not None and request.method != "POST":
+        # A link from before someone else replaced it: the record shows the version now current.
+        messages.error(
+            request,
+            f"That version of the {type_name} was already replaced on {timezone.localtime(document.replaced_at):%-d %B %Y}. The "
+            "list of documents shows the current version.",
+        )
+        return redirect(f"{reverse('web:child', args=[child.pk])}#documents")
+    errors: dict[str, str] = {}
+    values = {"title": document.title, "dated": _typed({}, "dated")}
+    if request.method == "POST":
+        form = ReplacementForm(request.POST, request.FILES, today=request.today, cap=cap, too_large=too_large)
+        errors = form_errors(form, "dated")
+        values = {"title": _shown(request.POST.get("title", "")), "dated": _typed(request.POST, "dated")}
+        if not errors:
+            v = form.cleaned_data
+            try:
+                files.document_replace(
+                    now=request.now,
+                    actor=staff,
+                    document=document,
+                    title=v["title"],
+                    dated=v["dated"],
+                    content=v["file"].read(),
+                )
+            except Refusal as exc:
+                errors.update(refusal_errors(exc, "document"))
+            else:
+                # A step the protocol closes on this document shows done at once, not at the next sweep.
+                deadlines_close_from_file(now=request.now, child=child)
+                messages.success(request, f"New version of the {type_name} added to the child's file.")
+                return redirect(f"{reverse('web:child', args=[child.pk])}#documents")
+    else:  # a read; a refused POST shows the form again and writes nothing
+        audit_record(
+            at=request.now,
+            actor=staff,
+            verb=Verb.CHILD_VIEWED,
+            child=child,
+            obj=document,
+            detail="replace a document page",
+        )
+    return render(
+        request,
+        "web/document_replace.html",
+        {
+            "child": child,
+            "document": document,
+            "type_name": type_name,
+            "values": values,
+            "errors": errors,
+            "examples": _examples(ReplacementForm),
             "max_size": files.size_in_words(cap),
             "accepted": files.ACCEPTED_IN_WORDS,
             "accept": ",".join(ext for kind in files.ACCEPTED for ext in kind.extensions),

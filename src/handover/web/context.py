@@ -1,7 +1,8 @@
 """What every page needs: the authority's name (shown in the header), the signed-in person, how many of their
 notifications are still to do (the header's count: one query per page, none for anyone signed out), whether
 they work at a front door team (the header's "Front door" link), who is signed in in words (the header: name,
-main role and team, never a code) and the service navigation's links with the current one marked."""
+main role and team, never a code) and the service navigation's links, only those the person may open, with
+the current one marked."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from django.urls import reverse
 from handover.children.front_door import front_door_teams
 from handover.domain.roles import SENIORITY, RoleName
 from handover.notifications.selectors import notifications_to_do_count
-from handover.organisation.access import current_memberships, staff_for
+from handover.organisation.access import (
+    can_read_children,
+    current_memberships,
+    may_open_team_page,
+    overview_scope,
+    staff_for,
+)
 from handover.organisation.protocol import protocol_named
 
 
@@ -29,7 +36,13 @@ def page(request):
         "notifications_to_do": to_do,
         "works_at_front_door": front_door,
         "signed_in_role": signed_in_role(staff) if staff is not None else "",
-        "service_navigation": service_navigation(request, front_door=front_door) if staff is not None else [],
+        # An inactive person may open no page, so they are offered none; without a day to read roles for
+        # (no request clock), every link is offered.
+        "service_navigation": service_navigation(
+            request, front_door=front_door, staff=staff if getattr(staff, "as_of", None) else None
+        )
+        if active
+        else [],
     }
 
 
@@ -70,6 +83,7 @@ _NAVIGATION = (
     ("front_door", "Front door", ("front_door_new", "front_door_close", "front_door_contact_read")),
     ("search", "Find a child", ()),
     ("team", "Team", ("team_detail",)),
+    ("overview", "Overview", ()),
     ("meetings", "Meetings", ("meeting", "meeting_item", "meeting_late", "meeting_close")),
     ("escalations", "Escalations", ("escalation_acknowledge",)),
     ("protocol", "Protocol", ()),
@@ -77,12 +91,26 @@ _NAVIGATION = (
 )
 
 
-def service_navigation(request, *, front_door: bool) -> list[NavigationItem]:
+def _may_open(staff, *, front_door: bool) -> dict[str, bool]:
+    """Which links to show: each asks the rule its page enforces, so no link leads to a refusal."""
+    reads = can_read_children(staff)
+    return {
+        "front_door": front_door,
+        "search": reads,  # the search and the meetings are for those who may read children's records
+        "meetings": reads,
+        "team": may_open_team_page(staff),
+        "overview": overview_scope(staff) is not None,
+    }
+
+
+def service_navigation(request, *, front_door: bool, staff=None) -> list[NavigationItem]:
+    """The links this person may follow (all of them for a page that gives no `staff`), the current one marked."""
     match = getattr(request, "resolver_match", None)
     here = match.url_name if match is not None and match.namespace == "web" else None
+    allowed = _may_open(staff, front_door=front_door) if staff is not None else {"front_door": front_door}
     items = []
     for key, text, within in _NAVIGATION:
-        if key == "front_door" and not front_door:
+        if not allowed.get(key, True):
             continue
         current = "page" if here == key else "true" if here in within else ""
         items.append(NavigationItem(key=key, text=text, href=reverse(f"web:{key}"), current=current))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from handover.domain import text
 
@@ -96,12 +97,28 @@ class TransferActionForm(forms.Form):
     reason = FreeText("reason", text.REASON)
     to_team = choice(None, "Select the receiving team from the list")
     worker = choice(None, "Select the receiving worker from the list")
+    # Completing before the agreed date of formal transfer: the person confirms it (and gives the reason).
+    confirm_early = forms.BooleanField(required=False)
+    # The handover meeting: who of the workers and managers attended, anyone else in words, and its notes.
+    attendees = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        error_messages={
+            k: "Select who attended from the list"
+            for k in ("invalid_choice", "invalid_pk_value", "invalid_list")
+        },
+    )
+    others_attending = FreeText("others_attending", text.REASON)
+    notes = FreeText("notes", text.NOTES)
 
-    def __init__(self, data, *, teams, workers, needs_reason: bool, needs_date: bool):
+    def __init__(
+        self, data, *, teams, workers, needs_reason: bool, needs_date: bool, attendees=None, handover=False
+    ):
         super().__init__(data)
         self.fields["to_team"].queryset = teams
         self.fields["worker"].queryset = workers
-        self.needs_reason, self.needs_date = needs_reason, needs_date
+        self.fields["attendees"].queryset = attendees if attendees is not None else workers.none()
+        self.needs_reason, self.needs_date, self.handover = needs_reason, needs_date, handover
 
     def clean(self):
         cleaned = super().clean()
@@ -115,6 +132,21 @@ class TransferActionForm(forms.Form):
             )
             if cleaned["transfer_date"] is None:
                 self.add_error(None, "Enter the agreed transfer date as a real date, like 9 12 2026")
+        cleaned["held_on"] = None
+        if self.handover:
+            cleaned["held_on"] = typed_date(self.data, "held_on")
+            if cleaned["held_on"] is None:
+                self.add_error(
+                    None, "Enter the date the handover meeting was held as a real date, like 20 11 2026"
+                )
+            if (
+                "attendees" not in self.errors
+                and not cleaned.get("attendees")
+                and not cleaned.get("others_attending")
+            ):
+                self.add_error(
+                    "attendees", "Select who attended the handover meeting, or say who else attended"
+                )
         return cleaned
 
 
@@ -134,3 +166,21 @@ class RemedialActionForm(forms.Form):
         if cleaned["due"] is None:
             self.add_error(None, "Enter the due date as a real date, like 4 12 2026")
         return cleaned
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in with GOV.UK messages: an empty box is named; a wrong username or password gets one
+    message that does not say which of the two was wrong (that would tell a stranger which usernames exist)."""
+
+    error_messages = {
+        "invalid_login": "Enter a correct username and password",
+        "inactive": "Enter a correct username and password",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your username"
+        self.fields["username"].error_messages["max_length"] = (
+            f"Username must be {self.username_field.max_length or 254} characters or fewer"
+        )
+        self.fields["password"].error_messages["required"] = "Enter your password"

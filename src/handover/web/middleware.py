@@ -22,13 +22,15 @@ class RequestClock:
 
 
 class ServiceUnavailable:
-    """While HANDOVER_MAINTENANCE is on, every request gets the 'service unavailable' page (503)."""
+    """While HANDOVER_MAINTENANCE is on, every request gets the 'service unavailable' page (503), except the
+    health check: an orchestrator that saw it fail would take every instance away, or restart them, and people
+    would get its error instead of this page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if getattr(settings, "HANDOVER_MAINTENANCE", False):
+        if getattr(settings, "HANDOVER_MAINTENANCE", False) and request.path_info != "/health/":
             response = HttpResponse(render_to_string("503.html"), status=503)
             response["Retry-After"] = "3600"
             return response

@@ -14,9 +14,11 @@ from django.shortcuts import redirect, render
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
+from handover.children.selectors import current_primary
 from handover.domain import text
 from handover.domain.explain import decision_data
 from handover.domain.facts import FactType
+from handover.domain.routing import events_from
 from handover.organisation.access import AccessDenied
 from handover.organisation.models import Service
 from handover.organisation.protocol import protocol_for
@@ -25,6 +27,7 @@ from handover.web.forms import sentence, typed_date
 from handover.web.views import _child_or_404, _staff
 
 STEPS = ("event", "facts", "recommendation", "readiness", "siblings", "check")
+SOMETHING_ELSE = "something_else"  # the event radio that opens the list of the protocol's other events
 
 
 def _key(child) -> str:
@@ -101,9 +104,22 @@ def propose(request, pk, step="event"):
         context["decision"] = decision_data(protocol, decision) if decision else None
 
     if step == "event":
+        # What can happen to the child in the service that holds them comes first; the protocol's other events
+        # (no rule from there: the managers decide) under "Something else"; events that arrive at another
+        # service, such as a referral at the front door, not at all.
+        holding = current_primary(child).team.service
+        offered = events_from(protocol, holding.code)
+        chosen = request.POST.get("event", "") if request.method == "POST" else state.get("event", "")
+        other = chosen if chosen in offered.others else ""
         if request.method == "POST":
-            event, on = request.POST.get("event", ""), typed_date(request.POST, "date")
-            if event not in protocol.events:
+            event, on = chosen, typed_date(request.POST, "date")
+            if not event and request.POST.get("other_event"):
+                event = SOMETHING_ELSE  # chosen from the list without ticking "Something else" first
+            if event == SOMETHING_ELSE:
+                event = other = request.POST.get("other_event", "")
+                if event not in offered.others:
+                    errors["other_event"] = "Select what has happened from the list"
+            elif event not in offered.routed + offered.others:
                 errors["event"] = "Select what has happened"
             if on is None:
                 errors["date"] = "Enter the date it happened, like 24 11 2026"
@@ -112,7 +128,15 @@ def propose(request, pk, step="event"):
             if not errors:
                 state = {"event": event, "date": on.isoformat(), "facts": {}}
                 return save_and("facts")
-        context["events"] = protocol.events.values()
+        context.update(
+            {
+                "holding": holding,
+                "events": [protocol.events[e] for e in offered.routed],
+                "other_events": [protocol.events[e] for e in offered.others],
+                "chosen": SOMETHING_ELSE if other else chosen,
+                "other_event": other,
+            }
+        )
     elif step == "facts":
         missing = services.transfer_questions(child, situation, decision) if decision is not None else []
         name = missing[0] if missing else None

@@ -18,9 +18,11 @@ from handover.notifications.selectors import reminders_about
 from handover.organisation.models import StaffMember
 from handover.organisation.protocol import protocol_for
 from handover.sweep.services import judge
+from handover.sweep.work import DeadlineRow
 from handover.transfers import selectors as transfer_selectors
 from handover.transfers.models import SWEEP_NAME, RemedialAction, Transfer
 from handover.transfers.selectors import Due, TimelineEntry
+from handover.web import next_steps
 
 # What a row's tag says: the worst standing of its work, overdue before due soon.
 SHOWN = (Standing.OVERDUE, Standing.DUE_SOON)
@@ -37,6 +39,9 @@ class Standings:
 
     transfers: dict[int, Standing] = field(default_factory=dict)
     remedial_actions: dict[int, Standing] = field(default_factory=dict)
+    # For each transfer, the timeline steps (and timescales) the sweep judges overdue, with their due dates:
+    # what is late, for pages that say so.
+    late: dict[int, list[DeadlineRow]] = field(default_factory=dict)
 
     def of(self, transfer: Transfer) -> Standing | None:
         return self.transfers.get(transfer.pk)
@@ -55,25 +60,22 @@ def standings_of(*, authority, today: dt.date, transfers: QuerySet[Transfer]) ->
     gathered = judged.gathered
     steps: dict[int, set[Standing]] = {}
     actions: dict[int, Standing] = {}
+    late: dict[int, list[DeadlineRow]] = {}
     for _, plan in judged.plans:
         for key, standing in plan.standings.items():
             if key in gathered.deadlines:
                 steps.setdefault(gathered.transfer_of[key], set()).add(standing)
+                if standing is Standing.OVERDUE:
+                    late.setdefault(gathered.transfer_of[key], []).append(gathered.deadlines[key])
             elif key in gathered.remedial_actions and standing in SHOWN:
                 actions[gathered.remedial_actions[key].pk] = standing
     worst = {pk: _worst(found) for pk, found in steps.items()}
-    return Standings({pk: s for pk, s in worst.items() if s is not None}, actions)
+    for rows in late.values():
+        rows.sort(key=lambda row: (row.due, row.name))
+    return Standings({pk: s for pk, s in worst.items() if s is not None}, actions, late)
 
 
 # -- My work --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Waiting:
-    transfer: Transfer
-    actions: list[str]
-    next_due: Due
-    standing: Standing | None
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ class CoWorking:
 @dataclass(frozen=True)
 class MyWork:
     cases: list[Allocation]
-    waiting: list[Waiting]
+    # What the transfers touching the person need from them, grouped by that need (web/next_steps.py).
+    next_steps: list[next_steps.Group]
     remedial_actions: list[ActionRow]
     # Children the person co-works: their open secondary allocations, with the purpose in words.
     co_working: list[CoWorking] = field(default_factory=list)
@@ -102,18 +105,30 @@ class MyWork:
         return (
             [a.child_id for a in self.cases]
             + [row.allocation.child_id for row in self.co_working]
-            + [row.transfer.child_id for row in self.waiting]
+            + [
+                step.transfer.child_id
+                for group in self.next_steps
+                for row in group.rows
+                for step in row.steps
+            ]
             + [row.action.transfer.child_id for row in self.remedial_actions]
         )
 
 
 def my_work(staff: StaffMember, today: dt.date) -> MyWork:
-    """The person's cases, the children they co-work (open secondary allocations, purpose in words), the
-    transfers waiting on them and their remedial actions, each transfer and action with the sweep's "due soon"
-    or "overdue"."""
-    waiting = transfer_selectors.transfers_waiting_on(staff, today)
+    """The person's cases, the children they co-work (open secondary allocations, purpose in words), what the
+    transfers touching them need from them (each with the sweep's "due soon" or "overdue", grouped by need and
+    sibling group) and their remedial actions."""
+    escalations = next_steps.unacknowledged_escalations(staff)
+    steps = [
+        step
+        for transfer in next_steps.candidate_transfers(staff)
+        for step in next_steps.transfer_steps(
+            staff, transfer, today=today, escalations=escalations.get(transfer.pk, ())
+        )
+    ]
     actions = transfer_selectors.remedial_actions_for(staff, today)
-    ids = {t.pk for t, _, _ in waiting} | {a.transfer_id for a, _ in actions}
+    ids = {s.transfer.pk for s in steps} | {a.transfer_id for a, _ in actions}
     standings = (
         standings_of(authority=staff.authority, today=today, transfers=Transfer.objects.filter(pk__in=ids))
         if ids
@@ -125,7 +140,9 @@ def my_work(staff: StaffMember, today: dt.date) -> MyWork:
     return MyWork(
         cases=[a for a in allocations if a.kind != AllocationKind.SECONDARY],
         co_working=[CoWorking(a, purpose_in_words(protocol, a)) for a in secondary],
-        waiting=[Waiting(t, acts, d, standings.of(t)) for t, acts, d in waiting],
+        next_steps=next_steps.grouped(
+            steps, standing_of=standings.of, due_of=lambda t: next_steps.next_due(staff, t, today)
+        ),
         remedial_actions=[ActionRow(a, d, standings.of_action(a)) for a, d in actions],
     )
 

@@ -6,6 +6,7 @@ from handover.web import (
     front_door,
     meetings,
     notifications,
+    overview,
     propose,
     secondary,
     staff,
@@ -26,6 +27,8 @@ urlpatterns = [
     path("notifications/", notifications.notifications, name="notifications"),
     path("team/", views.team, name="team"),
     path("team/<int:pk>/", views.team, name="team_detail"),
+    path("overview/", overview.overview, name="overview"),
+    path("staff/<int:pk>/", staff.staff_page, name="staff"),
     path("staff/<int:pk>/registration/", staff.staff_registration, name="staff_registration"),
     path("protocol/", views.protocol_page, name="protocol"),
     path("children/<int:pk>/", views.child_record, name="child"),
@@ -35,6 +38,11 @@ urlpatterns = [
     path("front-door/<int:pk>/read/", front_door.front_door_contact_read, name="front_door_contact_read"),
     path("children/<int:pk>/edit/", children.child_edit, name="child_edit"),
     path("children/<int:pk>/documents/new/", children.document_new, name="document_new"),
+    path(
+        "children/<int:pk>/documents/<int:document_pk>/replace/",
+        children.document_replace,
+        name="document_replace",
+    ),
     path(
         "children/<int:pk>/secondary-allocations/new/",
         secondary.secondary_allocation_new,

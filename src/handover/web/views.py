@@ -6,18 +6,21 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from handover.audit.models import AuditEvent, Verb
+from handover.audit.models import Verb
 from handover.audit.services import audit_listing, audit_record
 from handover.children.access import may_take_record_action
+from handover.children.audit_trail import record_audit_trail
+from handover.children.files import documents_on_file
 from handover.children.front_door import contacts_passed_on
 from handover.children.models import ETHNICITIES, Child
 from handover.children.secondary import secondary_allocations_shown, teams_offered
 from handover.children.workers import social_workers_had
-from handover.documents.letters import letters_ready
+from handover.documents.letters import letters_ready, letters_status
 from handover.domain.errors import Refusal
 from handover.domain.rulebook import RecordAction, TeamWrite, TransferWrite
 from handover.domain.workflow import TRANSITIONS
@@ -26,7 +29,6 @@ from handover.notifications.notify import notify_configured
 from handover.organisation import access
 from handover.organisation.access import (
     can_read_children,
-    current_memberships,
     may_team_write,
     roles_of,
     staff_for,
@@ -36,13 +38,20 @@ from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, Staf
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.transfers import escalations as escalation_services
 from handover.transfers import selectors, services
-from handover.transfers.models import Escalation, ReferralOut, RemedialAction, SignOffKind, Transfer
+from handover.transfers.models import (
+    Escalation,
+    ReferralOut,
+    RemedialAction,
+    SignOffKind,
+    Transfer,
+)
 from handover.transfers.selectors import role_words
 from handover.transfers.transfer_out import is_outward
 from handover.web import selectors as pages
 from handover.web.forms import (
     RemedialActionForm,
     SearchForm,
+    SignInForm,
     TransferActionForm,
     form_errors,
     refusal_errors,
@@ -65,6 +74,15 @@ def home(request):
 class SignIn(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    form_class = SignInForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        # A wrong username or password is about neither box alone: the summary links to the first.
+        ids = {"username": "id_username", "password": "id_password"}
+        context["errors"] = form_errors(form, "id_username", ids) if form.is_bound else {}
+        return context
 
 
 def sign_out(request):
@@ -78,7 +96,12 @@ def my_work(request):
     staff = _staff(request)
     work = pages.my_work(staff, request.today)
     audit_listing(at=request.now, actor=staff, children=work.children, detail="My work")
-    return render(request, "web/my_work.html", {"work": work, "today": request.today})
+    # Imported here: the overview's page module reads the signed-in person through this one.
+    from handover.web.overview import summary_for
+
+    # For the senior managers, the totals of their overview (counts only: no child is named).
+    overview = summary_for(staff, request.today)
+    return render(request, "web/my_work.html", {"work": work, "today": request.today, "overview": overview})
 
 
 @login_required
@@ -149,10 +172,6 @@ def child_record(request, pk):
     allocations = child.allocations.select_related("team", "worker")
     can_see_audit = bool(roles_of(staff) & {r.value for r in (Role.AUDITOR, *MANAGER_ROLES, *SENIOR_ROLES)})
     protocol = protocol_for(child.authority)
-    documents = list(child.documents.defer("content"))
-    for document in documents:  # people read the protocol's words for a type, never its id
-        kind = protocol.document_types.get(document.document_type)
-        document.type_name = kind.name if kind else sentence(document.document_type.replace("_", " "))
     return render(
         request,
         "web/child.html",
@@ -162,7 +181,8 @@ def child_record(request, pk):
             "social_workers_had": social_workers_had(child),
             "legal_statuses": child.legal_statuses.all(),
             "plans": child.plans.all(),
-            "documents": documents,
+            # Each current version with the versions it replaced; types in the protocol's words, never ids.
+            "documents": documents_on_file(child),
             "siblings": selectors.sibling_rows(child, siblings),
             "timeline": pages.child_timeline(child),
             "panel": recorded_panel(protocol),
@@ -180,9 +200,7 @@ def child_record(request, pk):
             "event_names": {e.id: e.name for e in protocol.file.events},
             "ethnicity": dict(ETHNICITIES).get(child.ethnicity, child.ethnicity),
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
-            "audit": AuditEvent.objects.filter(child=child).select_related("actor")[:50]
-            if can_see_audit
-            else None,
+            "audit": record_audit_trail(child, limit=50) if can_see_audit else None,
             "today": today,
         },
     )
@@ -214,7 +232,23 @@ def transfer_page(request, pk):
     transfer = _transfer_or_404(staff, pk)
     audit_record(at=request.now, actor=staff, verb=Verb.TRANSFER_VIEWED, child=transfer.child, obj=transfer)
     today = request.today
-    deadlines = [(d, selectors.due(staff, d.due, today, transfer)) for d in transfer.deadlines.all()]
+    # The history is read once: the helpers below (the handover meeting, the completion, the steps) share it.
+    prefetch_related_objects([transfer], Prefetch("events", queryset=selectors.transfer_events()))
+    events = list(transfer.events.all())
+    moved_on = services.transferred_on(transfer)
+    # A closed transfer's step not done says so in words (not needed, or not recorded before the case moved),
+    # never a due date as if still open.
+    deadlines = [
+        (
+            d,
+            selectors.due(staff, d.due, today, transfer),
+            ""
+            if d.actual or transfer.is_open
+            else services.closed_step_words(transfer, d, moved_on=moved_on),
+        )
+        for d in transfer.deadlines.all()
+    ]
+    letters = list(transfer.letters.all())
     # What to offer: the rulebook's answers, the same the services enforce.
     may = {write: access.may(staff, write, transfer) for write in TransferWrite}
     return render(
@@ -225,7 +259,7 @@ def transfer_page(request, pk):
             "basis": transfer_basis(transfer),
             "deadlines": deadlines,
             "readiness": services.transfer_readiness(transfer, on=today),
-            "sign_offs": transfer.sign_offs.select_related("by"),
+            "sign_offs": selectors.sign_offs_of(transfer),
             "remedial_actions": [
                 (
                     item,
@@ -237,14 +271,18 @@ def transfer_page(request, pk):
             "manual_steps": services.transfer_manual_steps(transfer) if transfer.is_open else set(),
             "hand_closed": services.hand_closed_steps(transfer) if transfer.is_open else {},
             "summary": transfer.summaries.select_related("authorised_by", "drafted_by").first(),
-            "letters": transfer.letters.all(),
+            "letters": letters,
+            "letters_status": letters_status(transfer, letters),
+            "completion": services.completion(transfer),
+            "moved_on": moved_on,
+            "handover": services.handover_meeting(transfer),
             "can_send_letters": may[TransferWrite.LETTERS] and letters_ready(transfer),
             "outward": is_outward(transfer),
             "referral": ReferralOut.objects.filter(transfer=transfer)
             .select_related("sent_by", "receipt_recorded_by")
             .first(),
             "can_post_letters": may[TransferWrite.LETTERS] and notify_configured(),
-            "events": transfer.events.select_related("actor"),
+            "events": [(event, services.event_details(event, transfer)) for event in events],
             "sign_off_kinds": _sign_offs_for(staff, transfer),
             "can_act": transfer.is_open and may[TransferWrite.UPDATE_FACTS],
             "may": {write.value: allowed for write, allowed in may.items()},
@@ -298,9 +336,32 @@ def transfer_action(request, pk, action):
     staff = _staff(request)
     transfer = _transfer_or_404(staff, pk)
     errors: dict[str, str] = {}
-    values = {"reason": "", "to_team": "", "worker": "", "day": "", "month": "", "year": ""}
+    handover = action == "record_handover"
+    # Completing before the agreed date of formal transfer asks for the confirmation and the reason up front.
+    early = (
+        transfer.transfer_date
+        if action == "complete" and transfer.transfer_date and request.today < transfer.transfer_date
+        else None
+    )
+    attendee_choices = services.handover_attendee_choices(transfer, on=request.today) if handover else []
+    values = {
+        "reason": "",
+        "to_team": "",
+        "worker": "",
+        "day": "",
+        "month": "",
+        "year": "",
+        "confirm_early": "",
+        "held_on-day": "",
+        "held_on-month": "",
+        "held_on-year": "",
+        "others_attending": "",
+        "notes": "",
+    }
+    attendees_ticked: list[str] = []
     if request.method == "POST":
         values.update({k: request.POST.get(k, "").strip() for k in values})
+        attendees_ticked = request.POST.getlist("attendees")
         authority = transfer.child.authority
         form = TransferActionForm(
             request.POST,
@@ -308,8 +369,12 @@ def transfer_action(request, pk, action):
             workers=StaffMember.objects.filter(authority=authority),
             needs_reason=ACTION_LABELS[action]["reason"],
             needs_date=action == "agree",
+            attendees=StaffMember.objects.filter(pk__in=[s.pk for s, _ in attendee_choices]),
+            handover=handover,
         )
-        errors.update(form_errors(form, "transfer_date", anchors={"version": "action"}))
+        errors.update(
+            form_errors(form, "held_on" if handover else "transfer_date", anchors={"version": "action"})
+        )
         if not errors:
             v = form.cleaned_data
             try:
@@ -323,6 +388,11 @@ def transfer_action(request, pk, action):
                     to_team=v["to_team"] if action == "agree" else None,
                     transfer_date=v["transfer_date"],
                     worker=v["worker"] if action == "identify_worker" else None,
+                    confirm_early=v["confirm_early"],
+                    held_on=v["held_on"],
+                    attendees=list(v["attendees"] or ()) if handover else (),
+                    others_attending=v["others_attending"] if handover else "",
+                    notes=v["notes"] if handover else "",
                 )
                 return redirect("web:transfer", pk=transfer.pk)
             except Refusal as exc:
@@ -331,7 +401,11 @@ def transfer_action(request, pk, action):
         "transfer": transfer,
         "action": action,
         "label": ACTION_LABELS[action]["label"],
-        "needs_reason": ACTION_LABELS[action]["reason"],
+        "needs_reason": ACTION_LABELS[action]["reason"] or bool(early),
+        "reason_label": f"Why complete it before {early:%-d %B %Y}" if early else "Reason",
+        "early": early,
+        "attendee_choices": [(s, words, str(s.pk) in attendees_ticked) for s, words in attendee_choices],
+        "held_on_typed": {p: values[f"held_on-{p}"] for p in ("day", "month", "year")},
         "errors": errors,
         "values": values,
         "teams": services.eligible_receiving_teams(transfer) if action == "agree" else [],
@@ -404,12 +478,9 @@ def escalation_acknowledge(request, pk):
 @login_required
 def team(request, pk=None):
     staff = _staff(request)
-    managed = [m.team for m in current_memberships(staff) if m.team_id and m.role in MANAGER_ROLES]
-    if not managed and not roles_of(staff) & {r.value for r in SENIOR_ROLES}:
+    if not access.may_open_team_page(staff):  # the rule the navigation asks too
         raise PermissionDenied("the team page is for team managers, practice managers and senior managers")
-    teams = managed or list(
-        Team.objects.filter(service__authority=staff.authority, active=True, service__external=False)
-    )
+    teams = access.team_page_teams(staff)
     chosen = next((t for t in teams if t.pk == pk), teams[0] if teams else None)
     if chosen is None:
         raise Http404("no team")
