@@ -78,6 +78,8 @@ def test_propose_agree_allocate_handover_transferred_by_three_people(world, open
     receiver.click("button:has-text('Agree the transfer')")
     receiver.wait_for_selector("text=Name the receiving worker")
     receiver.click("text=Name the receiving worker")
+    assert receiver.get_by_text("Caseload: 0 open cases").first.is_visible()  # beside each name
+    assert axe_violations(receiver) == []
     receiver.check("label:has-text('Sam Cin Sw')")
     receiver.click("button:has-text('Name the receiving worker')")
     screenshot(receiver, "2-worker-named")
@@ -85,6 +87,7 @@ def test_propose_agree_allocate_handover_transferred_by_three_people(world, open
     new_worker = open_as("cin_sw")
     new_worker.goto(f"{live_server.url}/transfers/{transfer.pk}/")
     new_worker.click("text=Record the handover meeting")
+    assert axe_violations(new_worker) == []
     new_worker.get_by_role("group", name="When was the handover meeting held?").get_by_label("Day").fill("24")
     new_worker.fill("#held_on-month", "11")
     new_worker.fill("#held_on-year", "2026")
@@ -98,6 +101,7 @@ def test_propose_agree_allocate_handover_transferred_by_three_people(world, open
     make_ready(world, transfer)
     receiver.goto(f"{live_server.url}/transfers/{transfer.pk}/")
     receiver.click("text=Complete the transfer")
+    assert axe_violations(receiver) == []
     # Today is before the agreed 9 December: the page asks for the confirmation and the reason.
     receiver.get_by_label("Complete before the agreed date").check()
     receiver.get_by_label("Why complete it before 9 December 2026").fill("The family asked to start now.")

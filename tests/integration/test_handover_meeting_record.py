@@ -213,3 +213,12 @@ def test_without_a_date_the_api_records_it_held_on_the_day_it_is_recorded(world,
     assert ok.status_code == 200, ok.content
     assert named.events.get(action="record_handover").data["held_on"] == TODAY.isoformat()
     assert named.deadlines.get(step="handover_meeting").actual == TODAY
+
+
+def test_a_colleague_in_either_team_sees_the_transfer_without_being_offered_the_handover(world, named):
+    """Ava's teammate Abe is not one of the two workers: the page opens for him (it once failed with a server
+    error once a worker was named) and does not offer him the handover to record."""
+    response = signed_in(world.ast_sw2).get(f"/transfers/{named.pk}/")
+    assert response.status_code == 200
+    assert f"/transfers/{named.pk}/record_handover/" not in response.content.decode()
+    assert "record_handover" not in services.transfer_available_actions(world.ast_sw2, named)

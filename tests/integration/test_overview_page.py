@@ -187,7 +187,7 @@ def test_a_filter_that_is_not_offered_is_refused_with_the_field_named(world, att
     page = client.get("/overview/", {"team": "east"}).content.decode()
     assert '<a href="#team">Choose a team from the list</a>' in page
     page = client.get("/overview/", {"show": "late"}).content.decode()
-    assert "Choose to list overdue, blocked, escalated or disputed transfers" in page
+    assert '<a href="#totals">Choose to list overdue, blocked, escalated or disputed transfers</a>' in page
 
 
 def test_only_senior_managers_may_open_it(world):

@@ -58,6 +58,7 @@ from handover.organisation.access import (
     AccessDenied,
     actor_on_transfer,
     can_write,
+    may_confirm_item,
     require_write,
 )
 from handover.organisation.models import CASE_HOLDING_ROLES, Membership, Role, Service, StaffMember, Team
@@ -452,7 +453,7 @@ def transfer_act(
         ladder = protocol.file.escalation
         actor_roles = actor_on_transfer(decider, locked, on)
         blockers = (
-            _completion_blockers(locked, on)
+            completion_blockers(locked, on)
             if getattr(TRANSITIONS.get(action), "needs_ready", False)
             else None
         )
@@ -589,7 +590,7 @@ def transfer_available_actions(actor: StaffMember, transfer: Transfer) -> list[A
     if Action.RECORD_HANDOVER in actions:
         try:
             _require_one_of_the_workers(actor, roles, transfer)
-        except AccessDenied:
+        except (AccessDenied, TransitionRefused):
             actions.remove(Action.RECORD_HANDOVER)
     return actions
 
@@ -1166,10 +1167,7 @@ def transfer_confirm_item(
     if not transfer.is_open:
         raise ApplicationError({"transfer": f"the transfer is {transfer.state}"})
     wanted = spec.requires.confirmed_by.value
-    roles = actor_on_transfer(actor, transfer)
-    held = roles.sending_roles | roles.receiving_roles
-    acceptable = {wanted} | (MANAGERS if wanted in MANAGERS or wanted == "social_worker" else set())
-    if not can_write(actor) or not held & acceptable:
+    if not may_confirm_item(actor, transfer, wanted):
         raise AccessDenied(f"{spec.name} is confirmed by a {wanted.replace('_', ' ')} of either team")
     with transaction.atomic():
         confirmation, created = ReadinessConfirmation.objects.get_or_create(
@@ -1487,7 +1485,7 @@ def transfer_preview_readiness(
     return readiness_engine.assess(protocol, facts, on=on, documents=_documents_on_file(child))
 
 
-def _completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
+def completion_blockers(transfer: Transfer, on: dt.date) -> dict[str, str]:
     blockers = {
         item.id: f"{item.name} ({item.detail})" for item in transfer_readiness(transfer, on=on).blocking
     }

@@ -11,9 +11,8 @@ A need is offered only where the rulebook lets this person meet it, so no row le
 Work that sits with someone in particular is theirs, not everyone's who may do it: the file (documents, the
 summary, the worker's confirmations) is the outgoing worker's, or the sending managers' where no worker holds the
 case; the handover meeting is the two workers' to record; an escalation or a dispute is for the role of the
-ladder's level it sits at. Options that are always open
-(withdrawing, recording a block, declining, escalating) are not needs: they are offered beside the need they are
-an alternative to, and on the transfer's page.
+ladder's level it sits at. Options that are always open (withdrawing, recording a block, declining, escalating)
+are not needs: they are offered beside the need they are an alternative to, and on the transfer's page.
 """
 
 from __future__ import annotations
@@ -42,10 +41,6 @@ from handover.transfers import services
 from handover.transfers.models import SignOffKind, Transfer
 from handover.transfers.selectors import Due, role_words
 from handover.transfers.transfer_out import ROUTE_KIND as OUTWARD
-
-# What a step that needs the file ready waits for: the list `transfer_act` refuses it by, so a row never offers a
-# form that would refuse (transfers.services keeps it private: one home for it is worth the reach).
-completion_blockers = services._completion_blockers
 
 
 class Need(StrEnum):
@@ -335,7 +330,7 @@ def transfer_steps(
             action is Action.RECORD_HANDOVER and not _in_the_handover(staff, transfer)
         ):
             continue
-        if TRANSITIONS[action].needs_ready and (waiting := completion_blockers(transfer, today)):
+        if TRANSITIONS[action].needs_ready and (waiting := services.completion_blockers(transfer, today)):
             # The form would refuse: say what it waits for, and open the transfer's checklist instead.
             steps.append(
                 Step(

@@ -311,7 +311,8 @@ def overview(request):
         raise PermissionDenied("the overview is for service managers, heads of service and the director")
     services = _services_in(staff, scope)
     form = OverviewFilter(request.GET, services=services, teams=_teams_in(services))
-    errors = form_errors(form, "service")
+    # `show` comes from the links of the counts: its message leads back to them.
+    errors = form_errors(form, "service", anchors={"show": "totals"})
     values = form.cleaned_data if not errors else {}
     found = overview_of(
         staff,
