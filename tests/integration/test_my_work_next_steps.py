@@ -83,7 +83,7 @@ def test_each_step_of_a_transfer_asks_the_right_person_and_opens_that_steps_page
     assert "/list/" not in worker and "early warning sheet" not in worker
     assert links(worker)["Write the transfer summary for Nell Testfamily"] == f"/transfers/{pk}/summary/"
     chronology = links(worker)["Add the chronology: readiness is blocked for Nell Testfamily"]
-    assert chronology == f"/children/{transfer.child_id}/documents/new/"
+    assert chronology == f"/children/{transfer.child_id}/documents/new/?type=chronology"
     assert signed_in(world.ast_sw).get(chronology).status_code == 200
     assert "Confirm: Personal information complete" in worker
     assert "No transfers are waiting on you" in waiting(world.cin_tm)  # not yet theirs to agree
@@ -322,3 +322,19 @@ def test_my_work_records_that_it_showed_the_children_of_its_rows(world):
     signed_in(world.ast_tm).get("/my-work/")
     listed = AuditEvent.objects.filter(verb=Verb.CHILD_LISTED, detail="My work").latest("pk")
     assert transfer.child_id in listed.after["children"]
+
+
+def test_the_add_a_document_link_chooses_the_type_readiness_waits_for(world):
+    child = world.child("doc9", "Pip")
+    page = signed_in_page(world.ast_sw, f"/children/{child.pk}/documents/new/?type=chronology")
+    assert '<option value="chronology" selected>' in page
+    unknown = signed_in_page(world.ast_sw, f"/children/{child.pk}/documents/new/?type=nonsense")
+    assert " selected>" not in unknown
+
+
+def signed_in_page(staff, path: str) -> str:
+    client = Client()
+    client.force_login(staff.user)
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.content.decode()

@@ -179,3 +179,18 @@ def test_the_caseloads_are_read_in_one_query_however_many_workers(world, agreed)
     assert queries() == few
     caseloads = {w.name: w.caseload for w, _ in services.receiving_worker_choices(agreed, on=TODAY)}
     assert caseloads == {"Sam Cin Sw": 2, **{f"Extra Worker {n}": n for n in range(4)}}
+
+
+def test_confirm_is_offered_only_for_the_items_a_person_may_confirm(world):
+    """The outgoing social worker confirms the personal information (D-039); only a manager confirms the file
+    checked and authorised (D-035): the page offers each the buttons the service would accept, no more."""
+    transfer = listed_on(world, "conf1", MONDAY)
+    confirm = f"/transfers/{transfer.pk}/sign-off/"
+    worker_page = signed_in(world.ast_sw).get(f"/transfers/{transfer.pk}/").content.decode()
+    manager_page = signed_in(world.ast_tm).get(f"/transfers/{transfer.pk}/").content.decode()
+    assert f"{confirm}personal_information_complete/" in worker_page
+    assert f"{confirm}file_checked_and_authorised/" not in worker_page
+    assert f"{confirm}file_checked_and_authorised/" in manager_page
+    refused = signed_in(world.ast_sw).post(f"{confirm}file_checked_and_authorised/")
+    assert refused.status_code in (302, 403)
+    assert not transfer.confirmations.filter(item="file_checked_and_authorised").exists()

@@ -17,7 +17,6 @@ from handover.organisation.models import Role, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.organisation.selectors import with_memberships
 from handover.transfers.models import Escalation, RemedialAction, SignOff, Transfer, TransferEvent
-from handover.transfers.services import transfer_available_actions
 
 
 @dataclass(frozen=True)
@@ -49,36 +48,6 @@ def my_cases(staff: StaffMember) -> list[Allocation]:
         .select_related("child", "team")
         .order_by("child__last_name", "child__first_name")
     )
-
-
-def transfers_waiting_on(staff: StaffMember, today: dt.date) -> list[tuple[Transfer, list[str], Due]]:
-    """Open transfers touching the person's teams or services where they can act now, soonest deadline first."""
-    teams = [m.team_id for m in current_memberships(staff) if m.team_id]
-    services = [m.service_id for m in current_memberships(staff) if m.service_id]
-    children = visible_children(staff, Child.objects.all())
-    candidates = (
-        Transfer.objects.filter(state__in=[s.value for s in OPEN_STATES], child__in=children)
-        .filter(
-            Q(from_team_id__in=teams)
-            | Q(to_team_id__in=teams)
-            | Q(to_service__teams__in=teams, to_team__isnull=True)
-            | Q(to_service_id__in=services)
-            | Q(from_team__service_id__in=services)
-            | Q(receiving_worker=staff)
-        )
-        .distinct()
-        .select_related("child__authority", "from_team__service", "to_service", "to_team", "from_allocation")
-        .prefetch_related("deadlines")
-    )
-    waiting = []
-    for transfer in candidates:
-        actions = [a.value for a in transfer_available_actions(staff, transfer)]
-        if not actions:
-            continue
-        upcoming = [d.due for d in transfer.deadlines.all() if d.due and not d.actual and not d.standing]
-        waiting.append((transfer, actions, due(staff, min(upcoming) if upcoming else None, today, transfer)))
-    waiting.sort(key=lambda row: (row[2].date is None, row[2].date or dt.date.max))
-    return waiting
 
 
 def remedial_actions_for(staff: StaffMember, today: dt.date) -> list[tuple[RemedialAction, Due]]:

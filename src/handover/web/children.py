@@ -392,7 +392,10 @@ def _document_new(request, pk, *, cap: int, too_large: set[str]):
     _may_change(staff, child, request.today)
     types = files.uploadable_types(child.authority)
     errors: dict[str, str] = {}
-    values = {"document_type": "", "title": "", "dated": _typed({}, "dated")}
+    # A link from My work names the type readiness waits for (`?type=chronology`): chosen for the person, if known.
+    asked = request.GET.get("type", "")
+    chosen = asked if asked in types else ""
+    values = {"document_type": chosen, "title": "", "dated": _typed({}, "dated")}
     if request.method == "POST":
         form = DocumentForm(
             request.POST, request.FILES, types=types, today=request.today, cap=cap, too_large=too_large

@@ -399,7 +399,8 @@ def _file_steps(
                     transfer,
                     Need.ADD_DOCUMENT,
                     f"{verb} the {names}: readiness is blocked",
-                    reverse("web:document_new", args=[transfer.child_id]),
+                    reverse("web:document_new", args=[transfer.child_id])
+                    + (f"?type={wanted[0]}" if len(wanted) == 1 else ""),
                     detail=item.detail[:1].upper() + item.detail[1:] + ".",
                 )
             )

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from handover.accounts import oidc
 from handover.audit.models import Verb
 from handover.audit.services import audit_listing, audit_record
 from handover.children.access import may_take_record_action
@@ -82,6 +83,8 @@ class SignIn(auth_views.LoginView):
         # A wrong username or password is about neither box alone: the summary links to the first.
         ids = {"username": "id_username", "password": "id_password"}
         context["errors"] = form_errors(form, "id_username", ids) if form.is_bound else {}
+        # Single sign-on, when the council has set it up, is offered first (accounts/oidc.py).
+        context["sso"] = oidc.enabled()
         return context
 
 
@@ -285,6 +288,8 @@ def transfer_page(request, pk):
             "events": [(event, services.event_details(event, transfer)) for event in events],
             "sign_off_kinds": _sign_offs_for(staff, transfer),
             "can_act": transfer.is_open and may[TransferWrite.UPDATE_FACTS],
+            # Checklist items this person may confirm: the rule transfer_confirm_item enforces, asked here.
+            "confirmable": _confirmable_items(staff, transfer) if transfer.is_open else set(),
             "may": {write.value: allowed for write, allowed in may.items()},
             "actions": [
                 ACTION_LABELS[a.value] | {"action": a.value}
@@ -292,6 +297,16 @@ def transfer_page(request, pk):
             ],
         },
     )
+
+
+def _confirmable_items(staff, transfer) -> set[str]:
+    protocol = protocol_for_transfer(transfer)
+    return {
+        check.spec.id
+        for check in protocol.readiness
+        if check.spec.requires.confirmed_by is not None
+        and access.may_confirm_item(staff, transfer, check.spec.requires.confirmed_by.value)
+    }
 
 
 def transfer_basis(transfer) -> str:
