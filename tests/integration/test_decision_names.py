@@ -147,3 +147,17 @@ def test_one_query_for_everyone_not_one_each(world):
     with CaptureQueriesContext(connection) as captured:
         words = [e.actor_words for e in events]
     assert len(captured) == 0 and words[:2] == [AVA, TOM]
+
+
+def test_the_decided_by_choices_and_the_api_history_name_role_and_team(world):
+    monday = dt.date(2026, 11, 23)
+    listed = listed_on(world, "n5", monday)
+    meeting = meeting_sitting_schedule(authority=world.authority, on=monday, now=NOW)
+    item = early_warning_sheet_compile(meeting=meeting, now=NOW)[0]
+    page = signed_in(world.business_support).get(f"/meetings/{meeting.pk}/cases/{item.pk}/").content.decode()
+    tia = "Tia Cin Tm, Team manager, CIN and CP Team East"
+    assert f">{tia}</option>" in page  # which Tia, in which team, when choosing who decided
+
+    detail = signed_in(world.cin_tm).get(f"/api/transfers/{listed.pk}/").json()
+    listed_event = next(e for e in detail["events"] if e["action"] == "list")
+    assert listed_event["actor_words"] == TOM

@@ -262,10 +262,23 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
 class EventSerializer(serializers.ModelSerializer):
     actor_name = serializers.CharField(read_only=True)
+    actor_words = serializers.CharField(
+        read_only=True, help_text="who took it with the role and team they held that day, as people read it"
+    )
 
     class Meta:
         model = TransferEvent
-        fields = ["action", "from_state", "to_state", "actor", "actor_name", "at", "reason", "data"]
+        fields = [
+            "action",
+            "from_state",
+            "to_state",
+            "actor",
+            "actor_name",
+            "actor_words",
+            "at",
+            "reason",
+            "data",
+        ]
 
 
 class SignOffSerializer(serializers.ModelSerializer):

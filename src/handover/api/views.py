@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -42,6 +42,7 @@ from handover.organisation.access import (
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.organisation.services import staff_registration_set
+from handover.transfers import selectors as transfer_selectors
 from handover.transfers import services
 from handover.transfers.bulk import bulk_transfer_request
 from handover.transfers.case_requests import case_request_create, case_request_decide
@@ -465,11 +466,16 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         if self.schema_only:
             return Transfer.objects.none()
         children = visible_children(self.staff, Child.objects.all())
-        return (
+        transfers = (
             Transfer.objects.filter(child__in=children)
             .select_related("child", "from_team__service", "to_service", "to_team")
             .order_by("-proposed_at", "-pk")
         )
+        if (
+            self.action == "retrieve"
+        ):  # its history names each actor with their role: one prefetch, not one per event
+            transfers = transfers.prefetch_related(Prefetch("events", transfer_selectors.transfer_events()))
+        return transfers
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
