@@ -222,3 +222,39 @@ def test_a_colleague_in_either_team_sees_the_transfer_without_being_offered_the_
     assert response.status_code == 200
     assert f"/transfers/{named.pk}/record_handover/" not in response.content.decode()
     assert "record_handover" not in services.transfer_available_actions(world.ast_sw2, named)
+
+
+def test_a_worker_named_at_a_meeting_recorded_later_counts_from_the_meeting_day(world):
+    """Named at Friday's meeting, recorded on Tuesday: a handover held on the Monday between is accepted (it is
+    after the worker was named), and the naming says so in its record."""
+    transfer = listed_on(world, "hand9", FRIDAY)
+    transfer = services.transfer_act(
+        now=at(FRIDAY, 11),
+        actor=world.cin_tm,
+        transfer=transfer,
+        action="agree",
+        expected_version=transfer.version,
+        to_team=world.teams["cin_cp_east"],
+        transfer_date=dt.date(2026, 12, 9),
+    )
+    transfer = services.transfer_act(
+        now=NOW,
+        on=FRIDAY,
+        actor=world.cin_tm,
+        transfer=transfer,
+        action="identify_worker",
+        expected_version=transfer.version,
+        worker=world.cin_sw,
+    )
+    assert transfer.events.get(action="identify_worker").data["on"] == FRIDAY.isoformat()
+    services.transfer_act(
+        now=NOW,
+        actor=world.cin_sw,
+        transfer=transfer,
+        action="record_handover",
+        expected_version=transfer.version,
+        held_on=MONDAY,
+        attendees=[world.ast_sw, world.cin_sw],
+        notes=NOTES,
+    )
+    assert transfer.events.get(action="record_handover").data["held_on"] == MONDAY.isoformat()

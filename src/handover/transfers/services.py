@@ -475,6 +475,10 @@ def transfer_act(
             data.update(
                 {"decided_by": decider.pk, "decided_by_name": decider.name, "recorded_by": actor.name}
             )
+        if (
+            on != timezone.localtime(now).date()
+        ):  # a meeting's decision recorded later counts on the sitting's day
+            data["on"] = on.isoformat()
         action = Action(action)
         if action is Action.AGREE:
             _agree(locked, to_team, transfer_date, data, today=on, reason=reason)
@@ -791,8 +795,16 @@ def handover_attendee_choices(transfer: Transfer, *, on: dt.date) -> list[tuple[
 
 def _worker_named_on(transfer: Transfer) -> dt.date:
     """The day the receiving worker was named (the latest naming), else the day the transfer was proposed."""
-    named = [e.at for e in transfer.events.all() if e.action == Action.IDENTIFY_WORKER]
-    return timezone.localtime(named[-1] if named else transfer.proposed_at).date()
+    named = [event_day(e) for e in transfer.events.all() if e.action == Action.IDENTIFY_WORKER]
+    return named[-1] if named else timezone.localtime(transfer.proposed_at).date()
+
+
+def event_day(event: TransferEvent) -> dt.date:
+    """The day an action counts for: the meeting's sitting for a decision recorded after it, else the day it
+    was recorded."""
+    if on := (event.data or {}).get("on"):
+        return dt.date.fromisoformat(on)
+    return timezone.localtime(event.at).date()
 
 
 def _record_handover(
