@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -138,7 +139,10 @@ def test_each_row_is_numbered_and_sealed_into_its_authoritys_chain(
 
 
 def statements(captured) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    """What was asked of the database, transaction control left out (and executemany's "N times: " prefix)."""
+    control = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")
+    sql = [re.sub(r"^\d+ times: ", "", q["sql"]) for q in captured.captured_queries]
+    return [s for s in sql if not s.startswith(control)]
 
 
 def test_a_change_pays_one_insert_and_its_seal_four_short_statements_after_it_commits(
@@ -175,13 +179,27 @@ def test_a_change_pays_one_insert_and_its_seal_four_short_statements_after_it_co
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_read_in_no_transaction_is_written_and_sealed_in_one_short_transaction(world):
+    child = world.child("READ1", "Reade")
+    audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="Team")  # the chain's first row
+    with CaptureQueriesContext(connection) as read:
+        audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="My work")
+    sql = statements(read)
+    assert sql[0].startswith(f'INSERT INTO "{TABLE}"')  # first: waiting on a locked child holds no chain up
+    assert len(sql) == 5 and sql[1].startswith('SELECT "audit_auditchainhead"'), sql
+    row = AuditEvent.objects.get(detail="My work")
+    assert row.sequence == AuditChainHead.objects.get(chain=world.authority.pk).sequence == 2
+
+
+@pytest.mark.django_db(transaction=True)
 def test_simultaneous_writers_number_their_rows_one_at_a_time(racing_db, world):  # noqa: F811
+    """Services writing several rows in a transaction, and page reads writing one in none, all at once."""
     children = [world.child(f"RACE{i}", f"Racer{i}") for i in range(4)]
     before = AuditEvent.objects.filter(authority=world.authority).count()
 
-    def writer(child):
+    def service(child):
         def write():
-            with transaction.atomic():  # several rows in one transaction, as a service writes them
+            with transaction.atomic():
                 for i in range(5):
                     audit_record(
                         actor=world.ast_sw, verb=Verb.CHILD_VIEWED, at=NOW, child=child, detail=str(i)
@@ -189,7 +207,14 @@ def test_simultaneous_writers_number_their_rows_one_at_a_time(racing_db, world):
 
         return write
 
-    results = race(*(writer(c) for c in children))
+    def reads(child):
+        def read():
+            for i in range(5):
+                audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail=f"page {i}")
+
+        return read
+
+    results = race(*(service(c) for c in children[:2]), *(reads(c) for c in children[2:]))
     assert [kind for kind, _ in results] == ["ok"] * 4, results
     rows = chain_of(world.authority)
     assert [r.sequence for r in rows] == list(range(1, before + 21))
@@ -204,6 +229,16 @@ def test_verify_says_the_trail_is_intact_and_how_much_it_checked(world, trail):
     total = AuditEvent.objects.count()
     assert f"The audit trail is intact: {total:,} rows checked in 2 chains." in out
     assert f"Dorset County Council: {len(trail)} rows, intact (ends at number {len(trail)})" in out
+
+
+def test_verify_seals_rows_left_waiting_and_says_so(world, trail, django_capture_on_commit_callbacks):
+    """A process cut off between a change's commit and its seal leaves the change's rows waiting."""
+    with django_capture_on_commit_callbacks():  # never run: as if the process died at the commit
+        audit_record(actor=world.ast_sw, verb=Verb.CHILD_VIEWED, at=NOW, detail="cut off")
+    out = verify()
+    assert "Sealed 1 row that was waiting (written a moment ago, or cut off between commit and seal)" in out
+    assert AuditEvent.objects.get(detail="cut off").sequence == len(trail) + 1
+    assert "The audit trail is intact" in out
 
 
 @pytest.mark.parametrize("how", ["SQL UPDATE", "a save that skips the service"])

@@ -62,6 +62,12 @@ NOT_FILLED: dict[tuple[str, frozenset[str]], str] = {
     # Senior managers only (403 to the walk's team manager): test_overview_page.py reads it as a service manager
     # and the director and checks that a GET writes nothing but its audit row.
     ("web:overview", frozenset()): "senior managers only: read in test_overview_page.py",
+    # Not found (404) while two-factor sign-in is off and single sign-on is not set up, as in the walk:
+    # test_sign_in_hardening.py opens the set-up page with two-factor on and checks that its GET stores nothing;
+    # test_oidc_sign_in.py runs single sign-on against a fake provider.
+    ("web:two_factor_enrol", frozenset()): "two-factor sign-in only: read in test_sign_in_hardening.py",
+    ("web:sso_start", frozenset()): "single sign-on only: run in test_oidc_sign_in.py",
+    ("web:sso_callback", frozenset()): "single sign-on only: run in test_oidc_sign_in.py",
     (
         "web:front_door_contact_read",
         frozenset({"pk"}),
@@ -89,6 +95,9 @@ NOTHING_TO_READ = {
     "web:transfer_step_done": "a POST: a GET is redirected to the transfer",
     "web:escalation_acknowledge": "a POST: a GET is redirected to the escalations",
     "web:letter_post": "a POST: a GET is redirected to the transfer",
+    "web:two_factor_verify": "two-factor sign-in is off in the walk: redirected to where the person was going",
+    "web:api_token_revoke": "a POST: a GET is redirected to the tokens page",
+    "web:password_change": "the walk's manager has no password to change: redirected to their account page",
     "rest_framework:logout": "a POST (405)",
     "api-token": "a POST (405)",
     "audit-list": "for auditors (403 to the manager)",
@@ -321,6 +330,15 @@ def small(world):
         "staff-registration": [{"pk": w.ast_sw.pk}],
         "web:staff": [{"pk": w.ast_sw.pk}],
         "web:staff_registration": [{"pk": w.ast_sw.pk}],
+        "web:account": [{}],
+        "web:password_change": [{}],
+        "web:password_reset": [{}],
+        "web:password_reset_done": [{}],
+        "web:password_reset_confirm": [{"uidb64": "MQ", "token": "not-a-reset-token"}],
+        "web:password_reset_complete": [{}],
+        "web:two_factor_verify": [{}],
+        "web:api_tokens": [{}],
+        "web:api_token_revoke": [{"pk": 1}],
         "child-list": [{}, {"?": "q=rnwlisted"}],
         "child-detail": [{"pk": child.pk}],
         **{

@@ -156,9 +156,9 @@ def report_lines(verified: Verified) -> tuple[list[str], list[str]]:
     """What `audit_verify` found, in sentences: one per intact chain, and one (with the row) per broken one."""
     intact, broken = [], []
     if verified.sealed:
+        rows = "1 row that was" if verified.sealed == 1 else f"{verified.sealed:,} rows that were"
         intact.append(
-            f"Sealed {verified.sealed:,} rows that were waiting (written a moment ago, or cut off between their "
-            "commit and their seal) before checking."
+            f"Sealed {rows} waiting (written a moment ago, or cut off between commit and seal) before checking."
         )
     for result in verified.chains:
         checked = result.checked
