@@ -236,7 +236,7 @@ def test_the_escalations_page_says_in_words_who_has_it_why_since_when_and_what_n
     assert "Overdue step &ldquo;" in page or "Overdue step \u201c" in page
     assert ", ".join(escalation.cites) in page and "D-032" in page
     assert "Handover (automatic, by the protocol&#x27;s timings)" in page
-    assert "open for 5 working days" in page  # 17 to 24 November
+    assert 'Open for</dt><dd class="govuk-summary-list__value">5 working days' in page  # 17 to 24 November
     assert escalation.reason in page.replace("&#x27;", "'")
     assert "Not yet" in page  # not acknowledged
     assert f'href="/transfers/{transfer.pk}/"' in page

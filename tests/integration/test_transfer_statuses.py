@@ -194,3 +194,15 @@ def test_confirm_is_offered_only_for_the_items_a_person_may_confirm(world):
     refused = signed_in(world.ast_sw).post(f"{confirm}file_checked_and_authorised/")
     assert refused.status_code in (302, 403)
     assert not transfer.confirmations.filter(item="file_checked_and_authorised").exists()
+
+
+def test_an_action_taken_says_so_on_the_transfer_page(world):
+    from tests.integration.test_transfer_journey import propose
+
+    transfer = propose(world, world.child("said1", "Rae"))
+    response = signed_in(world.ast_tm).post(
+        f"/transfers/{transfer.pk}/list/", {"version": transfer.version}, follow=True
+    )
+    page = response.content.decode()
+    assert "govuk-notification-banner--success" in page
+    assert "Put on the early warning sheet: done. The transfer of Rae Testfamily is now listed." in page

@@ -393,7 +393,7 @@ def transfer_action(request, pk, action):
         if not errors:
             v = form.cleaned_data
             try:
-                services.transfer_act(
+                done = services.transfer_act(
                     now=request.now,
                     actor=staff,
                     transfer=transfer,
@@ -408,6 +408,11 @@ def transfer_action(request, pk, action):
                     attendees=list(v["attendees"] or ()) if handover else (),
                     others_attending=v["others_attending"] if handover else "",
                     notes=v["notes"] if handover else "",
+                )
+                messages.success(
+                    request,
+                    f"{ACTION_LABELS[action]['label']}: done. The transfer of {done.child.name} is now "
+                    f"{done.get_state_display()}.",
                 )
                 return redirect("web:transfer", pk=transfer.pk)
             except Refusal as exc:
