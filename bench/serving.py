@@ -15,7 +15,8 @@ with one thread per connection, which is slower and says so.
    page (a template with a form; it sets the CSRF cookie) and ``/health/`` (one query), for ``--duration``
    seconds after a three-second warm-up. Then stop both.
 3. Print requests/s, p50 and p95 latency and errors (connection errors and non-2xx/3xx answers) per run, the
-   medians over the runs, and the ratio granian / gunicorn of the medians.
+   medians over the runs, and the ratios granian / gunicorn run by run with their median: within a run the two
+   are measured back to back, so the drift in the rest of the machine's load mostly cancels.
 
 The access log (one JSON line per request) goes to a file in the folder, as it would go to a journal: both
 servers write it, through the same WSGI wrapper. Exit status 0, whatever the figures; 1 if a server would not
@@ -292,20 +293,24 @@ def main() -> int:
 def report(results: dict[tuple[str, str], list[dict[str, float]]], servers: list[str], runs: int) -> None:
     print(f"\nMedians of {runs} runs:")
     print(f"{'server':9} {'path':13} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
-    medians: dict[tuple[str, str], dict[str, float]] = {}
     for (server, label), rows in results.items():
         m = {k: statistics.median(r[k] for r in rows) for k in ("rps", "p50_ms", "p95_ms")}
-        m["errors"] = sum(r["errors"] for r in rows)
-        medians[server, label] = m
-        print(
-            f"{server:9} {label:13} {m['rps']:8.1f} {m['p50_ms']:8.1f} {m['p95_ms']:8.1f} {m['errors']:7.0f}"
-        )
+        errors = sum(r["errors"] for r in rows)
+        print(f"{server:9} {label:13} {m['rps']:8.1f} {m['p50_ms']:8.1f} {m['p95_ms']:8.1f} {errors:7.0f}")
     if len(servers) == 2:
-        a, b = servers[1], servers[0]
-        print(f"\nRatio {a} / {b} (req/s above 1: {a} serves more; p95 above 1: {a} is slower):")
+        # Each run measures both servers back to back, so the ratio within a run is what to compare: the load
+        # from the rest of the machine drifts between runs far more than between two neighbouring measurements.
+        a, b = "granian", "gunicorn"
+        print(
+            f"\nRatio {a} / {b}, run by run, then the median (req/s above 1: {a} serves more; latency above 1:"
+        )
+        print(f"{a} is slower):")
         for label in PATHS:
-            x, y = medians[a, label], medians[b, label]
-            print(f"  {label:13} req/s {x['rps'] / y['rps']:.2f}   p95 {x['p95_ms'] / y['p95_ms']:.2f}")
+            pairs = list(zip(results[a, label], results[b, label], strict=True))
+            for key, name in (("rps", "req/s"), ("p50_ms", "p50"), ("p95_ms", "p95")):
+                ratios = [x[key] / y[key] for x, y in pairs if y[key]]
+                each = " ".join(f"{r:.2f}" for r in ratios)
+                print(f"  {label:13} {name:6} {each:>20}   median {statistics.median(ratios):.2f}")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+from tests.api_tokens import token_client
 from tests.integration.conftest import CIN_PLAN, NOW, TODAY, dated_staff
 
+from handover.accounts.models import ApiToken
 from handover.audit.models import AuditEvent, Verb
 from handover.children.models import Child, RestrictedAccess
 from handover.organisation.models import Role, Service, Team
@@ -73,7 +74,7 @@ def written() -> dict:
         "confirmations": ReadinessConfirmation.objects.count(),
         "remedial_actions": RemedialAction.objects.count(),
         "audit": AuditEvent.objects.count(),
-        "tokens": Token.objects.count(),
+        "tokens": ApiToken.objects.count(),
     }
 
 
@@ -238,9 +239,7 @@ def test_token_endpoint_is_the_way_in_and_takes_no_other_method(world):
 
 
 def test_a_token_authenticates_api_calls(world, child):
-    token = Token.objects.create(user=world.ast_tm.user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = token_client(world.ast_tm.user)
     listed = client.get("/api/children/")
     assert listed.status_code == 200 and [c["id"] for c in listed.data["results"]] == [child.pk]
     assert AuditEvent.objects.get(verb=Verb.CHILD_LISTED).actor == world.ast_tm.user
@@ -265,8 +264,8 @@ def test_token_obtained_with_username_and_password(world):
     response = client_for().post(
         "/api/token/", {"username": "tess_token", "password": "a long enough password 42"}, format="json"
     )
-    assert response.status_code == 200
-    assert response.data["token"] == Token.objects.get(user=staff.user).key
+    assert response.status_code == 201
+    assert ApiToken.objects.get(user=staff.user).name == "Issued by POST /api/token/"
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.data['token']}")
     assert client.get("/api/teams/").status_code == 200
@@ -284,7 +283,7 @@ def test_token_endpoint_refuses_bad_credentials_with_field_messages(world, body,
     response = client_for().post("/api/token/", body, format="json")
     assert response.status_code == 400
     assert field in response.data["errors"]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_session_writes_need_a_csrf_token(world, child):

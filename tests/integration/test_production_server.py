@@ -63,6 +63,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_until_listening(port: int, seconds: float) -> bool:
+    """Granian says a worker started a moment before the worker's socket takes connections: try until it does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except ConnectionRefusedError:
+            threading.Event().wait(0.05)  # the next try, not a guess at how long anything takes
+    return False
+
+
 def _get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -134,9 +146,12 @@ def test_the_production_server_answers_and_logs_each_request_as_json(tmp_path):
     stdout, stderr = _Lines(server.stdout), _Lines(server.stderr)
     try:
         assert stderr.wait_for("Started worker-1", STARTUP_SECONDS), "\n".join(stderr.seen)
+        assert _wait_until_listening(port, STARTUP_SECONDS)
 
         status, headers, body = _get(port, "/health/", **{"X-Request-ID": "e2e-health-1"})
-        assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
+        if status != 200:
+            stderr.wait_for("Health check", 5)  # what failed, for the message below
+        assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"}), "\n".join(stderr.seen)
         assert headers["x-request-id"] == "e2e-health-1"
         assert "no-store" in headers["cache-control"]
 
@@ -165,7 +180,11 @@ def test_the_production_server_answers_and_logs_each_request_as_json(tmp_path):
         ("GET", "/sign-in/", 301),
     ]
     health, page = access[0], access[1]
-    assert (health["logger"], health["request_id"], health["user_id"]) == ("handover.access", "e2e-health-1", None)
+    assert (health["logger"], health["request_id"], health["user_id"]) == (
+        "handover.access",
+        "e2e-health-1",
+        None,
+    )
     assert page["request_id"] == page_request_id
     assert all(isinstance(a["duration_ms"], float) for a in access)
     assert all(json.loads(line)["level"] for line in err)  # granian's own messages are JSON lines too

@@ -393,6 +393,7 @@ def small(world):
         "api-token": [{}],
         "api-schema": [{}],
         "api-docs": [{}],
+        "health": [{}],
         "rest_framework:login": [{}],
         "rest_framework:logout": [{}],
     }

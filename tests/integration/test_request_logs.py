@@ -11,6 +11,8 @@ import re
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from handover.serving.access import AccessLog
 from handover.serving.logs import JsonFormatter, RequestIdFilter
@@ -81,10 +83,23 @@ def _wsgi_get(app, path, query="", cookies=""):
     return seen
 
 
-def test_the_access_line_names_the_signed_in_user_by_id_and_never_the_search(client, world, lines):
+@pytest.fixture
+def app():
+    """Django's WSGI application inside the access log, as `handover serve --production` serves it (without
+    setting Django up again, which would reconfigure logging). As Django's test client does, it leaves the
+    database connection open at the start and end of a request: closing it would end the test's transaction."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield AccessLog(WSGIHandler())
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
+
+
+def test_the_access_line_names_the_signed_in_user_by_id_and_never_the_search(client, world, app, lines):
     client.force_login(world.cin_tm.user)
     session = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
-    app = AccessLog(WSGIHandler())  # Django's application, without setting Django up (and its logging) again
 
     seen = _wsgi_get(app, "/children/", query="q=Amelia+Testfamily", cookies=session)
     assert seen["status"].startswith("200")

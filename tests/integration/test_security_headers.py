@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from tests.api_tokens import issue_token
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +35,8 @@ def test_a_childs_record_is_never_kept_by_the_browser_or_a_proxy(world, child):
 
 
 def test_the_api_json_about_a_child_is_never_kept_either(world, child):
-    token, _ = Token.objects.get_or_create(user=world.ast_tm.user)
-    response = Client().get(f"/api/children/{child.pk}/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = issue_token(world.ast_tm.user)
+    response = Client().get(f"/api/children/{child.pk}/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
 

@@ -9,8 +9,8 @@ import re
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+from tests.api_tokens import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -95,14 +95,11 @@ def test_a_bad_token_is_told_to_authenticate_again(world):
 
 
 def test_a_known_person_whose_roles_do_not_allow_it_is_refused_not_asked_to_sign_in(world):
-    token = Token.objects.create(user=world.ast_sw.user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = token_client(world.ast_sw.user)
     assert client.get("/api/children/").status_code == 200
     refused = client.get("/api/audit/")
     assert refused.status_code == 403 and "WWW-Authenticate" not in refused
-    auditor = APIClient()
-    auditor.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.auditor.user).key}")
+    auditor = token_client(world.auditor.user)
     write = auditor.post("/api/children/", {}, format="json")
     assert write.status_code == 403 and write.data["detail"] == "your roles are read-only"
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import secrets
+import subprocess
+import sys
 
 import pytest
 
@@ -31,7 +35,7 @@ def test_defaults_one_worker_per_core_on_localhost_port_8000():
         port=8000,
         socket=None,
         workers=3,
-        threads=4,
+        threads=2,
         header_timeout=10,
         graceful_timeout=30,
     )
@@ -40,13 +44,13 @@ def test_defaults_one_worker_per_core_on_localhost_port_8000():
 def test_the_environment_overrides_the_defaults_and_an_option_overrides_the_environment():
     environ = {
         "HANDOVER_WORKERS": "5",
-        "HANDOVER_THREADS": "2",
+        "HANDOVER_THREADS": "3",
         "HANDOVER_BIND": "0.0.0.0:9000",
         "HANDOVER_HEADER_TIMEOUT": "20",
         "HANDOVER_GRACEFUL_TIMEOUT": "90",
     }
     from_environment = parse([], environ, cpus=2)
-    assert (from_environment.workers, from_environment.threads) == (5, 2)
+    assert (from_environment.workers, from_environment.threads) == (5, 3)
     assert (from_environment.host, from_environment.port) == ("0.0.0.0", 9000)
     assert (from_environment.header_timeout, from_environment.graceful_timeout) == (20, 90)
     assert parse(["--workers", "7", "--bind", "127.0.0.1:8100"], environ, cpus=2).workers == 7
@@ -70,7 +74,11 @@ def test_bind_takes_a_host_and_port_an_ipv6_address_or_a_unix_socket(bind, host,
     ("argv", "environ", "message"),
     [
         (["--workers", "0"], {}, "--workers must be a whole number from 1 to 256, not '0'"),
-        ([], {"HANDOVER_WORKERS": "many"}, "HANDOVER_WORKERS must be a whole number from 1 to 256, not 'many'"),
+        (
+            [],
+            {"HANDOVER_WORKERS": "many"},
+            "HANDOVER_WORKERS must be a whole number from 1 to 256, not 'many'",
+        ),
         (["--threads", "-1"], {}, "--threads must be a whole number from 1 to 256"),
         (["--header-timeout", "61"], {}, "--header-timeout must be a whole number from 1 to 60, not '61'"),
         ([], {"HANDOVER_GRACEFUL_TIMEOUT": "1.5"}, "HANDOVER_GRACEFUL_TIMEOUT must be a whole number"),
@@ -110,7 +118,13 @@ def test_the_command_help_lists_the_options_and_their_environment_variables(caps
         cli.main(["serve", "--production", "--help"])
     assert stopped.value.code == 0
     out = capsys.readouterr().out
-    for text in ("handover serve --production", "--bind", "HANDOVER_WORKERS", "HANDOVER_THREADS", "--header-timeout"):
+    for text in (
+        "handover serve --production",
+        "--bind",
+        "HANDOVER_WORKERS",
+        "HANDOVER_THREADS",
+        "--header-timeout",
+    ):
         assert text in out
 
 
@@ -118,6 +132,53 @@ def test_plain_serve_is_still_django_s_development_server(capsys):
     with pytest.raises(SystemExit):
         cli.main(["serve", "--help"])
     assert "runserver" in capsys.readouterr().out
+
+
+def _serve_production(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HANDOVER_", "DJANGO_", "DATABASE_URL"))
+    }
+    clean.update(
+        {
+            "HANDOVER_SECRET_KEY": secrets.token_urlsafe(64),
+            "HANDOVER_ALLOWED_HOSTS": "handover.example.invalid",
+            "HANDOVER_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            **env,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "handover.cli", "serve", "--production", "--bind", "127.0.0.1:1"],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_it_will_not_start_without_the_production_settings(tmp_path):
+    result = _serve_production(tmp_path, HANDOVER_SECRET_KEY="")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: HANDOVER_SECRET_KEY must be set")
+
+
+def test_it_will_not_start_before_the_static_files_are_collected(tmp_path):
+    result = _serve_production(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: the static files are not collected into {tmp_path / 'static'}: "
+        "run `handover manage collectstatic --noinput` first\n"
+    )
+
+
+def test_a_protocol_file_that_does_not_load_stops_it_before_it_listens(tmp_path):
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "staticfiles.json").write_text("{}", encoding="utf-8")
+    result = _serve_production(tmp_path, HANDOVER_PROTOCOL=str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        "missing.yaml: no such protocol file or bundled protocol (bundled: central-bedfordshire, dorset)"
+    )
 
 
 # -- request ids -------------------------------------------------------------------------------------------
@@ -166,7 +227,13 @@ def test_a_json_record_is_one_line_of_ascii_with_its_fields_and_traceback():
         import sys
 
         record = logging.LogRecord(
-            "handover.test", logging.ERROR, __file__, 1, "failed for %s\nsecond line", ("Zoë",), sys.exc_info()
+            "handover.test",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed for %s\nsecond line",
+            ("Zoë",),
+            sys.exc_info(),
         )
     record.fields = {"transfer": 12}
     RequestIdFilter().filter(record)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from handover import clock
 from handover.accounts.tokens import TokenRefused, token_check
 
 
@@ -15,7 +14,7 @@ class ApiTokenAuthentication(TokenAuthentication):
 
     def authenticate(self, request):
         # The boundary's clock (web/middleware.RequestClock) decides expiry, as it decides everything else.
-        self._now = getattr(request._request, "now", None) or clock.now()
+        self._now = request._request.now
         return super().authenticate(request)
 
     def authenticate_credentials(self, key):

@@ -51,7 +51,9 @@ class StaffOIDCBackend(OIDCAuthenticationBackend):
     def get_payload_data(self, token, key):
         header = jwt.get_unverified_header(token)
         if header.get("alg") != self.OIDC_RP_SIGN_ALGO:
-            raise SuspiciousOperation(f"the ID token is signed with {header.get('alg')!r}, not {self.OIDC_RP_SIGN_ALGO}")
+            raise SuspiciousOperation(
+                f"the ID token is signed with {header.get('alg')!r}, not {self.OIDC_RP_SIGN_ALGO}"
+            )
         try:
             return jwt.decode(
                 token,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 
 from handover.accounts import oidc
@@ -20,9 +21,11 @@ from handover.audit.services import audit_record
 def reset_recipients(email: str):
     """The people a reset link for `email` goes to: active users who are active staff with that address. With
     single sign-on on, people without a password sign in there, so they are not sent one."""
-    users = get_user_model()._default_manager.filter(
-        email__iexact=email, is_active=True, staff__active=True
-    ).select_related("staff")
+    users = (
+        get_user_model()
+        ._default_manager.filter(email__iexact=email, is_active=True, staff__active=True)
+        .select_related("staff")
+    )
     for user in users:
         if user.email.casefold() != email.casefold():
             continue
@@ -32,8 +35,9 @@ def reset_recipients(email: str):
 
 
 def password_changed(user, *, now: dt.datetime, how: str) -> None:
-    """Audit a password change; after a reset (the old password may be known to someone else) every API token
-    the person holds is revoked as well."""
+    """Audit a password change. After a reset (the old password may be known to someone else) every API token
+    the person holds is revoked, and a lockout of their username is lifted: they have just shown, through their
+    email, that they are who they say."""
     audit_record(
         actor=user,
         verb=Verb.STAFF_CHANGED,
@@ -43,3 +47,4 @@ def password_changed(user, *, now: dt.datetime, how: str) -> None:
     )
     if how == "reset":
         tokens_revoke_all(user=user, now=now, why="password reset")
+        axes_reset(username=user.get_username())

@@ -19,7 +19,9 @@ from handover.audit.services import audit_record
 from handover.domain import text
 from handover.domain.errors import ApplicationError
 
-PREFIX = "hov_"  # lets a secret scanner (or a person) recognise a Handover token pasted somewhere it should not be
+PREFIX = (
+    "hov_"  # lets a secret scanner (or a person) recognise a Handover token pasted somewhere it should not be
+)
 NAME_CAP = 100
 # "Last used" is for people deciding which token to revoke: to the minute is enough, and a busy script then
 # writes once a minute rather than once a request.

@@ -10,7 +10,6 @@ import base64
 import datetime as dt
 import io
 import secrets
-import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -21,6 +20,7 @@ from django_otp import login as otp_login
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from handover import clock
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
 from handover.domain import roles
@@ -84,7 +84,7 @@ class Enrolment:
         import qrcode
         import qrcode.image.svg
 
-        image = qrcode.make(self.uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+        image = qrcode.make(self.uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4)
         buffer = io.BytesIO()
         image.save(buffer)
         return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -123,9 +123,9 @@ def enrol(request, enrolment: Enrolment, code: str, *, now: dt.datetime) -> TOTP
     if device_of(user) is not None:
         raise ApplicationError({"code": "you have already set up an authenticator app"})
     totp = TOTP(bytes.fromhex(enrolment.key_hex), step=30, t0=0, digits=6)
-    # The one clock read below the boundary, on purpose: an app makes its codes from the real time on the
-    # person's phone, so they are checked against the real time (as django-otp checks them), never a fixed one.
-    totp.time = time.time()
+    # An app makes its codes from the real time on the person's phone, so they are checked against the real
+    # time (as django-otp checks them), never a fixed one: the clock module's wall time.
+    totp.time = clock.wall_time()
     if not _is_code(code) or not totp.verify(int(code), tolerance=1):
         raise ApplicationError({"code": CODE_MESSAGE})
     device = TOTPDevice.objects.create(
@@ -158,7 +158,8 @@ def check_code(device: TOTPDevice, code: str) -> None:
     allowed, data = device.verify_is_allowed()
     if not allowed:
         wait = _wait_seconds(data)
-        raise CodeRefused(f"too many wrong codes: wait {wait} seconds, then enter the code your app shows", wait)
+        seconds = "1 second" if wait == 1 else f"{wait} seconds"
+        raise CodeRefused(f"too many wrong codes: wait {seconds}, then enter the code your app shows", wait)
     code = (code or "").replace(" ", "")
     if not _is_code(code):
         device.throttle_increment()
@@ -201,4 +202,3 @@ def reset(user, *, now: dt.datetime, by: str) -> int:
             detail=f"Two-factor sign-in reset for {user.get_username()} by {by}",
         )
     return removed
-

@@ -80,7 +80,9 @@ class ObtainToken(APIView):
         # answers for it (accounts/lockout.py).
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if getattr(request._request, "axes_locked_out", False):
-            raise Throttled(wait=int(settings.AXES_COOLOFF_TIME.total_seconds()), detail=lockout.api_message())
+            raise Throttled(
+                wait=int(settings.AXES_COOLOFF_TIME.total_seconds()), detail=lockout.api_message()
+            )
         if user is None:
             raise ValidationError({"non_field_errors": [WRONG]})
         staff = staff_for(user, on=request.today)
@@ -91,7 +93,9 @@ class ObtainToken(APIView):
             if device is None:
                 raise PermissionDenied(NO_DEVICE)
             if not data.get("code"):
-                raise ValidationError({"code": [f"{two_factor.CODE_MESSAGE}: your roles need two-factor sign-in"]})
+                raise ValidationError(
+                    {"code": [f"{two_factor.CODE_MESSAGE}: your roles need two-factor sign-in"]}
+                )
             try:
                 two_factor.check_code(device, data["code"])
             except two_factor.CodeRefused as refused:
@@ -99,10 +103,10 @@ class ObtainToken(APIView):
                     raise Throttled(wait=refused.wait, detail=refused.errors["code"]) from None
                 raise ValidationError({"code": [refused.errors["code"]]}) from None
         issued = token_issue(user=user, name=data["name"], now=request.now)
-        return Response(
-            {"token": issued.key, "name": issued.row.name, "expires_at": issued.row.expires_at},
-            status=status.HTTP_201_CREATED,
+        shown = TokenOutput(
+            {"token": issued.key, "name": issued.row.name, "expires_at": issued.row.expires_at}
         )
+        return Response(shown.data, status=status.HTTP_201_CREATED)
 
 
 class ApiDocs(SpectacularSwaggerSplitView):

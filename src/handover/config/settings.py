@@ -113,10 +113,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's four password rules, 12 characters or more: on every page that sets a password (change, reset) and
+# wherever staff are given one (organisation/services.staff_create, the demo's --password).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -148,10 +151,14 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_LOCKOUT_CALLABLE = "handover.accounts.lockout.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# axes.W006 warns that without the address a guesser could change browser to escape the count; not so here: the
+# count is summed over every attempt on the username, whatever the address or browser (axes' database handler).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Two-factor (django-otp, TOTP): managers and auditors confirm a code after their password (accounts/two_factor.py).
 HANDOVER_REQUIRE_TWO_FACTOR = ENV.require_two_factor
 OTP_TOTP_ISSUER = "Handover"
-OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code in a row doubles the wait before the next: 1, 2, 4, 8... seconds
+# Each wrong code in a row doubles the wait before the next is checked: 1, 2, 4, 8... seconds.
+OTP_TOTP_THROTTLE_FACTOR = 1
 # A reset link works for an hour, once.
 PASSWORD_RESET_TIMEOUT = 60 * 60
 # API tokens expire this many days after they are issued (accounts/tokens.py).
@@ -170,8 +177,9 @@ if ENV.oidc is not None:
     OIDC_OP_JWKS_ENDPOINT = ENV.oidc.jwks_endpoint
     OIDC_OP_USER_ENDPOINT = None  # the identity is read from the signed ID token
     OIDC_RP_SCOPES = ENV.oidc.scopes
-    HANDOVER_OIDC_CLAIM = ENV.oidc.claim
-    HANDOVER_OIDC_PROVIDER_MFA = ENV.oidc.provider_mfa
+# The ID token's claim holding the person's email address, and whether the provider asked for a second factor.
+HANDOVER_OIDC_CLAIM = ENV.oidc.claim if ENV.oidc else "email"
+HANDOVER_OIDC_PROVIDER_MFA = ENV.oidc.provider_mfa if ENV.oidc else False
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_USE_PKCE = True
 OIDC_CREATE_USER = False  # never: an identity maps to a member of staff Handover already has, or is refused

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -255,6 +257,11 @@ def build_demo(
         raise ValueError(f"size must be one of {', '.join(SIZES)}")
     rng = random.Random(seed)
     today = timezone.localtime(now).date()
+    if password is not None:
+        try:  # the same rules as every password Handover sets (settings.AUTH_PASSWORD_VALIDATORS)
+            validate_password(password)
+        except ValidationError as broken:
+            raise ValueError(f"the demo password is refused: {' '.join(broken.messages)}") from None
     password = password or secrets.token_urlsafe(12)
     children_target, staff_target, historic_target = SIZES[size]
     protocol = protocol_named(protocol_name)

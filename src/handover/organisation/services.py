@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from handover.audit.models import Verb
@@ -216,6 +218,13 @@ def staff_create(
         social_work_england_number, social_work_england_expires
     ):
         raise ApplicationError(problems)
+    if password is not None:
+        # Django's password rules (settings.AUTH_PASSWORD_VALIDATORS: 12 characters or more, not a common one, not
+        # like the username), as the password pages apply them.
+        try:
+            validate_password(password, get_user_model()(username=username, email=email))
+        except ValidationError as broken:
+            raise ApplicationError({"password": " ".join(broken.messages)}) from None
     user = get_user_model().objects.create_user(username=username, email=email, password=password)
     if password is None:
         user.set_unusable_password()

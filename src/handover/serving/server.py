@@ -17,9 +17,10 @@ from typing import Any
 
 APPLICATION = "handover.serving.wsgi:application"
 DEFAULT_BIND = "127.0.0.1:8000"
-# Threads per worker that run requests. Each holds its own database connection, so workers x threads is the
-# most connections Handover opens; a few per worker keep a core busy while others wait on the database.
-DEFAULT_THREADS = 4
+# Threads per worker that run requests: two keep a core busy while one waits on the database, and more would
+# queue for Python's interpreter lock (bench/serving.py could tell 2 from 4 apart by nothing but the noise). Each
+# holds its own database connection: workers x threads is the most Handover opens.
+DEFAULT_THREADS = 2
 DEFAULT_HEADER_TIMEOUT = 10  # seconds a client has to send its request's headers (granian allows 1 to 60)
 DEFAULT_GRACEFUL_TIMEOUT = 30  # seconds requests under way get to finish when the server stops
 
@@ -58,7 +59,9 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def parse(argv: Sequence[str], environ: Mapping[str, str] | None = None, *, cpus: int | None = None) -> Options:
+def parse(
+    argv: Sequence[str], environ: Mapping[str, str] | None = None, *, cpus: int | None = None
+) -> Options:
     environ = os.environ if environ is None else environ
     cpus = cpus or cores()
     parser = argparse.ArgumentParser(
@@ -111,7 +114,9 @@ def parse(argv: Sequence[str], environ: Mapping[str, str] | None = None, *, cpus
             *value("--header-timeout", "HANDOVER_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT), low=1, high=60
         ),
         graceful_timeout=_whole(
-            *value("--graceful-timeout", "HANDOVER_GRACEFUL_TIMEOUT", DEFAULT_GRACEFUL_TIMEOUT), low=1, high=1800
+            *value("--graceful-timeout", "HANDOVER_GRACEFUL_TIMEOUT", DEFAULT_GRACEFUL_TIMEOUT),
+            low=1,
+            high=1800,
         ),
     )
 
@@ -144,9 +149,7 @@ def granian_options(options: Options) -> dict[str, Any]:
     from granian.http import HTTP1Settings
 
     where: dict[str, Any] = (
-        {"uds": Path(options.socket)}
-        if options.socket
-        else {"address": options.host, "port": options.port}
+        {"uds": Path(options.socket)} if options.socket else {"address": options.host, "port": options.port}
     )
     return {
         "target": APPLICATION,
@@ -172,9 +175,6 @@ def serve(argv: Sequence[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handover.config.settings")
-    # Load the application here, once: a missing setting or a broken protocol file stops the server with its
-    # message before it listens, and the workers (forked from this process) start with everything loaded.
-    import handover.serving.wsgi  # noqa: F401
     from django.conf import settings
 
     if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
@@ -184,6 +184,16 @@ def serve(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    from handover.domain.errors import ProtocolError
+
+    # Load the application here, once: a broken protocol file stops the server with its message before it
+    # listens (exit code 1, as `handover protocol check`), and the workers, forked from this process, start with
+    # everything loaded.
+    try:
+        import handover.serving.wsgi  # noqa: F401
+    except ProtocolError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     from granian import Granian
 
     Granian(**granian_options(options)).serve()

@@ -9,11 +9,11 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handover.config.settings")
 
-from django.conf import settings  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.urls import reverse  # noqa: E402
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+from django.urls import reverse
 
-from handover.serving.access import AccessLog  # noqa: E402
+from handover.serving.access import AccessLog
 
 application = AccessLog(get_wsgi_application())
 

@@ -43,7 +43,8 @@ def _database() -> str:
         logger.exception("Health check: the database cannot be reached")
         return "unreachable"
     if pending:
-        logger.error("Health check: %d migrations not applied", len(pending))
+        apps = sorted({migration.app_label for migration, _ in pending})
+        logger.error("Health check: %d migrations not applied (%s)", len(pending), ", ".join(apps))
         return "migrations not applied"
     _migrated = True
     return "ok"

@@ -1,6 +1,8 @@
 from django.urls import path
 
+from handover.accounts.middleware import two_factor_exempt
 from handover.web import (
+    account,
     children,
     documents,
     front_door,
@@ -19,7 +21,23 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", views.SignIn.as_view(), name="sign_in"),
-    path("sign-out/", views.sign_out, name="sign_out"),
+    path("sign-out/", two_factor_exempt(views.sign_out), name="sign_out"),
+    path("sign-in/sso/", account.sso_start, name="sso_start"),
+    path("sign-in/sso/callback/", account.sso_callback, name="sso_callback"),
+    path("sign-in/two-factor/", account.two_factor_verify, name="two_factor_verify"),
+    path("sign-in/two-factor/set-up/", account.two_factor_enrol, name="two_factor_enrol"),
+    path("password-reset/", account.PasswordReset.as_view(), name="password_reset"),
+    path("password-reset/sent/", account.PasswordResetDone.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        account.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", account.PasswordResetComplete.as_view(), name="password_reset_complete"),
+    path("account/", account.account, name="account"),
+    path("account/password/", account.PasswordChange.as_view(), name="password_change"),
+    path("account/api-tokens/", account.api_tokens, name="api_tokens"),
+    path("account/api-tokens/<int:pk>/revoke/", account.api_token_revoke, name="api_token_revoke"),
     path("my-work/", views.my_work, name="my_work"),
     path("children/", views.search, name="search"),
     path("escalations/", views.escalations, name="escalations"),
