@@ -338,3 +338,18 @@ def signed_in_page(staff, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200
     return response.content.decode()
+
+
+def test_business_support_see_the_weeks_meeting_to_run_and_a_social_worker_does_not(world):
+    from handover.meetings.services import meeting_sitting_schedule
+
+    page = signed_in_page(world.business_support, "/my-work/")
+    assert "Meetings this week" in page and "not scheduled yet" in page
+    # Wednesday's weekly meeting, scheduled (as the meetings page does it, from its cut-off).
+    meeting = meeting_sitting_schedule(
+        authority=world.authority, on=dt.date(2026, 11, 23), meeting_id="transfer_meeting", now=NOW
+    )
+    assert meeting.sits_on == dt.date(2026, 11, 25)
+    page = signed_in_page(world.business_support, "/my-work/")
+    assert f'href="/meetings/{meeting.pk}/"' in page
+    assert "Meetings this week" not in signed_in_page(world.ast_sw, "/my-work/")

@@ -13,8 +13,12 @@ from django.utils import timezone
 from handover.children.models import Allocation, AllocationKind, Child
 from handover.children.secondary import purpose_in_words
 from handover.children.workers import team_reassignments
+from handover.domain.roles import RoleName
 from handover.domain.sweep import Standing
+from handover.meetings.models import Meeting
+from handover.meetings.selectors import coming_sittings
 from handover.notifications.selectors import reminders_about
+from handover.organisation.access import roles_of
 from handover.organisation.models import StaffMember
 from handover.organisation.protocol import protocol_for
 from handover.sweep.services import judge
@@ -99,6 +103,9 @@ class MyWork:
     remedial_actions: list[ActionRow]
     # Children the person co-works: their open secondary allocations, with the purpose in words.
     co_working: list[CoWorking] = field(default_factory=list)
+    # The sittings of the coming week that are this person's to run: business support prepare and minute
+    # them, the chair chairs them (stored, or as they would be scheduled).
+    meetings: list[Meeting] = field(default_factory=list)
 
     @property
     def children(self) -> list[int]:
@@ -144,7 +151,20 @@ def my_work(staff: StaffMember, today: dt.date) -> MyWork:
             steps, standing_of=standings.of, due_of=lambda t: next_steps.next_due(staff, t, today)
         ),
         remedial_actions=[ActionRow(a, d, standings.of_action(a)) for a, d in actions],
+        meetings=meetings_to_run(staff, today),
     )
+
+
+def meetings_to_run(staff: StaffMember, today: dt.date) -> list[Meeting]:
+    """The coming week's sittings a person runs: every sitting for business support, the ones they chair for
+    anyone else."""
+    week = today + dt.timedelta(days=7)
+    business_support = RoleName.BUSINESS_SUPPORT.value in roles_of(staff)
+    return [
+        sitting
+        for sitting in coming_sittings(authority=staff.authority, today=today)
+        if sitting.sits_on <= week and (business_support or sitting.chair_id == staff.pk)
+    ]
 
 
 # -- the team page --------------------------------------------------------------------------------------------
