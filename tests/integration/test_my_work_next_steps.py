@@ -353,3 +353,14 @@ def test_business_support_see_the_weeks_meeting_to_run_and_a_social_worker_does_
     page = signed_in_page(world.business_support, "/my-work/")
     assert f'href="/meetings/{meeting.pk}/"' in page
     assert "Meetings this week" not in signed_in_page(world.ast_sw, "/my-work/")
+
+
+def test_several_items_to_confirm_on_one_transfer_are_one_row_naming_them(world):
+    transfer = propose(world, world.child("conf7", "Ines"))
+    act(world.ast_tm, transfer, "list")
+    page = signed_in_page(world.ast_tm, "/my-work/")
+    section = page.split("Transfers waiting on me", 1)[1].split("Remedial actions", 1)[0]
+    assert "Confirm: " not in section
+    found = re.search(r"Confirm (\d+) checklist items", section)
+    assert found and int(found.group(1)) >= 2
+    assert "File up to date, checked and authorised" in section

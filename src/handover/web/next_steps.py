@@ -355,7 +355,24 @@ def transfer_steps(
 
     if state is not State.DISPUTED:  # while the decline is disputed the transfer may not go ahead
         steps += _file_steps(staff, transfer, protocol, actor, today=today, transfer_url=transfer_url)
-    return steps
+    return _one_row_for_the_confirmations(steps)
+
+
+def _one_row_for_the_confirmations(steps: list[Step]) -> list[Step]:
+    """Several checklist items to confirm on one transfer are one row naming them (all are confirmed on its
+    page), so My work stays a list of things to do rather than a copy of each checklist."""
+    confirms = [s for s in steps if s.need is Need.CONFIRM]
+    if len(confirms) < 2:
+        return steps
+    names = [s.words.removeprefix("Confirm: ") for s in confirms]
+    merged = Step(
+        confirms[0].transfer,
+        Need.CONFIRM,
+        f"Confirm {len(confirms)} checklist items",
+        confirms[0].url,
+        detail="; ".join(names) + ".",
+    )
+    return [s for s in steps if s.need is not Need.CONFIRM] + [merged]
 
 
 def _file_steps(
