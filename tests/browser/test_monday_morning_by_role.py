@@ -122,9 +122,7 @@ def test_the_sending_manager_lists_a_proposal_then_reads_a_workers_caseload(worl
 
     navigate(page, "My work")
     expect(page.get_by_role("heading", name="Put on the early warning sheet")).to_have_count(0)
-    expect(page.get_by_role("row").filter(has_text="File up to date")).to_contain_text(
-        "Nell Testfamily"
-    )
+    expect(page.get_by_role("row").filter(has_text="File up to date")).to_contain_text("Nell Testfamily")
     checked(page)
 
     # Who holds what: from the team page to the worker's own page, with the child among their cases.
