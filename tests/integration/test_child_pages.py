@@ -476,6 +476,8 @@ def test_each_accepted_kind_goes_on_file_audited_and_downloads_as_itself(
     download = client.get(f"/documents/{document.pk}/")
     assert download.content == content and download["Content-Type"] == content_type
     assert download["Content-Disposition"].endswith(f'.{extension}"')
+    # Saved under the type in words, not its id.
+    assert f'filename="chronology-{child.identifier}-{document.pk}.' in download["Content-Disposition"]
 
 
 RULE = "The selected file must be a PDF, DOCX, ODT, JPEG or PNG"

@@ -395,3 +395,20 @@ def test_the_audit_table_gives_the_role_held_on_the_day(world):
     membership.save()
     audit = section(signed_in(world.ast_tm).get(f"/children/{child.pk}/").content.decode(), 'id="audit"')
     assert 'Sam Cin Sw<br><span class="govuk-body-s">Social worker, ' in audit
+
+
+def test_a_download_is_named_by_the_type_in_words_not_its_id(world):
+    from handover.children.models import DocumentOnFile
+
+    child = world.child("dl1", "Uma")
+    document = DocumentOnFile.objects.create(
+        child=child,
+        document_type="child_and_family_assessment",
+        dated=dt.date(2026, 11, 2),
+        content=b"%PDF-1.4 synthetic",
+        content_type="application/pdf",
+    )
+    client = Client()
+    client.force_login(world.ast_sw.user)
+    disposition = client.get(f"/documents/{document.pk}/")["Content-Disposition"]
+    assert f'filename="child-and-family-assessment-maa-dl1-{document.pk}.pdf"' in disposition

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 
 from handover.audit.models import Verb
 from handover.audit.services import audit_record
@@ -19,6 +20,7 @@ from handover.documents.rendering import DOCX, PDF
 from handover.domain.errors import Refusal
 from handover.notifications.letters_by_post import letter_post as letter_post_service
 from handover.organisation.access import visible_children
+from handover.organisation.protocol import protocol_for
 from handover.web.forms import refusal_errors, typed_date
 from handover.web.views import _staff, _transfer_or_404
 
@@ -227,8 +229,14 @@ def document_download(request, pk):
     return _file(
         bytes(document.content),
         document.content_type or "application/octet-stream",
-        f"{document.document_type}-{document.child.identifier}-{document.pk}.{extension}",
+        # The type in words, as people save and find it ("child-and-family-assessment-…"), not its id.
+        f"{slugify(files.type_name(document.document_type, _type_names(document.child)))}"
+        f"-{document.child.identifier}-{document.pk}.{extension}",
     )
+
+
+def _type_names(child) -> dict[str, str]:
+    return {type_id: kind.name for type_id, kind in protocol_for(child.authority).document_types.items()}
 
 
 def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:
