@@ -9,7 +9,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handover.audit.chain import GENESIS, Head, Row, canonical, check_chain, seal
+from handover.audit.chain import (
+    GENESIS,
+    Head,
+    Row,
+    canonical,
+    check_chain,
+    payload_digest,
+    seal,
+    seal_v1,
+)
 
 AT = dt.datetime(2026, 11, 24, 10, 0, 0, 123456, tzinfo=ZoneInfo("Europe/London"))
 FIELDS = dict(
@@ -29,15 +38,40 @@ FIELDS = dict(
 
 
 def test_a_seal_is_the_sha256_of_a_pinned_serialisation():
-    """The serialisation is fixed: a change to it would make every row already written fail verification."""
+    """The serialisation is fixed: a change to it would make every row already written fail verification. The
+    payload (before, after, detail) is sealed through its own SHA-256, so it can be erased later (version 2)."""
+    payload = (
+        '{"after":{"team":"cin_cp_east","worker":null},"before":{"team":"assessment_east","worker":5},'
+        '"detail":"Viewed the record"}'
+    ).encode("ascii")
+    pinned = (
+        '{"actor":3,"at":"2026-11-24T10:00:00.123456Z","authority":1,"child":42,"object_id":"42",'
+        '"object_type":"children.Child","payload":"'
+        + hashlib.sha256(payload).hexdigest()
+        + '","previous":"'
+        + "a" * 64
+        + '","sequence":7,"v":2,"verb":"child_viewed"}'
+    ).encode("ascii")
+    assert canonical(**FIELDS) == pinned
+    assert seal(**FIELDS) == hashlib.sha256(pinned).hexdigest()
+
+
+def test_version_1_seals_are_still_computed_as_they_were_for_the_migration_that_moves_chains_on():
     pinned = (
         '{"actor":3,"after":{"team":"cin_cp_east","worker":null},"at":"2026-11-24T10:00:00.123456Z",'
         '"authority":1,"before":{"team":"assessment_east","worker":5},"child":42,"detail":"Viewed the record",'
         '"object_id":"42","object_type":"children.Child","previous":"' + "a" * 64 + '","sequence":7,"v":1,'
         '"verb":"child_viewed"}'
     ).encode("ascii")
-    assert canonical(**FIELDS) == pinned
-    assert seal(**FIELDS) == hashlib.sha256(pinned).hexdigest()
+    assert seal_v1(**FIELDS) == hashlib.sha256(pinned).hexdigest()
+
+
+def test_an_erased_row_keeps_its_seal_through_the_payloads_digest():
+    digest = payload_digest(before=FIELDS["before"], after=FIELDS["after"], detail=FIELDS["detail"])
+    erased = {**FIELDS, "before": None, "after": None, "detail": ""}
+    assert seal(**erased, erased_payload_digest=digest) == seal(**FIELDS)
+    # A digest that is not the erased payload's breaks the seal like any other change.
+    assert seal(**erased, erased_payload_digest="0" * 64) != seal(**FIELDS)
 
 
 @pytest.mark.parametrize(
@@ -85,9 +119,9 @@ def test_json_is_sealed_as_either_database_gives_it_back():
 
 
 def test_the_serialisation_is_ascii_with_sorted_keys_and_no_spaces():
-    text = canonical(**{**FIELDS, "detail": "Zoë’s record"}).decode("ascii")
+    text = canonical(**{**FIELDS, "object_type": "Zoë’s record"}).decode("ascii")
     assert "\\u00eb" in text and " " not in text.replace("Zo\\u00eb\\u2019s record", "")
-    assert text.index('"actor"') < text.index('"after"') < text.index('"at"') < text.index('"verb"')
+    assert text.index('"actor"') < text.index('"at"') < text.index('"payload"') < text.index('"verb"')
 
 
 # -- the chain --------------------------------------------------------------------------------------------------
@@ -210,3 +244,63 @@ def test_a_replaced_last_row_is_seen_by_the_head():
 def test_rows_without_a_recorded_end_were_inserted():
     problem = check_chain(chain(2), None).problem
     assert problem.kind == "inserted" and "no recorded end" in problem.message
+
+
+def erased(row: Row) -> Row:
+    """The row as erasure leaves it: no payload, the payload's digest in its place, the seal untouched."""
+    digest = payload_digest(before=row.before, after=row.after, detail=row.detail)
+    return dataclasses.replace(row, before=None, after=None, detail="", erased_payload_digest=digest)
+
+
+def erasure_row(rows: list[Row], child: int = 42) -> Row:
+    last = rows[-1]
+    fields = {**FIELDS, "sequence": last.sequence + 1, "previous_hash": last.hash, "verb": "child_erased"}
+    fields.update(child=child, before=None, after={"erased": True}, detail="")
+    return Row(
+        pk=last.pk + 1,
+        authority=1,
+        sequence=fields["sequence"],
+        previous_hash=last.hash,
+        hash=seal(**fields),
+        at=AT,
+        actor=3,
+        verb="child_erased",
+        child=child,
+        object_type=fields["object_type"],
+        object_id=fields["object_id"],
+        before=None,
+        after={"erased": True},
+        detail="",
+    )
+
+
+def test_rows_erased_with_their_childs_record_still_verify_and_are_counted():
+    rows = chain(4)
+    rows = [*map(erased, rows)]
+    rows.append(erasure_row(rows))
+    checked = check_chain(rows, head_of(rows))
+    assert checked.problem is None and checked.erased == 4
+
+
+def test_a_payload_erased_without_an_erasure_of_the_childs_record_is_named():
+    rows = chain(4)
+    rows[1] = erased(rows[1])
+    checked = check_chain(rows, head_of(rows))
+    assert checked.problem is not None and checked.problem.kind == "erased"
+    assert checked.problem.row == rows[1].pk
+    assert "no erasure of its child's record" in checked.problem.message
+
+
+def test_an_erasure_of_another_child_does_not_explain_an_erased_row():
+    rows = chain(3)
+    rows[0] = erased(rows[0])
+    rows.append(erasure_row(rows, child=43))
+    assert check_chain(rows, head_of(rows)).problem.kind == "erased"
+
+
+def test_a_payload_replaced_by_a_made_up_digest_breaks_the_seal():
+    rows = chain(3)
+    rows[1] = dataclasses.replace(erased(rows[1]), erased_payload_digest="f" * 64)
+    rows.append(erasure_row(rows))
+    checked = check_chain(rows, head_of(rows))
+    assert checked.problem.kind == "altered" and checked.problem.row == rows[1].pk

@@ -7,10 +7,17 @@ content breaks its seal; removing a row leaves a gap in the numbers; inserting o
 neighbours, which means resealing every later row and the chain's head as well. `handover audit verify` walks
 each chain with `check_chain`.
 
-The serialisation is fixed (version 1): keys sorted, no spaces, ASCII only, `at` in UTC to the microsecond, and
+The serialisation is fixed (version 2): keys sorted, no spaces, ASCII only, `at` in UTC to the microsecond, and
 JSON values normalised the way both databases give them back (keys as strings, tuples as lists, whole floats as
 integers: PostgreSQL's jsonb returns 1e20 as an integer), so a row read back seals to the same hash it was
 written with.
+
+Version 2 seals what a row says about the record (`before`, `after`, `detail`: its payload) through the payload's
+own SHA-256, so the payload can be erased when the child's record is erased at the end of its retention period
+(docs/privacy.md) and the row still verifies: the erased row keeps the payload's digest in place of the payload.
+Who acted, when, what they did and to which record stay sealed as written; a digest that does not match what was
+erased breaks the seal like any other change, and an erased row with no erasure of its child in the chain is
+reported. Version 1 (the payload in the seal itself) is kept for the migration that moved chains to version 2.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-VERSION = 1
+VERSION = 2
+ERASED_VERB = "child_erased"  # the audit row that records an erasure (audit.models.Verb.CHILD_ERASED)
 GENESIS = "0" * 64  # the "previous seal" of a chain's first row
 
 
@@ -43,6 +51,16 @@ def utc_text(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _serialised(content: dict) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def payload_digest(*, before: Any, after: Any, detail: str) -> str:
+    """The SHA-256 of what a row says about the record: kept in place of it when it is erased."""
+    payload = {"before": normalised(before), "after": normalised(after), "detail": detail}
+    return hashlib.sha256(_serialised(payload)).hexdigest()
+
+
 def canonical(
     *,
     authority: int | None,
@@ -57,10 +75,43 @@ def canonical(
     before: Any,
     after: Any,
     detail: str,
+    erased_payload_digest: str = "",
 ) -> bytes:
-    """The bytes a row's seal is the SHA-256 of."""
+    """The bytes a row's seal is the SHA-256 of. An erased row gives its payload's digest instead of the payload."""
     content = {
         "v": VERSION,
+        "authority": authority,
+        "sequence": sequence,
+        "previous": previous_hash,
+        "at": utc_text(at),
+        "actor": actor,
+        "verb": str(verb),
+        "child": child,
+        "object_type": object_type,
+        "object_id": object_id,
+        "payload": erased_payload_digest or payload_digest(before=before, after=after, detail=detail),
+    }
+    return _serialised(content)
+
+
+def seal_v1(
+    *,
+    authority: int | None,
+    sequence: int,
+    previous_hash: str,
+    at: dt.datetime,
+    actor: int | None,
+    verb: str,
+    child: int | None,
+    object_type: str,
+    object_id: str,
+    before: Any,
+    after: Any,
+    detail: str,
+) -> str:
+    """A row's seal as version 1 made it (the payload itself in the seal): for the migrations only."""
+    content = {
+        "v": 1,
         "authority": authority,
         "sequence": sequence,
         "previous": previous_hash,
@@ -74,7 +125,7 @@ def canonical(
         "after": normalised(after),
         "detail": detail,
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return hashlib.sha256(_serialised(content)).hexdigest()
 
 
 def seal(**fields: Any) -> str:
@@ -100,6 +151,7 @@ class Row:
     before: Any
     after: Any
     detail: str
+    erased_payload_digest: str = ""  # set when the payload was erased with the child's record
 
     def recomputed(self) -> str:
         return seal(
@@ -115,6 +167,7 @@ class Row:
             before=self.before,
             after=self.after,
             detail=self.detail,
+            erased_payload_digest=self.erased_payload_digest,
         )
 
 
@@ -141,6 +194,7 @@ class Checked:
     rows: int
     last: Head
     problem: Problem | None
+    erased: int = 0  # rows whose payload was erased with their child's record
 
 
 def check_chain(rows: Iterable[Row], head: Head | None) -> Checked:
@@ -152,8 +206,16 @@ def check_chain(rows: Iterable[Row], head: Head | None) -> Checked:
     mean rows were added or removed at the end.
     """
     expected, previous, last_pk, count = 1, GENESIS, None, 0
+    erased_first: dict[int | None, int] = {}  # child -> the first row of theirs whose payload was erased
+    erasures: set[int | None] = set()  # children whose erasure the chain records
+    erased = 0
     for row in rows:
         count += 1
+        if row.erased_payload_digest:
+            erased += 1
+            erased_first.setdefault(row.child, row.pk)
+        if str(row.verb) == ERASED_VERB:
+            erasures.add(row.child)
         if row.sequence < expected:
             return Checked(
                 count,
@@ -260,4 +322,19 @@ def check_chain(rows: Iterable[Row], head: Head | None) -> Checked:
                 "and resealed, or replaced",
             ),
         )
-    return Checked(count, last, None)
+    unexplained = sorted(pk for child, pk in erased_first.items() if child is None or child not in erasures)
+    if unexplained:
+        row = unexplained[0]
+        return Checked(
+            count,
+            last,
+            Problem(
+                "erased",
+                row,
+                0,
+                f"row {row}'s contents were erased, but the chain records no erasure of its child's record: it "
+                "was erased outside Handover",
+            ),
+            erased,
+        )
+    return Checked(count, last, None, erased)

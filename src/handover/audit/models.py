@@ -2,7 +2,8 @@
 
 Rows are written by `handover.audit.services.audit_record` in the same transaction as the change they record,
 and sealed into their authority's hash chain as soon as it commits (`handover.audit.chain`; docs/security.md).
-Rows are never changed or removed: on PostgreSQL a trigger refuses it, sealing a row once apart.
+Rows are never changed or removed: on PostgreSQL a trigger refuses it, but for sealing a row once and erasing its
+payload once with the child's record (keeping the payload's digest, which the seal covers).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Verb(models.TextChoices):
     ESCALATION_RESOLVED = "escalation_resolved", "Resolved an escalation"
     NOTIFICATION_PREFERENCE = "notification_preference", "Chose how to be told"
     LETTER_POSTED = "letter_posted", "Sent a letter by post"
+    SUBJECT_ACCESS = "subject_access", "Exported a child's record for a subject access request"
+    CHILD_ERASED = "child_erased", "Erased a child's record at the end of its retention period"
     SWEEP = "sweep", "Ran the sweep"
 
 
@@ -64,6 +67,9 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
+    # Set when the child's record was erased (privacy/erasure.py): the SHA-256 of the payload (`before`, `after`,
+    # `detail`) that was removed, which the seal covers in its place (audit/chain.py, version 2).
+    erased_payload_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -149,6 +149,7 @@ def audit_seal(chain: int) -> list[int]:
                 before=row.before,
                 after=row.after,
                 detail=row.detail,
+                erased_payload_digest=row.erased_payload_digest,
             )
             head.sequence, head.hash = row.sequence, row.hash
         _write_seals(rows)

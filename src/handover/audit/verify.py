@@ -27,6 +27,7 @@ FIELDS = (
     "before",
     "after",
     "detail",
+    "erased_payload_digest",
 )
 NO_AUTHORITY = "rows tied to no authority"
 

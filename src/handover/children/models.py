@@ -87,6 +87,9 @@ class Child(models.Model):
     restricted = models.BooleanField(default=False, help_text="visible only to the staff named on the record")
     closed_on = models.DateField(null=True, blank=True)
     closure_reason = models.CharField(max_length=200, blank=True)
+    # Set when the record was erased at the end of its retention period (privacy/erasure.py): the row stays, with
+    # nothing about the child in it, so the audit trail that names it still points somewhere.
+    erased_on = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -95,16 +98,21 @@ class Child(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(date_of_birth__isnull=False)
-                | models.Q(expected_date_of_birth__isnull=False),
+                | models.Q(expected_date_of_birth__isnull=False)
+                | models.Q(erased_on__isnull=False),
                 name="child_has_birth_or_expected_date",
             )
         ]
 
     def __str__(self) -> str:
+        if self.erased_on is not None:
+            return self.name
         return f"{self.first_name} {self.last_name} ({self.identifier})"
 
     @property
     def name(self) -> str:
+        if self.erased_on is not None:
+            return f"A record erased on {self.erased_on:%-d %B %Y}"
         return f"{self.first_name} {self.last_name}"
 
 

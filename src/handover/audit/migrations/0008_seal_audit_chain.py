@@ -9,7 +9,8 @@ BATCH = 2000
 
 
 def seal_existing(apps, schema_editor):
-    from handover.audit.chain import GENESIS, seal
+    from handover.audit.chain import GENESIS
+    from handover.audit.chain import seal_v1 as seal  # the chain's version when this ran; 0010 moved it on
 
     AuditEvent = apps.get_model("audit", "AuditEvent")
     AuditChainHead = apps.get_model("audit", "AuditChainHead")
