@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from handover.accounts import lockout, two_factor
 from handover.accounts.tokens import NAME_CAP, token_issue
+from handover.api.schema import BAD_REQUEST, ErrorDetail, HandoverSchema
 from handover.organisation.access import staff_for
 
 NOT_SIGNED_IN = (
@@ -61,14 +62,15 @@ class ObtainToken(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    schema = HandoverSchema()
 
     @extend_schema(
         request=TokenInput,
         responses={
             201: TokenOutput,
-            400: OpenApiResponse(description="a field missing or wrong, named in 'errors'"),
-            403: OpenApiResponse(description="not an active member of staff, or two-factor not set up"),
-            429: OpenApiResponse(description="too many attempts: wait for Retry-After seconds"),
+            400: OpenApiResponse(BAD_REQUEST, "a field missing or wrong, named in 'errors' (or the body not JSON)"),
+            403: OpenApiResponse(ErrorDetail, "not an active member of staff, or two-factor not set up"),
+            429: OpenApiResponse(ErrorDetail, "too many attempts: wait for Retry-After seconds"),
         },
         auth=[],
     )

@@ -61,8 +61,8 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    team = serializers.CharField(source="team.code", default=None)
-    service = serializers.CharField(source="service.code", default=None)
+    team = serializers.CharField(source="team.code", allow_null=True, default=None)
+    service = serializers.CharField(source="service.code", allow_null=True, default=None)
 
     class Meta:
         model = Membership
@@ -90,7 +90,7 @@ class StaffSerializer(serializers.ModelSerializer):
 
 class AllocationSerializer(serializers.ModelSerializer):
     team = serializers.CharField(source="team.code")
-    worker_name = serializers.CharField(source="worker.name", default=None)
+    worker_name = serializers.CharField(source="worker.name", allow_null=True, default=None)
 
     class Meta:
         model = Allocation
@@ -114,7 +114,7 @@ class SecondaryAllocationSerializer(serializers.ModelSerializer):
 
     team = serializers.CharField(source="team.code")
     team_name = serializers.CharField(source="team.name")
-    worker_name = serializers.CharField(source="worker.name", default=None)
+    worker_name = serializers.CharField(source="worker.name", allow_null=True, default=None)
     purpose_name = serializers.SerializerMethodField()
     role_name = serializers.CharField(source="get_role_display")
     end_reason_name = serializers.CharField(source="get_end_reason_display")
@@ -319,7 +319,7 @@ class TransferSerializer(serializers.ModelSerializer):
     child_name = serializers.CharField(source="child.name")
     from_team = serializers.CharField(source="from_team.code")
     to_service = serializers.CharField(source="to_service.code")
-    to_team = serializers.CharField(source="to_team.code", default=None)
+    to_team = serializers.CharField(source="to_team.code", allow_null=True, default=None)
 
     class Meta:
         model = Transfer
@@ -356,7 +356,7 @@ class ReferralOutSerializer(serializers.ModelSerializer):
     """A transfer to another authority: the referral sent, the documents it carried, its receipt."""
 
     sent_by = serializers.CharField(source="sent_by.name")
-    receipt_recorded_by = serializers.CharField(source="receipt_recorded_by.name", default=None)
+    receipt_recorded_by = serializers.CharField(source="receipt_recorded_by.name", allow_null=True, default=None)
 
     class Meta:
         model = ReferralOut
@@ -375,7 +375,7 @@ class ReferralOutSerializer(serializers.ModelSerializer):
 
 
 class TransferDetailSerializer(TransferSerializer):
-    referral_out = ReferralOutSerializer(read_only=True, default=None)
+    referral_out = ReferralOutSerializer(read_only=True, allow_null=True, default=None)
     deadlines = DeadlineSerializer(many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
     sign_offs = SignOffSerializer(many=True, read_only=True)
@@ -595,7 +595,7 @@ class BulkTransferSerializer(serializers.ModelSerializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
 
     class Meta:
         model = AuditEvent

@@ -1,4 +1,6 @@
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
@@ -17,9 +19,22 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 router.register("audit", views.AuditViewSet, basename="audit")
 router.register("front-door/contacts", front_door.FrontDoorContactViewSet, basename="front-door-contact")
 
+
+@csrf_exempt  # as the API's own views are (a token, not a cookie): a POST to nowhere is a 404, not a CSRF 403
+def not_found(request, *args, **kwargs):
+    """Any other address under /api/ (an id that is not a whole number, a misspelt path) is answered in JSON, as
+    the API's own 404s are, not with the site's HTML page. Only addresses ending in "/": one without still gets
+    Django's redirect to the address with it (APPEND_SLASH)."""
+    return JsonResponse(
+        {"detail": "no such address in the API: its addresses are listed at /api/docs/ (ids are whole numbers)"},
+        status=404,
+    )
+
+
 urlpatterns = [
     path("", include(router.urls)),
     path("token/", ObtainToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocs.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^(?:[^/]*/)+$", not_found),  # each part may hold anything, a newline too, but "/"
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import django_filters
 from django import forms
 from django.db import transaction
@@ -14,6 +16,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from handover.api import serializers as s
+from handover.api.schema import HandoverSchema
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_listing, audit_record, snapshot
 from handover.children import files
@@ -70,6 +73,7 @@ class StaffView:
     # Every action takes **kwargs: the router's format suffix (`/api/children/1/audit.json`) passes `format`.
     permission_classes = [IsStaff]
     lookup_value_regex = r"\d+"
+    schema = HandoverSchema()  # documents the error answers too (api/schema.py)
 
     @property
     def staff(self) -> StaffMember:
@@ -281,12 +285,16 @@ class ChildViewSet(
     def documents(self, request, pk=None, **kwargs):
         """Record a document on file (its type from the protocol's document list, and its date)."""
         protocol = protocol_for(self.staff.authority)
-        if request.data.get("document_type") not in protocol.document_types:
-            known = ", ".join(protocol.document_types)
-            return Response(
-                {"errors": {"document_type": f"one of the protocol's document types: {known}"}},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        # A body that is not an object is the serializer's to refuse (in _add); a type sent as a number, list or
+        # object is no type of the protocol's (and must not reach a dict lookup: unhashable, a 500).
+        if isinstance(request.data, Mapping):
+            given = request.data.get("document_type")
+            if not isinstance(given, str) or given not in protocol.document_types:
+                known = ", ".join(protocol.document_types)
+                return Response(
+                    {"errors": {"document_type": f"one of the protocol's document types: {known}"}},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
         return self._add(request, "documents", s.DocumentInput, s.DocumentSerializer)
 
     @extend_schema(request=s.DocumentReplaceInput, responses={201: s.DocumentSerializer})
@@ -352,7 +360,7 @@ class ChildViewSet(
     @extend_schema(
         methods=["POST"], request=s.SecondaryAllocationInput, responses={201: s.SecondaryAllocationSerializer}
     )
-    @action(detail=True, methods=["get", "post"], url_path="secondary-allocations")
+    @action(detail=True, methods=["get", "post"], url_path="secondary-allocations", pagination_class=None)
     def secondary_allocations(self, request, pk=None, **kwargs):
         """The child's secondary allocations (co-working, personal adviser, family finding...), open and
         ended, the read audited; a POST starts one for a purpose of the protocol's (a manager of the team
@@ -616,14 +624,14 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         return Response(s.TransferSerializer(updated).data)
 
     @extend_schema(responses={200: s.TeamSerializer(many=True)})
-    @action(detail=True, methods=["get"], url_path="eligible-teams")
+    @action(detail=True, methods=["get"], url_path="eligible-teams", pagination_class=None)
     def eligible_teams(self, request, pk=None, **kwargs):
         """Teams that can receive this transfer: active teams of the receiving service, never the sender."""
         teams = services.eligible_receiving_teams(self.get_object()).select_related("service")
         return Response(s.TeamSerializer(teams, many=True).data)
 
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
-    @action(detail=True, methods=["get"], url_path="eligible-workers")
+    @action(detail=True, methods=["get"], url_path="eligible-workers", pagination_class=None)
     def eligible_workers(self, request, pk=None, **kwargs):
         """Active case-holding staff of the agreed receiving team, never the current worker, and only those who
         may be named: a registered social worker where the protocol requires one for the child (D-026)."""

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "handover.notifications",
     "handover.sweep",
     "handover.audit",
+    "handover.privacy",
     "handover.api",
     "handover.web",
 ]

@@ -337,3 +337,41 @@ def qualified_worker_refusal(
         f"{worker} is not a registered social worker ({gap}) — {', '.join(required_by)} {verb} a qualified "
         "social worker"
     )
+
+
+# -- data protection: a subject access export, the retention review, erasure (docs/privacy.md) ------------------
+
+
+class PrivacyAction(StrEnum):
+    SUBJECT_ACCESS = "subject_access"  # export everything held about one child, with its audit trail
+    RETENTION_REVIEW = "retention_review"  # list the closed records past the end of their retention
+    ERASE = "erase"  # erase a record past the end of its retention
+
+
+PRIVACY_LABELS = {
+    PrivacyAction.SUBJECT_ACCESS: "export a child's record for a subject access request",
+    PrivacyAction.RETENTION_REVIEW: "review the records at the end of their retention period",
+    PrivacyAction.ERASE: "erase a record at the end of its retention period",
+}
+
+# Disclosure and erasure are decisions for the authority, not for a team: the heads of service and the director
+# answer for the whole authority's records (as for the overview); auditors, who read everything and write nothing,
+# may prepare an export and the review list, but never erase.
+_AUTHORITY_WIDE = frozenset({RoleName.HEAD_OF_SERVICE, RoleName.SERVICE_DIRECTOR})
+_PRIVACY_ROLES = {
+    PrivacyAction.SUBJECT_ACCESS: _AUTHORITY_WIDE | READ_ONLY,
+    PrivacyAction.RETENTION_REVIEW: _AUTHORITY_WIDE | READ_ONLY,
+    PrivacyAction.ERASE: _AUTHORITY_WIDE,
+}
+
+
+def privacy_refusal(action: PrivacyAction, roles: frozenset[str]) -> RecordRefused | None:
+    """Why someone holding `roles` (anywhere in the authority, on the day) may not take `action`, or None."""
+    if roles & _PRIVACY_ROLES[action]:
+        return None
+    who = "a head of service or the director" + (", or an auditor" if action is not PrivacyAction.ERASE else "")
+    return RecordRefused(f"privacy.{action.value}.role", f"only {who} can {PRIVACY_LABELS[action]}")
+
+
+def may_privacy(action: PrivacyAction, roles: frozenset[str]) -> bool:
+    return privacy_refusal(action, roles) is None

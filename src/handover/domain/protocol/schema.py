@@ -406,6 +406,20 @@ class LocalSetting(Cited):
     why: str = Field(description="why the authority chose it, and what the cited clauses do and do not say")
 
 
+class Retention(Strict):
+    """How long the authority keeps a closed child's record before it is reviewed for erasure: the authority's
+    own records policy, not the transfer protocol's (neither bundled protocol states one), so it says why."""
+
+    looked_after_until_age: int = Field(
+        ge=18, le=120, description="a record of a child who was ever looked after: kept until this birthday"
+    )
+    other_until_age: int = Field(ge=18, le=120, description="any other child's record: kept until this birthday")
+    unborn_years_after_closure: int = Field(
+        ge=1, le=100, description="a record opened before birth and closed with no date of birth: years kept"
+    )
+    why: str = Field(min_length=1, description="the policy it follows, in words")
+
+
 class ProtocolFile(Strict):
     format: Literal["handover-protocol/1"]
     authority: Authority
@@ -434,6 +448,9 @@ class ProtocolFile(Strict):
         description="purposes a child may have a secondary allocation for (co-working and the like)",
     )
     outside_engine: tuple[OutsideEngine, ...] = ()
+    retention: Retention | None = Field(
+        default=None, description="how long closed records are kept before review for erasure (docs/privacy.md)"
+    )
     local_settings: tuple[LocalSetting, ...] = Field(
         default=(),
         description="timescales the source does not state, the authority's own (steps use `within: local:<id>`)",
