@@ -283,6 +283,9 @@ def test_on_postgresql_an_erased_row_cannot_be_changed_again(world):
         f"UPDATE {table} SET erased_payload_digest = %s WHERE id = %s",
         f"UPDATE {table} SET detail = %s WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, ["f" * 64, row.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, ["f" * 64, row.pk])
