@@ -62,6 +62,17 @@ NOT_FILLED: dict[tuple[str, frozenset[str]], str] = {
     # Senior managers only (403 to the walk's team manager): test_overview_page.py reads it as a service manager
     # and the director and checks that a GET writes nothing but its audit row.
     ("web:overview", frozenset()): "senior managers only: read in test_overview_page.py",
+    # Heads of service, the director and auditors only (403 to the walk's team manager):
+    # test_privacy_pages.py walks them as the director and an auditor with this file's checks.
+    **{
+        (name, params): "data protection pages: walked in test_privacy_pages.py"
+        for name, params in (
+            ("web:retention", frozenset()),
+            ("web:subject_access", frozenset({"pk"})),
+            ("web:subject_access_download", frozenset({"pk", "kind"})),
+            ("web:erase", frozenset({"pk"})),
+        )
+    },
     # Not found (404) while two-factor sign-in is off and single sign-on is not set up, as in the walk:
     # test_sign_in_hardening.py opens the set-up page with two-factor on and checks that its GET stores nothing;
     # test_oidc_sign_in.py runs single sign-on against a fake provider.

@@ -5,6 +5,7 @@
 - Writes to a transfer are decided by the workflow table (handover.domain.workflow) from the actor's roles on
   each side of that transfer; this module works those roles out.
 - Auditors read everything they may see and write nothing.
+- An erased record (privacy/erasure.py) is seen by no one: only its tombstone remains, for the audit trail.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def visible_children(staff: StaffMember | None, queryset: QuerySet) -> QuerySet:
     if not can_read_children(staff):
         return queryset.none()
     return (
-        queryset.filter(authority_id=staff.authority_id)
+        queryset.filter(authority_id=staff.authority_id, erased_on__isnull=True)
         .filter(Q(restricted=False) | Q(restricted_access__staff=staff))
         .distinct()
     )
@@ -96,6 +97,8 @@ def require_child_access(staff: StaffMember | None, child) -> None:
         raise AccessDenied("your roles do not give access to children's records")
     if child.authority_id != staff.authority_id:
         raise AccessDenied("this child's record belongs to another authority")
+    if child.erased_on is not None:
+        raise AccessDenied(f"this record was erased on {child.erased_on:%-d %B %Y} at the end of its retention")
     if child.restricted and not child.restricted_access.filter(staff=staff).exists():
         raise AccessDenied("this record is restricted to the staff named on it")
 

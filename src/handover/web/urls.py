@@ -9,6 +9,7 @@ from handover.web import (
     meetings,
     notifications,
     overview,
+    privacy,
     propose,
     secondary,
     staff,
@@ -55,6 +56,14 @@ urlpatterns = [
     path("front-door/<int:pk>/close/", front_door.front_door_close, name="front_door_close"),
     path("front-door/<int:pk>/read/", front_door.front_door_contact_read, name="front_door_contact_read"),
     path("children/<int:pk>/edit/", children.child_edit, name="child_edit"),
+    path("children/<int:pk>/subject-access/", privacy.subject_access, name="subject_access"),
+    path(
+        "children/<int:pk>/subject-access.<str:kind>",
+        privacy.subject_access_download,
+        name="subject_access_download",
+    ),
+    path("children/<int:pk>/erase/", privacy.erase, name="erase"),
+    path("retention/", privacy.retention, name="retention"),
     path("children/<int:pk>/documents/new/", children.document_new, name="document_new"),
     path(
         "children/<int:pk>/documents/<int:document_pk>/replace/",

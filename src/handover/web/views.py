@@ -23,7 +23,7 @@ from handover.children.secondary import secondary_allocations_shown, teams_offer
 from handover.children.workers import social_workers_had
 from handover.documents.letters import letters_ready, letters_status
 from handover.domain.errors import Refusal
-from handover.domain.rulebook import RecordAction, TeamWrite, TransferWrite
+from handover.domain.rulebook import PrivacyAction, RecordAction, TeamWrite, TransferWrite, may_privacy
 from handover.domain.workflow import TRANSITIONS
 from handover.meetings.panels import recorded_panel
 from handover.notifications.notify import notify_configured
@@ -37,6 +37,7 @@ from handover.organisation.access import (
 )
 from handover.organisation.models import MANAGER_ROLES, SENIOR_ROLES, Role, StaffMember, Team
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
+from handover.privacy.erasure import erasure_refusal
 from handover.transfers import escalations as escalation_services
 from handover.transfers import selectors, services
 from handover.transfers.models import (
@@ -205,6 +206,10 @@ def child_record(request, pk):
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
             "audit": record_audit_trail(child, limit=50) if can_see_audit else None,
             "today": today,
+            "may_export": may_privacy(PrivacyAction.SUBJECT_ACCESS, frozenset(roles_of(staff))),
+            "may_erase": child.closed_on is not None
+            and may_privacy(PrivacyAction.ERASE, frozenset(roles_of(staff)))
+            and erasure_refusal(child, today) is None,
         },
     )
 
