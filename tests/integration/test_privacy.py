@@ -15,7 +15,7 @@ from django.db import connection
 from tests.integration.conftest import CIN_PLAN, NOW, TODAY, at, authorise_summary
 
 from handover.audit.models import AuditEvent, Verb
-from handover.audit.verify import audit_verify
+from handover.audit.verify import audit_verify, report_lines
 from handover.children.models import Child, DocumentOnFile, Family, LegalStatusEpisode
 from handover.children.services import child_close
 from handover.domain.errors import AccessDenied, ApplicationError, Conflict
@@ -202,6 +202,10 @@ def test_erasure_removes_everything_about_the_child_and_the_audit_trail_still_ve
     verified = audit_verify()
     assert verified.intact, [c.checked.problem for c in verified.chains]
     assert sum(c.checked.erased for c in verified.chains) == rows_before
+    intact, broken = report_lines(verified)
+    assert broken == [] and any(
+        f"what {rows_before} of them said was erased with their child's record" in line for line in intact
+    )
     assert Child.objects.filter(pk=sibling.pk, first_name="Orrin").exists()
 
 

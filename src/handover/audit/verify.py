@@ -164,8 +164,14 @@ def report_lines(verified: Verified) -> tuple[list[str], list[str]]:
     for result in verified.chains:
         checked = result.checked
         if checked.problem is None:
+            erased = (
+                f"; what {checked.erased:,} of them said was erased with their child's record"
+                if checked.erased
+                else ""
+            )
             intact.append(
                 f"{result.name}: {checked.rows:,} rows, intact (ends at number {checked.last.sequence:,})"
+                + erased
             )
             continue
         row = describe_row(checked.problem.row)
