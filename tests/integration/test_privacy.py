@@ -183,6 +183,7 @@ def test_erasure_removes_everything_about_the_child_and_the_audit_trail_still_ve
 
     assert erased.identifier == "ZEPH-0001" and erased.audit_rows == rows_before
     assert erased.rows["Transfers"] == 1 and erased.rows["Transfer events"] >= 6
+    assert erased.rows["Documents on file"] == 5  # the four on file and the Case Transfer Summary
     text = everything_in_the_database()
     assert "Zephyrine" not in text and "ZEPH-0001" not in text
     assert "Orrin" in text and "Quillfeather" in text  # the sibling and the family they are still in stay

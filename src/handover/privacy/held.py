@@ -21,6 +21,19 @@ from handover.audit.models import AuditEvent
 from handover.children.models import Child
 
 
+# What each kind of row is called where the model's own name reads badly ("Document on files", "Sweep watchs").
+KIND_NAMES = {
+    "children.DocumentOnFile": "Documents on file",
+    "children.RestrictedAccess": "Staff named on the restricted record",
+    "children.LegalStatusEpisode": "Legal statuses",
+    "children.PlanEpisode": "Plans",
+    "transfers.SignOff": "Sign-offs",
+    "transfers.ReferralOut": "Referrals to another authority",
+    "sweep.SweepWatch": "Reminder checks (the sweep's own bookkeeping)",
+    "meetings.MeetingItem": "Cases on transfer meeting agendas",
+}
+
+
 @dataclass
 class HeldRows:
     """The rows of one kind held about the child, oldest first."""
@@ -30,7 +43,7 @@ class HeldRows:
 
     @property
     def name(self) -> str:
-        return str(self.model._meta.verbose_name_plural).capitalize()
+        return KIND_NAMES.get(self.model._meta.label) or str(self.model._meta.verbose_name_plural).capitalize()
 
 
 @dataclass(frozen=True)
