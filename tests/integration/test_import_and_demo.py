@@ -12,6 +12,7 @@ from handover.meetings.models import Meeting
 from handover.onboarding.demo import build_demo
 from handover.onboarding.importing import ImportFailed, import_csv
 from handover.organisation.models import Membership, StaffMember
+from handover.privacy.erasure import retention_review
 from handover.transfers.models import Transfer
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,14 @@ def test_import_command_reports_problems(world, tmp_path, capsys):
 def test_demo_builds_a_working_authority(protocol):
     result = build_demo(now=NOW, protocol_name=protocol, size="small", password="demo-pass-123")
     # 300 open children, and 4 new ones awaiting the front door's decision, allocated to it meanwhile.
-    assert result.children == Child.objects.count() == 304
+    assert result.children == Child.objects.filter(closed_on=None).count() == 304
+    # And 3 closed years ago whose retention has ended: the retention review's work on the first morning.
+    director = StaffMember.objects.filter(
+        authority=result.authority, memberships__role="service_director"
+    ).first()
+    director.as_of = TODAY
+    due = retention_review(director, TODAY).due
+    assert len(due) == 3 and all(d.child.closed_on.year < 2020 and d.end.on <= TODAY for d in due)
     assert Allocation.objects.filter(end__isnull=True, kind="primary").count() == 304
     waiting = FrontDoorContact.objects.filter(outcome="open")
     assert waiting.count() == 4 and {c.team.service.kind for c in waiting} == {"front_door"}
@@ -103,7 +111,7 @@ def test_demo_builds_a_working_authority(protocol):
 
 def test_demo_if_empty_leaves_an_existing_authority_alone(capsys):
     call_command("demo", "--size", "small", "--password", "demo-pass-123", "--if-empty")
-    assert Child.objects.count() == 304
+    assert Child.objects.count() == 307  # 304 open, 3 closed past retention
     call_command("demo", "--size", "small", "--if-empty")
-    assert Child.objects.count() == 304
+    assert Child.objects.count() == 307
     assert "already has an authority" in capsys.readouterr().out

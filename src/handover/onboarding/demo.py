@@ -296,6 +296,11 @@ def build_demo(
         progress(open_work.line())
         contacts = _front_door_contacts(teams, staff_by_team, now, rng)
         progress(f"{contacts} contacts at the front door awaiting a decision")
+        closed = _closed_records(authority, protocol, holding, today, rng)
+        if closed:
+            progress(
+                f"{closed} records closed years ago whose retention period has ended, for the retention review"
+            )
         # As the scheduled `meetings_prepare` would leave it: the coming sittings stored, sheets past their cut-off
         # compiled, so the demo's meetings have agendas on the first morning.
         for done in meetings_prepare(authority=authority, now=now):
@@ -1185,6 +1190,41 @@ def _front_door_contacts(teams, staff_by_team, now, rng, per_team: int = 4) -> i
             )
             made += 1
     return made
+
+
+def _closed_records(authority, protocol, holding, today, rng, count: int = 3) -> int:
+    """Records closed years ago whose retention period (the protocol file's `retention`) ended before `today`:
+    young adults now, never looked after, each with the allocation that ended when the record closed. So the
+    retention review (docs/privacy.md) has work on the first morning."""
+    policy = protocol.file.retention
+    teams = [t for t in holding if t.service.kind == "cin_cp"] or holding
+    if policy is None or not teams:
+        return 0
+    for i in range(count):
+        born = today - relativedelta(years=policy.other_until_age) - dt.timedelta(days=rng.randint(30, 900))
+        closed = born + relativedelta(years=rng.randint(11, 15), days=rng.randint(0, 300))
+        child = Child.objects.create(
+            authority=authority,
+            identifier=f"DEMO9{i:05d}",
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            date_of_birth=born,
+            gender=rng.choice(["female", "male"]),
+            ethnicity=rng.choice(["WBRI", "WOTH", "MWBC"]),
+            disability=False,
+            address=f"{rng.randint(1, 120)} {rng.choice(LAST_NAMES)} Road\nExampletown EX{rng.randint(1, 9)} 1ZZ",
+            closed_on=closed,
+            closure_reason="Child in need plan ended: no further action",
+        )
+        Allocation.objects.create(
+            child=child,
+            kind=AllocationKind.PRIMARY,
+            team=rng.choice(teams),
+            start=closed - dt.timedelta(days=rng.randint(120, 500)),
+            end=closed,
+            end_reason=ChangeReason.OTHERS,
+        )
+    return count
 
 
 def _manager(staff_by_team, team_id: int) -> StaffMember:
