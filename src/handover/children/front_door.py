@@ -173,7 +173,7 @@ def front_door_contact_record(
         if FrontDoorContact.objects.filter(child=child, outcome=FrontDoorContact.Outcome.OPEN).exists():
             errors["child"] = f"{child.name} already has a contact at the front door awaiting its decision"
     else:
-        assert new is not None
+        assert new is not None  # nosec B101  # for the type checker: the branches above leave `new` here
         errors.update(_new_child_errors(new, today))
         if not errors and not confirm_new:
             seen, hidden = possible_duplicates(actor, new)

@@ -20,7 +20,6 @@ from django.db import models
 from handover.audit.models import AuditEvent
 from handover.children.models import Child
 
-
 # What each kind of row is called where the model's own name reads badly ("Document on files", "Sweep watchs").
 KIND_NAMES = {
     "children.DocumentOnFile": "Documents on file",
@@ -43,7 +42,9 @@ class HeldRows:
 
     @property
     def name(self) -> str:
-        return KIND_NAMES.get(self.model._meta.label) or str(self.model._meta.verbose_name_plural).capitalize()
+        return (
+            KIND_NAMES.get(self.model._meta.label) or str(self.model._meta.verbose_name_plural).capitalize()
+        )
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ class _NewPassword:
         self.fields["new_password2"].error_messages["required"] = "Enter the new password again"
         self.error_messages = {
             **self.error_messages,
-            "password_mismatch": "The new passwords do not match: enter the same password in both boxes",
+            # bandit B105: a message, not a password.
+            "password_mismatch": "The new passwords do not match: enter the same password in both boxes",  # nosec B105
         }
 
     def clean(self):
@@ -73,7 +74,7 @@ class PasswordChangeForm(_NewPassword, auth_forms.PasswordChangeForm):
         self.fields["old_password"].error_messages["required"] = "Enter your current password"
         self.error_messages = {
             **self.error_messages,
-            "password_incorrect": "Your current password is not right: enter it again",
+            "password_incorrect": "Your current password is not right: enter it again",  # nosec B105  # a message
         }
         self._new_password_messages()
 

@@ -82,7 +82,7 @@ class SignIn(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         form = context["form"]
         # A wrong username or password is about neither box alone: the summary links to the first.
-        ids = {"username": "id_username", "password": "id_password"}
+        ids = {"username": "id_username", "password": "id_password"}  # nosec B105  # the box's HTML id
         context["errors"] = form_errors(form, "id_username", ids) if form.is_bound else {}
         # Single sign-on, when the council has set it up, is offered first (accounts/oidc.py).
         context["sso"] = oidc.enabled()
