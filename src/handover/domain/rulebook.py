@@ -369,7 +369,9 @@ def privacy_refusal(action: PrivacyAction, roles: frozenset[str]) -> RecordRefus
     """Why someone holding `roles` (anywhere in the authority, on the day) may not take `action`, or None."""
     if roles & _PRIVACY_ROLES[action]:
         return None
-    who = "a head of service or the director" + (", or an auditor" if action is not PrivacyAction.ERASE else "")
+    who = "a head of service or the director" + (
+        ", or an auditor" if action is not PrivacyAction.ERASE else ""
+    )
     return RecordRefused(f"privacy.{action.value}.role", f"only {who} can {PRIVACY_LABELS[action]}")
 
 

@@ -98,7 +98,9 @@ def require_child_access(staff: StaffMember | None, child) -> None:
     if child.authority_id != staff.authority_id:
         raise AccessDenied("this child's record belongs to another authority")
     if child.erased_on is not None:
-        raise AccessDenied(f"this record was erased on {child.erased_on:%-d %B %Y} at the end of its retention")
+        raise AccessDenied(
+            f"this record was erased on {child.erased_on:%-d %B %Y} at the end of its retention"
+        )
     if child.restricted and not child.restricted_access.filter(staff=staff).exists():
         raise AccessDenied("this record is restricted to the staff named on it")
 

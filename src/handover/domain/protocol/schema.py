@@ -413,7 +413,9 @@ class Retention(Strict):
     looked_after_until_age: int = Field(
         ge=18, le=120, description="a record of a child who was ever looked after: kept until this birthday"
     )
-    other_until_age: int = Field(ge=18, le=120, description="any other child's record: kept until this birthday")
+    other_until_age: int = Field(
+        ge=18, le=120, description="any other child's record: kept until this birthday"
+    )
     unborn_years_after_closure: int = Field(
         ge=1, le=100, description="a record opened before birth and closed with no date of birth: years kept"
     )
@@ -449,7 +451,8 @@ class ProtocolFile(Strict):
     )
     outside_engine: tuple[OutsideEngine, ...] = ()
     retention: Retention | None = Field(
-        default=None, description="how long closed records are kept before review for erasure (docs/privacy.md)"
+        default=None,
+        description="how long closed records are kept before review for erasure (docs/privacy.md)",
     )
     local_settings: tuple[LocalSetting, ...] = Field(
         default=(),
