@@ -268,3 +268,18 @@ def test_logins_lists_every_login(demo, capsys):
     team_manager = next(u for u in sorted(usernames) if u.startswith("tm."))
     line = next(line for line in out.splitlines() if line.startswith(team_manager + " "))
     assert "Team manager" in line
+
+
+def test_every_transfer_opens_on_its_page_and_in_the_api(demo, client):
+    """The demo's history too: a transfer it made as done long ago opens as one proposed through Handover does
+    (its situation says what happened and when, as a proposal's does)."""
+    from django.urls import reverse
+
+    client.force_login(StaffMember.objects.get(user__username="director").user)
+    historic = Transfer.objects.filter(
+        state=State.TRANSFERRED, protocol_version="demo", child__restricted=False
+    ).order_by("pk")[:5]
+    assert historic
+    for transfer in historic:
+        assert client.get(reverse("web:transfer", args=[transfer.pk])).status_code == 200
+        assert client.get(f"/api/transfers/{transfer.pk}/").status_code == 200

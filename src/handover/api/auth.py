@@ -68,7 +68,9 @@ class ObtainToken(APIView):
         request=TokenInput,
         responses={
             201: TokenOutput,
-            400: OpenApiResponse(BAD_REQUEST, "a field missing or wrong, named in 'errors' (or the body not JSON)"),
+            400: OpenApiResponse(
+                BAD_REQUEST, "a field missing or wrong, named in 'errors' (or the body not JSON)"
+            ),
             403: OpenApiResponse(ErrorDetail, "not an active member of staff, or two-factor not set up"),
             429: OpenApiResponse(ErrorDetail, "too many attempts: wait for Retry-After seconds"),
         },

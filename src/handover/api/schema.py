@@ -31,13 +31,15 @@ BAD_REQUEST = PolymorphicProxySerializer(
 ERRORS = {
     "400": OpenApiResponse(
         BAD_REQUEST,
-        "the request is wrong: each field wrong named in `errors`, or (for a request refused as a whole) `detail` "
-        "says why and `rule` names the rule",
+        "the request is wrong: each field (or filter) wrong named in `errors`, or (for a request refused as a "
+        "whole) `detail` says why and `rule` names the rule",
     ),
     "401": OpenApiResponse(
         ErrorDetail, "not signed in, or the token expired or was revoked: `detail` says which and what to do"
     ),
-    "403": OpenApiResponse(ErrorDetail, "your roles do not allow this: `detail` says why, `rule` names the rule"),
+    "403": OpenApiResponse(
+        ErrorDetail, "your roles do not allow this: `detail` says why, `rule` names the rule"
+    ),
     "404": OpenApiResponse(
         ErrorDetail,
         "no such record, or one you may not see (a restricted record is not found), or a page past the last",
@@ -49,7 +51,9 @@ ERRORS = {
     ),
     "413": OpenApiResponse(ErrorDetail, "the request body is too big"),
     "415": OpenApiResponse(ErrorDetail, "the body is not JSON (or a form)"),
-    "429": OpenApiResponse(ErrorDetail, "too many requests, or too many wrong passwords: wait Retry-After seconds"),
+    "429": OpenApiResponse(
+        ErrorDetail, "too many requests, or too many wrong passwords: wait Retry-After seconds"
+    ),
 }
 WRITES = ("POST", "PUT", "PATCH")
 
@@ -76,10 +80,16 @@ class HandoverSchema(AutoSchema):
         return super()._get_paginator() if self.method == "GET" else None
 
     def _error_codes(self) -> list[str]:
-        codes = ["400", "403", "429"]
+        # Only the answers the operation can give, so an answer the schema does not expect is a finding: a read of
+        # one record answering 400 says the record, not the request, is wrong.
         signed_in = bool(self.view.authentication_classes)  # POST /api/token/ is the one that is not
-        if signed_in:
-            codes += ["401", "404"]
+        codes = ["403", "429"]
         if self.method in WRITES:
-            codes += ["413", "415"] + (["409"] if signed_in else [])
+            codes += ["400", "413", "415"] + (["409"] if signed_in else [])
+        elif self._get_filter_parameters():
+            codes.append("400")  # a filter's value refused
+        if signed_in:
+            codes.append("401")
+            if "{" in self.path or self._get_pagination_parameters():
+                codes.append("404")
         return codes

@@ -356,7 +356,9 @@ class ReferralOutSerializer(serializers.ModelSerializer):
     """A transfer to another authority: the referral sent, the documents it carried, its receipt."""
 
     sent_by = serializers.CharField(source="sent_by.name")
-    receipt_recorded_by = serializers.CharField(source="receipt_recorded_by.name", allow_null=True, default=None)
+    receipt_recorded_by = serializers.CharField(
+        source="receipt_recorded_by.name", allow_null=True, default=None
+    )
 
     class Meta:
         model = ReferralOut

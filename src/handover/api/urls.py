@@ -26,7 +26,7 @@ def not_found(request, *args, **kwargs):
     the API's own 404s are, not with the site's HTML page. Only addresses ending in "/": one without still gets
     Django's redirect to the address with it (APPEND_SLASH)."""
     return JsonResponse(
-        {"detail": "no such address in the API: its addresses are listed at /api/docs/ (ids are whole numbers)"},
+        {"detail": "no such address in the API: /api/docs/ lists them (ids are whole numbers)"},
         status=404,
     )
 
@@ -36,5 +36,6 @@ urlpatterns = [
     path("token/", ObtainToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocs.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^(?:[^/]*/)+$", not_found),  # each part may hold anything, a newline too, but "/"
+    # Each part may hold anything, a newline too, but "/".
+    re_path(r"^(?:[^/]*/)+$", not_found, name="api-not-found"),
 ]

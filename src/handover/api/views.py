@@ -9,14 +9,14 @@ from django import forms
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from handover.api import serializers as s
-from handover.api.schema import HandoverSchema
+from handover.api.schema import FieldErrors, HandoverSchema
 from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_listing, audit_record, snapshot
 from handover.children import files
@@ -118,6 +118,7 @@ class AuditedReads:
         return Response(self.get_serializer(row).data)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})  # as the filter checks
 class IdFilter(django_filters.NumberFilter):
     """A row's id: a whole number a database can hold, else a 400 naming the filter (not an overflow 500)."""
 
@@ -630,7 +631,12 @@ class TransferViewSet(StaffView, viewsets.ReadOnlyModelViewSet):
         teams = services.eligible_receiving_teams(self.get_object()).select_related("service")
         return Response(s.TeamSerializer(teams, many=True).data)
 
-    @extend_schema(responses={200: s.StaffSerializer(many=True)})
+    @extend_schema(
+        responses={
+            200: s.StaffSerializer(many=True),
+            400: OpenApiResponse(FieldErrors, "no receiving team agreed yet (`to_team`)"),
+        }
+    )
     @action(detail=True, methods=["get"], url_path="eligible-workers", pagination_class=None)
     def eligible_workers(self, request, pk=None, **kwargs):
         """Active case-holding staff of the agreed receiving team, never the current worker, and only those who
@@ -812,6 +818,7 @@ class BulkTransferViewSet(StaffView, mixins.CreateModelMixin, viewsets.ReadOnlyM
         )
         return Response(data)
 
+    @extend_schema(responses={202: s.BulkTransferSerializer})  # accepted: the job runs in the background
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
