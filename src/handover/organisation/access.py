@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from handover.domain import roles
 from handover.domain.errors import AccessDenied
@@ -85,10 +85,14 @@ def visible_children(staff: StaffMember | None, queryset: QuerySet) -> QuerySet:
     """Children this person may see: their authority's, restricted ones only where they are named."""
     if not can_read_children(staff):
         return queryset.none()
-    return (
-        queryset.filter(authority_id=staff.authority_id, erased_on__isnull=True)
-        .filter(Q(restricted=False) | Q(restricted_access__staff=staff))
-        .distinct()
+    # EXISTS, not a join and DISTINCT: used as a subquery (`transfer__child__in=...`), the join made SQLite plan
+    # the escalations page's query badly (issue 14). The children app sits above this one: its model is reached
+    # through the queryset's.
+    named = queryset.model._meta.get_field("restricted_access").related_model.objects.filter(
+        child=OuterRef("pk"), staff=staff
+    )
+    return queryset.filter(authority_id=staff.authority_id, erased_on__isnull=True).filter(
+        Q(restricted=False) | Exists(named)
     )
 
 
