@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, Min, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -1456,12 +1456,25 @@ def transfer_facts(transfer: Transfer, protocol: Protocol | None = None) -> dict
     return facts
 
 
+def with_readiness_data(prefix: str = "") -> Prefetch:
+    """The prefetch that lets `transfer_readiness` judge each transfer of a list without a query: the current
+    documents on the child's file (type and date). `prefix` is the path to the child ("child__")."""
+    return Prefetch(
+        f"{prefix}documents",
+        queryset=DocumentOnFile.objects.current().only("pk", "child_id", "document_type", "dated"),
+        to_attr="readiness_documents",
+    )
+
+
 def _documents_on_file(child: Child) -> dict[str, dt.date]:
     """The latest date of each document type on the child's file, current versions only: a version replaced by
     a newer one counts for nothing, even if it bears a later date (it may have been replaced for being wrong)."""
     documents: dict[str, dt.date] = {}
-    current = DocumentOnFile.objects.current().filter(child=child)
-    for doc_type, dated in current.values_list("document_type", "dated"):
+    if hasattr(child, "readiness_documents"):  # prefetched for a list of transfers (`with_readiness_data`)
+        found = [(d.document_type, d.dated) for d in child.readiness_documents]
+    else:
+        found = DocumentOnFile.objects.current().filter(child=child).values_list("document_type", "dated")
+    for doc_type, dated in found:
         if doc_type not in documents or dated > documents[doc_type]:
             documents[doc_type] = dated
     return documents

@@ -25,7 +25,7 @@ from enum import StrEnum
 from django.db.models import Q
 from django.urls import reverse
 
-from handover.children.access import may_take_record_action
+from handover.children.access import may_take_record_action, with_relation_data
 from handover.children.models import SUMMARY_DOCUMENT_TYPE, Child
 from handover.documents.models import TransferSummary
 from handover.domain.roles import CASE_HOLDERS, MANAGERS
@@ -199,7 +199,14 @@ def candidate_transfers(staff: StaffMember):
             "from_allocation__worker",
             "receiving_worker",
         )
-        .prefetch_related("deadlines", "sign_offs", "confirmations", "summaries")
+        .prefetch_related(
+            "deadlines",
+            "sign_offs",
+            "confirmations",
+            "summaries",
+            *with_relation_data("child__"),
+            services.with_readiness_data("child__"),
+        )
     )
 
 
