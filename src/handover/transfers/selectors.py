@@ -298,6 +298,7 @@ def open_escalations_for(staff: StaffMember, today: dt.date) -> list[EscalationR
         .select_related(
             "transfer__child__authority",
             "transfer__from_team",
+            "transfer__from_allocation",  # whose the work is, for what the page offers (the rulebook's standing)
             "transfer__to_service",
             "transfer__to_team",
             "remedial_action",
