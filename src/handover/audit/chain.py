@@ -61,7 +61,8 @@ def payload_digest(*, before: Any, after: Any, detail: str) -> str:
     return hashlib.sha256(_serialised(payload)).hexdigest()
 
 
-def canonical(
+def _header(
+    version: int,
     *,
     authority: int | None,
     sequence: int,
@@ -72,14 +73,10 @@ def canonical(
     child: int | None,
     object_type: str,
     object_id: str,
-    before: Any,
-    after: Any,
-    detail: str,
-    erased_payload_digest: str = "",
-) -> bytes:
-    """The bytes a row's seal is the SHA-256 of. An erased row gives its payload's digest instead of the payload."""
-    content = {
-        "v": VERSION,
+) -> dict:
+    """What every version seals besides the payload: who, when, what, to which record, and where in the chain."""
+    return {
+        "v": version,
         "authority": authority,
         "sequence": sequence,
         "previous": previous_hash,
@@ -89,42 +86,23 @@ def canonical(
         "child": child,
         "object_type": object_type,
         "object_id": object_id,
-        "payload": erased_payload_digest or payload_digest(before=before, after=after, detail=detail),
     }
+
+
+def canonical(
+    *, before: Any, after: Any, detail: str, erased_payload_digest: str = "", **header: Any
+) -> bytes:
+    """The bytes a row's seal is the SHA-256 of (`header`: the arguments of `_header`). An erased row gives its
+    payload's digest instead of the payload."""
+    content = _header(VERSION, **header)
+    content["payload"] = erased_payload_digest or payload_digest(before=before, after=after, detail=detail)
     return _serialised(content)
 
 
-def seal_v1(
-    *,
-    authority: int | None,
-    sequence: int,
-    previous_hash: str,
-    at: dt.datetime,
-    actor: int | None,
-    verb: str,
-    child: int | None,
-    object_type: str,
-    object_id: str,
-    before: Any,
-    after: Any,
-    detail: str,
-) -> str:
+def seal_v1(*, before: Any, after: Any, detail: str, **header: Any) -> str:
     """A row's seal as version 1 made it (the payload itself in the seal): for the migrations only."""
-    content = {
-        "v": 1,
-        "authority": authority,
-        "sequence": sequence,
-        "previous": previous_hash,
-        "at": utc_text(at),
-        "actor": actor,
-        "verb": str(verb),
-        "child": child,
-        "object_type": object_type,
-        "object_id": object_id,
-        "before": normalised(before),
-        "after": normalised(after),
-        "detail": detail,
-    }
+    content = _header(1, **header)
+    content.update(before=normalised(before), after=normalised(after), detail=detail)
     return hashlib.sha256(_serialised(content)).hexdigest()
 
 
