@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import subprocess
 import zipfile
 
 import pytest
@@ -157,10 +158,17 @@ def test_the_subject_access_export_holds_everything_erasure_would_remove_with_th
 
 
 def test_the_subject_access_pdf_reads_as_a_record(world):
-    pytest.importorskip("weasyprint")
     child = transferred_and_closed(world)
     export = subject_access_export(child, "pdf", prepared_by=world.auditor, now=NOW)
     assert export.content.startswith(b"%PDF") and export.content_type == "application/pdf"
+    # The PDF's own text (poppler's pdftotext: OCR of every page of a whole record takes minutes).
+    text = " ".join(
+        subprocess.run(["pdftotext", "-", "-"], input=export.content, capture_output=True, check=True)
+        .stdout.decode()
+        .split()
+    )
+    for words in ("Subject access export", "Zephyrine Testfamily", "Transfer events", "Audit trail"):
+        assert words in text, words
 
 
 # -- erasure -----------------------------------------------------------------------------------------------------

@@ -61,6 +61,9 @@ LOOKED_AFTER_STATUSES = frozenset(
 
 # Plan types from the CIN census and SSDA903.
 PLAN_TYPES = ("none", "early_help", "cin", "cp", "cla", "care_leaver")
+# The plans of a child who is or was looked after (a care plan, a pathway plan): with LOOKED_AFTER_STATUSES, what
+# makes a record "ever looked after" for its retention (domain/retention.py).
+LOOKED_AFTER_PLANS = frozenset({"cla", "care_leaver"})
 
 ASYLUM_STATUSES = (
     "none",

@@ -18,10 +18,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from handover.domain import roles
 from handover.domain.errors import AccessDenied
 from handover.domain.rulebook import (
+    PrivacyAction,
+    RecordRefused,
     Standing,
     TeamStanding,
     TeamWrite,
     TransferWrite,
+    privacy_refusal,
     team_write_refusal,
     write_refusal,
 )
@@ -295,6 +298,23 @@ def require_staff_write(
         if refusal is None:
             return
     raise AccessDenied(str(refusal), rule=refusal.rule)
+
+
+# -- data protection (docs/privacy.md) ---------------------------------------------------------------------------
+
+
+def privacy_refusal_for(
+    staff: StaffMember | None, action: PrivacyAction, on: dt.date | None = None
+) -> RecordRefused | None:
+    """Why this person may not take a data protection action (the rulebook's answer for the roles they hold
+    anywhere in the authority on the day), or None if they may."""
+    if staff is None or not staff.active:
+        return privacy_refusal(action, frozenset())
+    return privacy_refusal(action, frozenset(roles_of(staff, on)))
+
+
+def may_privacy_action(staff: StaffMember | None, action: PrivacyAction, on: dt.date | None = None) -> bool:
+    return privacy_refusal_for(staff, action, on) is None
 
 
 # -- pages a person may open ---------------------------------------------------------------------------------

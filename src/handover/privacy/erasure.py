@@ -22,16 +22,14 @@ from handover.audit.models import AuditEvent, Verb
 from handover.audit.services import audit_record
 from handover.children.models import Child, Family, LegalStatusEpisode, PlanEpisode
 from handover.domain.errors import ApplicationError, Conflict
-from handover.domain.facts import LOOKED_AFTER_STATUSES
+from handover.domain.facts import LOOKED_AFTER_PLANS, LOOKED_AFTER_STATUSES
 from handover.domain.protocol.schema import Retention
 from handover.domain.retention import RetentionEnd, RetentionFacts, retention_end
-from handover.domain.rulebook import PrivacyAction, privacy_refusal
-from handover.organisation.access import roles_of, visible_children
+from handover.domain.rulebook import PrivacyAction
+from handover.organisation.access import privacy_refusal_for, visible_children
 from handover.organisation.models import StaffMember
 from handover.organisation.protocol import protocol_for
 from handover.privacy.held import Held, everything_held
-
-LOOKED_AFTER_PLANS = ("cla", "care_leaver")
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class RetentionReview:
 
 
 def require_privacy(action: PrivacyAction, staff: StaffMember, on: dt.date) -> None:
-    refusal = privacy_refusal(action, frozenset(roles_of(staff, on)))
+    refusal = privacy_refusal_for(staff, action, on)
     if refusal is not None:
         raise refusal
 
@@ -80,18 +78,18 @@ def retention_review(staff: StaffMember, today: dt.date) -> RetentionReview:
     closed = _with_looked_after(
         Child.objects.filter(authority=staff.authority, closed_on__isnull=False, erased_on__isnull=True)
     )
-    visible = set(visible_children(staff, Child.objects.all()).values_list("pk", flat=True))
-    due, hidden = [], 0
-    for child in closed.order_by("closed_on", "pk"):
-        end = retention_end(_facts(child), policy)
-        if end is None or end.on > today:
-            continue
-        if child.pk in visible:
-            due.append(DueRecord(child, end))
-        else:
-            hidden += 1
-    due.sort(key=lambda d: (d.end.on, d.child.pk))
-    return RetentionReview(policy, due, hidden)
+    ended = [
+        DueRecord(child, end)
+        for child in closed.order_by("closed_on", "pk")
+        if (end := retention_end(_facts(child), policy)) is not None and end.on <= today
+    ]
+    visible = set(
+        visible_children(staff, Child.objects.filter(pk__in=[d.child.pk for d in ended])).values_list(
+            "pk", flat=True
+        )
+    )
+    due = sorted((d for d in ended if d.child.pk in visible), key=lambda d: (d.end.on, d.child.pk))
+    return RetentionReview(policy, due, len(ended) - len(due))
 
 
 def retention_of(child: Child) -> RetentionEnd | None:
@@ -108,13 +106,14 @@ class Erased:
     audit_rows: int  # audit rows whose contents were erased
 
 
-def erasure_refusal(child: Child, today: dt.date) -> str | None:
-    """Why this record cannot be erased today, in words, or None."""
+def erasure_refusal(child: Child, today: dt.date, end: RetentionEnd | None = None) -> str | None:
+    """Why this record cannot be erased today, in words, or None. `end`: the record's retention end, if the
+    caller has it already (`retention_of`)."""
     if child.erased_on is not None:
         return f"this record was already erased on {child.erased_on:%-d %B %Y}"
     if child.closed_on is None:
         return "the record is open: only a closed record is erased, at the end of its retention period"
-    end = retention_of(child)
+    end = end or retention_of(child)
     if end is None:
         return "the authority's protocol file sets no retention period, so no record is due for erasure"
     if end.on > today:
@@ -140,10 +139,10 @@ def child_erase(*, child: Child, staff: StaffMember, now: dt.datetime, confirm: 
         raise ApplicationError(errors)
     with transaction.atomic():
         child = Child.objects.select_for_update().get(pk=child.pk)
-        refusal = erasure_refusal(child, today)
+        end = retention_of(child)
+        refusal = erasure_refusal(child, today, end)
         if refusal is not None:
             raise Conflict(f"This record cannot be erased: {refusal}.")
-        end = retention_of(child)
         held = everything_held(child)
         if held.shared:
             raise Conflict(

@@ -86,7 +86,12 @@ def _document_filename(document: DocumentOnFile) -> str:
 
 
 def subject_access_data(
-    child: Child, *, prepared_by: StaffMember, now: dt.datetime, held: Held | None = None
+    child: Child,
+    *,
+    prepared_by: StaffMember,
+    now: dt.datetime,
+    held: Held | None = None,
+    audit_rows: list[dict] | None = None,
 ) -> dict:
     """The JSON export's content: the child's row, every row held by kind (the model's label), the audit trail
     and where each document's file is in the ZIP."""
@@ -98,14 +103,16 @@ def subject_access_data(
         "authority": child.authority.name,
         "child": as_data(child),
         "records": {kind.model._meta.label: [as_data(row) for row in kind.rows] for kind in held.kinds},
-        "audit_trail": _audit_rows(child),
+        "audit_trail": _audit_rows(child) if audit_rows is None else audit_rows,
         "documents": [
             {"id": d.pk, "file": _document_filename(d)} for d in _documents(held) if d.content is not None
         ],
     }
 
 
-def _pdf(child: Child, held: Held, *, prepared_by: StaffMember, now: dt.datetime) -> bytes:
+def _pdf(
+    child: Child, held: Held, audit_rows: list[dict], *, prepared_by: StaffMember, now: dt.datetime
+) -> bytes:
     return render_pdf(
         "privacy/subject_access.html",
         {
@@ -119,7 +126,7 @@ def _pdf(child: Child, held: Held, *, prepared_by: StaffMember, now: dt.datetime
                     if row["after"]
                     else "",
                 }
-                for row in _audit_rows(child)
+                for row in audit_rows
             ],
             "prepared_by": prepared_by,
             "prepared_at": timezone.localtime(now),
@@ -134,10 +141,11 @@ def subject_access_export(child: Child, kind: str, *, prepared_by: StaffMember, 
     if kind not in ExportKind.ALL:
         raise ValueError(f"kind: there is no subject access export {kind!r}; choose pdf, json or zip")
     held = everything_held(child)
+    audit_rows = _audit_rows(child)
     stem = f"subject-access-{child.identifier}-{timezone.localtime(now):%Y-%m-%d}"
     with transaction.atomic():
         data = json.dumps(
-            subject_access_data(child, prepared_by=prepared_by, now=now, held=held),
+            subject_access_data(child, prepared_by=prepared_by, now=now, held=held, audit_rows=audit_rows),
             cls=DjangoJSONEncoder,
             indent=1,
             ensure_ascii=False,
@@ -145,7 +153,7 @@ def subject_access_export(child: Child, kind: str, *, prepared_by: StaffMember, 
         if kind == ExportKind.JSON:
             export = Export(f"{stem}.json", "application/json", data)
         else:
-            pdf = _pdf(child, held, prepared_by=prepared_by, now=now)
+            pdf = _pdf(child, held, audit_rows, prepared_by=prepared_by, now=now)
             if kind == ExportKind.PDF:
                 export = Export(f"{stem}.pdf", "application/pdf", pdf)
             else:

@@ -13,14 +13,14 @@ from django.urls import reverse
 
 from handover.children.front_door import front_door_teams
 from handover.domain.roles import SENIORITY, RoleName
-from handover.domain.rulebook import PrivacyAction, may_privacy
+from handover.domain.rulebook import PrivacyAction
 from handover.notifications.selectors import notifications_to_do_count
 from handover.organisation.access import (
     can_read_children,
     current_memberships,
     may_open_team_page,
+    may_privacy_action,
     overview_scope,
-    roles_of,
     staff_for,
 )
 from handover.organisation.protocol import protocol_named
@@ -103,7 +103,7 @@ def _may_open(staff, *, front_door: bool) -> dict[str, bool]:
         "meetings": reads,
         "team": may_open_team_page(staff),
         "overview": overview_scope(staff) is not None,
-        "retention": may_privacy(PrivacyAction.RETENTION_REVIEW, frozenset(roles_of(staff))),
+        "retention": may_privacy_action(staff, PrivacyAction.RETENTION_REVIEW),
     }
 
 

@@ -14,34 +14,25 @@ from handover.audit.models import Verb
 from handover.audit.services import audit_listing, audit_record
 from handover.children.models import Child
 from handover.domain.errors import ApplicationError, Conflict
-from handover.domain.rulebook import PrivacyAction, RecordRefused, may_privacy
-from handover.organisation.access import roles_of, visible_children
+from handover.domain.rulebook import PrivacyAction, RecordRefused
+from handover.organisation.access import may_privacy_action, privacy_refusal_for
 from handover.privacy.erasure import child_erase, erasure_refusal, retention_of, retention_review
 from handover.privacy.held import everything_held
 from handover.privacy.subject_access import ExportKind, exports_of, subject_access_export
-from handover.web.views import _staff
-
-
-def may(staff, action: PrivacyAction) -> bool:
-    return may_privacy(action, frozenset(roles_of(staff)))
+from handover.web.views import _child_or_404, _staff
 
 
 def _allowed(request, action: PrivacyAction):
     staff = _staff(request)
-    if not may(staff, action):
-        raise PermissionDenied(
-            "only a head of service or the director"
-            + ("" if action is PrivacyAction.ERASE else ", or an auditor,")
-            + " can open this page"
-        )
+    refusal = privacy_refusal_for(staff, action)
+    if refusal is not None:
+        raise PermissionDenied(str(refusal))  # the rulebook's words
     return staff
 
 
 def _child(request, staff, pk, *, viewed: str = "") -> Child:
     """The child, if this person may see them; a page that shows them records the read (`viewed`)."""
-    child = visible_children(staff, Child.objects.all()).filter(pk=pk).first()
-    if child is None:
-        raise Http404("no such child")
+    child = _child_or_404(staff, pk)
     if viewed:
         audit_record(
             at=request.now, actor=staff, verb=Verb.CHILD_VIEWED, child=child, obj=child, detail=viewed
@@ -90,7 +81,7 @@ def retention(request):
     return render(
         request,
         "web/retention.html",
-        {"review": review, "may_erase": may(staff, PrivacyAction.ERASE)},
+        {"review": review, "may_erase": may_privacy_action(staff, PrivacyAction.ERASE)},
     )
 
 
@@ -120,14 +111,15 @@ def erase(request, pk):
             )
             return redirect("web:retention")
     held = everything_held(child)
+    end = retention_of(child)
     return render(
         request,
         "web/erase.html",
         {
             "child": child,
             "counts": held.counts(),
-            "refusal": erasure_refusal(child, request.today),
-            "end": retention_of(child),
+            "refusal": erasure_refusal(child, request.today, end),
+            "end": end,
             "errors": errors,
             "values": values,
         },

@@ -23,7 +23,7 @@ from handover.children.secondary import secondary_allocations_shown, teams_offer
 from handover.children.workers import social_workers_had
 from handover.documents.letters import letters_ready, letters_status
 from handover.domain.errors import Refusal
-from handover.domain.rulebook import PrivacyAction, RecordAction, TeamWrite, TransferWrite, may_privacy
+from handover.domain.rulebook import PrivacyAction, RecordAction, TeamWrite, TransferWrite
 from handover.domain.workflow import TRANSITIONS
 from handover.meetings.panels import recorded_panel
 from handover.notifications.notify import notify_configured
@@ -206,9 +206,9 @@ def child_record(request, pk):
             "transfers": child.transfers.select_related("from_team", "to_service", "to_team"),
             "audit": record_audit_trail(child, limit=50) if can_see_audit else None,
             "today": today,
-            "may_export": may_privacy(PrivacyAction.SUBJECT_ACCESS, frozenset(roles_of(staff))),
+            "may_export": access.may_privacy_action(staff, PrivacyAction.SUBJECT_ACCESS),
             "may_erase": child.closed_on is not None
-            and may_privacy(PrivacyAction.ERASE, frozenset(roles_of(staff)))
+            and access.may_privacy_action(staff, PrivacyAction.ERASE)
             and erasure_refusal(child, today) is None,
         },
     )

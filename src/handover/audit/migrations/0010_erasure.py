@@ -58,52 +58,43 @@ def reseal_v2(apps, schema_editor):
     # Rows still waiting for their seal keep waiting: `audit_seal` seals them under version 2.
 
 
-def allow_erasure(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        f"""
-        CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
+SEALING = """
             IF TG_OP = 'UPDATE' AND OLD.sequence IS NULL AND NEW.sequence IS NOT NULL
                AND to_jsonb(NEW) - 'sequence' - 'previous_hash' - 'hash'
                    = to_jsonb(OLD) - 'sequence' - 'previous_hash' - 'hash' THEN
                 RETURN NEW;  -- sealing a row that has no seal yet, and changing nothing else
-            END IF;
+            END IF;"""
+ERASING = """
             IF TG_OP = 'UPDATE' AND OLD.erased_payload_digest = '' AND NEW.erased_payload_digest <> ''
                AND NEW.before IS NULL AND NEW.after IS NULL AND NEW.detail = ''
                AND to_jsonb(NEW) - 'before' - 'after' - 'detail' - 'erased_payload_digest'
                    = to_jsonb(OLD) - 'before' - 'after' - 'detail' - 'erased_payload_digest' THEN
                 RETURN NEW;  -- erasing the payload once, with the child's record; the seal covers its digest
-            END IF;
-            RAISE EXCEPTION 'The audit trail is append-only: % of an audit row refused', TG_OP
-                USING ERRCODE = 'insufficient_privilege';
-        END;
-        $$
-        """,
-        None,
-    )
+            END IF;"""
 
 
-def refuse_erasure(apps, schema_editor):
+def _function(schema_editor, allowed: str) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(
         f"""
         CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'UPDATE' AND OLD.sequence IS NULL AND NEW.sequence IS NOT NULL
-               AND to_jsonb(NEW) - 'sequence' - 'previous_hash' - 'hash'
-                   = to_jsonb(OLD) - 'sequence' - 'previous_hash' - 'hash' THEN
-                RETURN NEW;
-            END IF;
+        BEGIN{allowed}
             RAISE EXCEPTION 'The audit trail is append-only: % of an audit row refused', TG_OP
                 USING ERRCODE = 'insufficient_privilege';
         END;
         $$
         """,
-        None,
+        None,  # no parameters: the % in RAISE is PostgreSQL's, not a placeholder
     )
+
+
+def allow_erasure(apps, schema_editor):
+    _function(schema_editor, SEALING + ERASING)
+
+
+def refuse_erasure(apps, schema_editor):  # as migration 0009 left it
+    _function(schema_editor, SEALING)
 
 
 class Migration(migrations.Migration):
