@@ -19,7 +19,7 @@ from handover.organisation.models import Authority, Role, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.organisation.selectors import with_memberships
 from handover.transfers.models import RemedialAction, Transfer
-from handover.transfers.services import ApplicationError, transfer_readiness
+from handover.transfers.services import ApplicationError, transfer_readiness, with_readiness_data
 
 
 def meeting_spec(authority: Authority, meeting_id: str | None = None):
@@ -231,10 +231,19 @@ def _open_on(queryset, on: dt.date):
     return queryset.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on))
 
 
+def _open_episode(episodes, on: dt.date):
+    """The latest episode open on `on` of those prefetched (newest first, as the models order them)."""
+    return next((e for e in episodes if e.start <= on and (e.end is None or e.end >= on)), None)
+
+
 def case_status(child, on: dt.date) -> str:
     """The plan and legal status as the sheet shows them, e.g. 'Looked after (Interim care order)'."""
-    plan = _open_on(PlanEpisode.objects.filter(child=child), on).first()
-    legal = _open_on(LegalStatusEpisode.objects.filter(child=child), on).first()
+    if hasattr(child, "sheet_plans"):  # prefetched for a whole sheet (`sheet_rows`)
+        plan = _open_episode(child.sheet_plans, on)
+        legal = _open_episode(child.sheet_legal_statuses, on)
+    else:
+        plan = _open_on(PlanEpisode.objects.filter(child=child), on).first()
+        legal = _open_on(LegalStatusEpisode.objects.filter(child=child), on).first()
     parts = []
     if plan is not None and plan.plan != "none":
         parts.append(plan.get_plan_display())
@@ -277,10 +286,16 @@ def sheet_rows(meeting: Meeting, viewer: StaffMember) -> list[SheetRow]:
     """The sheet (as it would be once compiled) as `viewer` may see it, with each case's readiness gaps and next
     key dates, as of the meeting day."""
     items = sheet_items(meeting, viewer)
+    # Everything a row reads, a query per kind rather than five per case (issue 14: 1,124 queries for 220 cases).
     prefetch_related_objects(
         items,
         "transfer__deadlines",
+        "transfer__confirmations",
+        "transfer__from_team__service",
         Prefetch("transfer__remedial_actions", RemedialAction.objects.select_related("owner")),
+        with_readiness_data("transfer__child__"),
+        Prefetch("transfer__child__plans", to_attr="sheet_plans"),
+        Prefetch("transfer__child__legal_statuses", to_attr="sheet_legal_statuses"),
         with_memberships("decided_by"),  # the minutes name who decided with their role and team
     )
     return [sheet_row(item) for item in items]
