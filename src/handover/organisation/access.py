@@ -99,6 +99,16 @@ def visible_children(staff: StaffMember | None, queryset: QuerySet) -> QuerySet:
     )
 
 
+def visible_child_of(staff: StaffMember | None, children: QuerySet, ref: str = "child") -> Exists | Q:
+    """A filter for rows (transfers, escalations, allocations) whose child, at the path `ref`, this person may see
+    (`visible_children` over `children`, the Child model's queryset), tested per row with EXISTS. As
+    `child__in=visible_children(...)`, SQLite planned a list of open work as a walk over every child of the
+    authority and their transfers before the state's index (issue 14: 555 ms against 12 ms on the large demo)."""
+    if not can_read_children(staff):
+        return Q(pk__in=[])
+    return Exists(visible_children(staff, children.filter(pk=OuterRef(ref))))
+
+
 def require_child_access(staff: StaffMember | None, child) -> None:
     if not can_read_children(staff):
         raise AccessDenied("your roles do not give access to children's records")

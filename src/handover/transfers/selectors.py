@@ -12,7 +12,7 @@ from handover.children.models import Allocation, AllocationKind, Child, LegalSta
 from handover.children.secondary import purpose_in_words
 from handover.domain.facts import LEGAL_STATUS_WORDS, PLAN_WORDS
 from handover.domain.workflow import OPEN_STATES
-from handover.organisation.access import current_memberships, visible_children
+from handover.organisation.access import current_memberships, visible_child_of, visible_children
 from handover.organisation.models import Role, StaffMember
 from handover.organisation.protocol import protocol_for, protocol_for_transfer
 from handover.organisation.selectors import with_memberships
@@ -43,7 +43,7 @@ def my_cases(staff: StaffMember) -> list[Allocation]:
     """The person's open cases; a restricted record they are not named on is not there, even if theirs."""
     return list(
         Allocation.objects.filter(
-            worker=staff, end__isnull=True, child__in=visible_children(staff, Child.objects.all())
+            visible_child_of(staff, Child.objects.all()), worker=staff, end__isnull=True
         )
         .select_related("child", "team")
         .order_by("child__last_name", "child__first_name")
@@ -52,7 +52,7 @@ def my_cases(staff: StaffMember) -> list[Allocation]:
 
 def remedial_actions_for(staff: StaffMember, today: dt.date) -> list[tuple[RemedialAction, Due]]:
     actions = RemedialAction.objects.filter(
-        owner=staff, done_at__isnull=True, transfer__child__in=visible_children(staff, Child.objects.all())
+        visible_child_of(staff, Child.objects.all(), "transfer__child"), owner=staff, done_at__isnull=True
     ).select_related("transfer__child")
     return [(action, due(staff, action.due, today, action.transfer)) for action in actions.order_by("due")]
 
@@ -282,9 +282,10 @@ def open_escalations(staff: StaffMember):
     they may see, oldest first: the one query the escalations page and the API ask."""
     roles = {m.role for m in current_memberships(staff)}
     teams = [m.team_id for m in current_memberships(staff) if m.team_id]
-    children = visible_children(staff, Child.objects.all())
     return (
-        Escalation.objects.filter(resolved_at__isnull=True, transfer__child__in=children)
+        Escalation.objects.filter(
+            visible_child_of(staff, Child.objects.all(), "transfer__child"), resolved_at__isnull=True
+        )
         .filter(Q(role__in=roles) | Q(transfer__from_team_id__in=teams) | Q(transfer__to_team_id__in=teams))
         .order_by("opened_at", "pk")
     )
@@ -341,7 +342,7 @@ def team_transfers(team, viewer) -> TeamTransfers:
     """Caseload by worker and transfers in and out. Transfers of children the viewer may not see (restricted
     records they are not named on) are left out: not there, not counted. Whether they are due soon or overdue
     is the sweep's judgement (`web.selectors.team_pressure`)."""
-    visible = visible_children(viewer, Child.objects.all())
+    visible = visible_child_of(viewer, Child.objects.all())
     counts = (
         Allocation.objects.filter(team=team, end__isnull=True, kind="primary")
         .values("worker")
@@ -355,14 +356,12 @@ def team_transfers(team, viewer) -> TeamTransfers:
     open_states = [s.value for s in OPEN_STATES]
     related = ("child", "from_team", "to_service", "to_team")
     incoming = list(
-        Transfer.objects.filter(state__in=open_states, child__in=visible)
+        Transfer.objects.filter(visible, state__in=open_states)
         .filter(Q(to_team=team) | Q(to_team__isnull=True, to_service=team.service))
         .select_related(*related)
     )
     outgoing = list(
-        Transfer.objects.filter(state__in=open_states, from_team=team, child__in=visible).select_related(
-            *related
-        )
+        Transfer.objects.filter(visible, state__in=open_states, from_team=team).select_related(*related)
     )
     return TeamTransfers(team, caseload, incoming, outgoing)
 
@@ -430,7 +429,7 @@ def worker_caseload(subject: StaffMember, viewer: StaffMember, on: dt.date) -> C
     protocol = protocol_for(subject.authority) if secondary else None
     open_states = [s.value for s in OPEN_STATES]
     related = ("child", "from_team", "to_service", "to_team")
-    transfers = Transfer.objects.filter(state__in=open_states, child__in=visible).select_related(*related)
+    transfers = Transfer.objects.filter(visible, state__in=open_states).select_related(*related)
     return Caseload(
         cases=[CaseRow(a, status[a.child_id]) for a in allocations if a.kind != AllocationKind.SECONDARY],
         co_working=[CaseRow(a, status[a.child_id], purpose_in_words(protocol, a)) for a in secondary],

@@ -33,7 +33,7 @@ from handover.domain.rulebook import RecordAction, TransferWrite
 from handover.domain.sweep import Standing
 from handover.domain.workflow import OPEN_STATES, TRANSITIONS, Action, State, TransitionRefused
 from handover.organisation import access
-from handover.organisation.access import current_memberships, visible_children
+from handover.organisation.access import current_memberships, visible_child_of
 from handover.organisation.models import StaffMember
 from handover.organisation.protocol import protocol_for_transfer
 from handover.transfers import selectors as transfer_selectors
@@ -178,7 +178,7 @@ def candidate_transfers(staff: StaffMember):
     roles = {m.role for m in memberships}
     return (
         Transfer.objects.filter(
-            state__in=[s.value for s in OPEN_STATES], child__in=visible_children(staff, Child.objects.all())
+            visible_child_of(staff, Child.objects.all()), state__in=[s.value for s in OPEN_STATES]
         )
         .filter(
             Q(from_team_id__in=teams)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from handover.audit.services import audit_listing
 from handover.children.models import Child
 from handover.domain.workflow import OPEN_STATES, State
-from handover.organisation.access import OverviewScope, overview_scope, visible_children
+from handover.organisation.access import OverviewScope, overview_scope, visible_child_of
 from handover.organisation.models import Service, StaffMember, Team
 from handover.organisation.protocol import protocol_for_transfer
 from handover.transfers.models import Escalation, Transfer, TransferEvent
@@ -137,7 +137,7 @@ def _teams_in(services):
 def _in_scope(staff: StaffMember, scope: OverviewScope):
     """Open transfers of children this person may see, to or from the services the overview covers."""
     transfers = Transfer.objects.filter(
-        state__in=[s.value for s in OPEN_STATES], child__in=visible_children(staff, Child.objects.all())
+        visible_child_of(staff, Child.objects.all()), state__in=[s.value for s in OPEN_STATES]
     )
     if not scope.whole_authority:
         transfers = transfers.filter(
