@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from tests.integration.conftest import CIN_PLAN, NOW, TODAY, at, listed_on
 
 from handover.audit.models import AuditEvent, Verb
@@ -24,7 +25,7 @@ from handover.cli import main
 from handover.domain.protocol.loader import PROTOCOLS_DIR, load_protocol
 from handover.meetings.selectors import sheet_items, sitting_for
 from handover.organisation.models import ProtocolVersion
-from handover.organisation.protocol import protocol_for, protocol_for_transfer
+from handover.organisation.protocol import current_version_read_once, protocol_for, protocol_for_transfer
 from handover.organisation.services import (
     authority_sync_from_protocol,
     protocol_file_texts,
@@ -178,6 +179,24 @@ def test_only_one_version_is_current(world, changed):
     assert ProtocolVersion.objects.filter(authority=world.authority, current=True).count() == 1
     with pytest.raises(IntegrityError), transaction.atomic():
         ProtocolVersion.objects.filter(authority=world.authority).update(current=True)
+
+
+def test_a_request_reads_the_current_version_once_and_sees_one_it_publishes(world, changed):
+    """Within one request (`current_version_read_once`, as the request middleware opens it) the current version
+    is asked of the database once; publishing a new one in the same request shows at once."""
+    before = protocol_for(world.authority).version
+    with current_version_read_once():
+        with CaptureQueriesContext(connection) as asked:
+            for _ in range(6):  # as a child's record asked it
+                assert protocol_for(world.authority).version == before
+        assert len(asked) == 1
+        published = publish(world, changed)
+        assert protocol_for(world.authority).version == published.version != before
+    # Outside a request each call reads the database (a command or the sweep sees a new version at once).
+    with CaptureQueriesContext(connection) as asked:
+        protocol_for(world.authority)
+        protocol_for(world.authority)
+    assert len(asked) == 2
 
 
 def test_another_authoritys_file_is_refused(world, tmp_path):

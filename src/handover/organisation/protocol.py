@@ -7,6 +7,9 @@ it came from; the bundled file is checked at start-up.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from django.conf import settings
@@ -21,6 +24,27 @@ from handover.organisation.models import ProtocolVersion
 # (a version string names one text), so they are never stale, whichever database a row came from.
 _COMPILED: dict[str, Protocol] = {}
 _SHA_BY_VERSION: dict[str, str] = {}
+# Within one request, each authority's current version is asked of the database once (a child's record asked six
+# times): {authority id: sha256, or None until a version is stored}. None outside `current_version_read_once`.
+_CURRENT: ContextVar[dict[int, str | None] | None] = ContextVar("current_protocol_versions", default=None)
+
+
+@contextmanager
+def current_version_read_once() -> Iterator[None]:
+    """Remember each authority's current version until the block ends (one request: a version published by
+    someone else meanwhile shows from the next request; one published in this block shows at once)."""
+    token = _CURRENT.set({})
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def current_version_changed(authority_id: int) -> None:
+    """Forget the remembered current version of `authority_id` (its publisher has just changed it)."""
+    remembered = _CURRENT.get()
+    if remembered is not None:
+        remembered.pop(authority_id, None)
 
 
 @lru_cache(maxsize=8)
@@ -64,11 +88,17 @@ def _stored(sha256: str) -> Protocol:
 def protocol_for(authority) -> Protocol:
     """The authority's current version: the one new proposals, meetings and the protocol page use. Until a
     version is stored, the file the authority names."""
-    sha256 = (
-        ProtocolVersion.objects.filter(authority=authority, current=True)
-        .values_list("sha256", flat=True)
-        .first()
-    )
+    remembered = _CURRENT.get()
+    if remembered is not None and authority.pk in remembered:
+        sha256 = remembered[authority.pk]
+    else:
+        sha256 = (
+            ProtocolVersion.objects.filter(authority=authority, current=True)
+            .values_list("sha256", flat=True)
+            .first()
+        )
+        if remembered is not None:
+            remembered[authority.pk] = sha256
     if sha256 is None:
         return protocol_named(authority.protocol)
     return _stored(sha256)

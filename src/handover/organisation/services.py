@@ -32,7 +32,12 @@ from handover.organisation.models import (
     StaffMember,
     Team,
 )
-from handover.organisation.protocol import protocol_for, protocol_from_text, protocol_named
+from handover.organisation.protocol import (
+    current_version_changed,
+    protocol_for,
+    protocol_from_text,
+    protocol_named,
+)
 
 # Who may publish a protocol version or move transfers onto it.
 PROTOCOL_ROLES = frozenset({Role.ADMINISTRATOR, *SENIOR_ROLES})
@@ -184,6 +189,7 @@ def protocol_publish(
     else:  # an earlier version published again
         row.current = True
         row.save(update_fields=["current"])
+    current_version_changed(authority.pk)
     _sync_services(authority, protocol.file)
     audit_record(
         actor=by,

@@ -7,10 +7,12 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
 from handover import clock
+from handover.organisation.protocol import current_version_read_once
 
 
 class RequestClock:
-    """Read the clock once per request: everything below takes `request.now` (and its `request.today`)."""
+    """Read the clock once per request: everything below takes `request.now` (and its `request.today`). The
+    authority's current protocol version is likewise read once per request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,7 +20,8 @@ class RequestClock:
     def __call__(self, request):
         request.now = clock.now()
         request.today = clock.today_of(request.now)
-        return self.get_response(request)
+        with current_version_read_once():
+            return self.get_response(request)
 
 
 class ServiceUnavailable:
