@@ -418,9 +418,9 @@ def _status_words(child_ids: set[int], on: dt.date) -> dict[int, str]:
 def worker_caseload(subject: StaffMember, viewer: StaffMember, on: dt.date) -> Caseload:
     """`subject`'s caseload as `viewer` may see it: a restricted record they are not named on is not there and
     not counted. Cases longest held first; transfers oldest first."""
-    visible = visible_children(viewer, Child.objects.all())
+    visible = visible_child_of(viewer, Child.objects.all())
     allocations = list(
-        Allocation.objects.filter(worker=subject, end__isnull=True, child__in=visible)
+        Allocation.objects.filter(visible, worker=subject, end__isnull=True)
         .select_related("child", "team")
         .order_by("start", "child__last_name", "child__first_name", "pk")
     )
