@@ -179,16 +179,59 @@ def test_a_change_pays_one_insert_and_its_seal_four_short_statements_after_it_co
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_read_in_no_transaction_is_written_and_sealed_in_one_short_transaction(world):
+def test_a_read_is_committed_at_once_then_sealed_in_a_short_transaction_of_its_own(world):
     child = world.child("READ1", "Reade")
     audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="Team")  # the chain's first row
     with CaptureQueriesContext(connection) as read:
         audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="My work")
     sql = statements(read)
-    assert sql[0].startswith(f'INSERT INTO "{TABLE}"')  # first: waiting on a locked child holds no chain up
+    assert sql[0].startswith(
+        f'INSERT INTO "{TABLE}"'
+    )  # committed alone: waiting on a locked chain loses none
     assert len(sql) == 5 and sql[1].startswith('SELECT "audit_auditchainhead"'), sql
     row = AuditEvent.objects.get(detail="My work")
     assert row.sequence == AuditChainHead.objects.get(chain=world.authority.pk).sequence == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_load_a_reads_row_waits_at_most_a_second_for_its_seal(world, settings, monkeypatch):
+    """In production a process seals after a read at most once a second: the reads in between are one INSERT
+    each, committed before the page goes out, and sealed in the order written by the next seal."""
+    from handover.audit import services as audit_services
+
+    settings.HANDOVER_AUDIT_READ_SEAL_SECONDS = 1.0
+    clock = [1000.0]
+    monkeypatch.setattr(audit_services.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(audit_services, "_last_read_seal", {})
+    child = world.child("READ2", "Reade")
+    audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="first")  # sealed at once
+    clock[0] += 0.4
+    with CaptureQueriesContext(connection) as read:
+        audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="second")
+        audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="third")
+    assert [s[:6] for s in statements(read)] == ["INSERT", "INSERT"]
+    waiting = AuditEvent.objects.filter(authority=world.authority, sequence=None)
+    assert list(waiting.order_by("pk").values_list("detail", flat=True)) == ["second", "third"]
+    clock[0] += 0.7  # a second after the first seal: the next read seals every row waiting
+    audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="fourth")
+    assert not waiting.exists()
+    assert [r.detail for r in chain_of(world.authority)][-4:] == ["first", "second", "third", "fourth"]
+    assert "intact" in verify()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_seals_the_reads_left_waiting_when_the_pages_go_quiet(world, settings, monkeypatch):
+    from handover.audit import services as audit_services
+    from handover.sweep.services import sweep_run
+
+    settings.HANDOVER_AUDIT_READ_SEAL_SECONDS = 1.0
+    monkeypatch.setattr(audit_services.time, "monotonic", lambda: 1000.0)
+    monkeypatch.setattr(audit_services, "_last_read_seal", {world.authority.pk: 1000.0})
+    child = world.child("READ3", "Reade")
+    audit_listing(actor=world.ast_tm, at=NOW, children=[child.pk], detail="last read of the day")
+    assert AuditEvent.objects.get(detail="last read of the day").sequence is None
+    sweep_run(now=NOW)
+    assert AuditEvent.objects.get(detail="last read of the day").sequence is not None
 
 
 @pytest.mark.django_db(transaction=True)

@@ -110,8 +110,15 @@ TEMPLATES = [
 
 DATABASES = {"default": dj_database_url.parse(ENV.database_url, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a writer instead of failing at once; SQLite serialises writes.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # Wait for a writer instead of failing at once; SQLite serialises writes. The write-ahead log lets pages read
+    # while a write commits, and a commit costs one flush to disk instead of the rollback journal's several
+    # (bench/audit_reads.py: every read writes its audit row); synchronous=FULL keeps each commit on disk
+    # before the answer goes, so a power cut loses no audit row that a page was shown with.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's four password rules, 12 characters or more: on every page that sets a password (change, reset) and
@@ -164,6 +171,9 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 PASSWORD_RESET_TIMEOUT = 60 * 60
 # API tokens expire this many days after they are issued (accounts/tokens.py).
 HANDOVER_API_TOKEN_DAYS = ENV.api_token_days
+# A read's audit row is committed before its page goes out; the chain seals it within this many seconds while
+# pages are read (each process seals at most this often on a read), or with the next write, sweep or verify.
+HANDOVER_AUDIT_READ_SEAL_SECONDS = 1.0
 # API request rates: per person signed in, per address signed out ("off" in the environment for none).
 HANDOVER_API_THROTTLE_RATES = {"user": ENV.api_rate_user, "anon": ENV.api_rate_anon}
 # Single sign-on by OpenID Connect (accounts/oidc.py; docs/deployment.md, "Single sign-on"): off unless configured.

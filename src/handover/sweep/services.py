@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from handover.audit.models import Verb
-from handover.audit.services import audit_record
+from handover.audit.services import audit_record, audit_seal_waiting
 from handover.domain import sweep as judgement
 from handover.meetings import selectors as meeting_selectors
 from handover.meetings.models import Meeting
@@ -124,6 +124,8 @@ def sweep_run(*, now: dt.datetime, authorities=None) -> SweepRun:
     run.finished_at = now
     run.found, run.done = dict(found), dict(done)
     run.save()
+    # Reads' audit rows left waiting when the pages went quiet (audit/services.py): sealed every few minutes.
+    audit_seal_waiting()
     if any(done.values()):
         audit_record(
             actor=None,
