@@ -49,6 +49,7 @@ from handover.transfers.models import (
 )
 from handover.transfers.selectors import role_words
 from handover.transfers.transfer_out import is_outward
+from handover.web import next_steps
 from handover.web import selectors as pages
 from handover.web.forms import (
     RemedialActionForm,
@@ -98,14 +99,20 @@ def sign_out(request):
 @login_required
 def my_work(request):
     staff = _staff(request)
-    work = pages.my_work(staff, request.today)
+    # ?need= shows every row of one need (the page shows the first few of each); any other value, the page.
+    need = next((n for n in next_steps.Need if n.value == request.GET.get("need")), None)
+    work = pages.my_work(staff, request.today, need=need)
     audit_listing(at=request.now, actor=staff, children=work.children, detail="My work")
     # Imported here: the overview's page module reads the signed-in person through this one.
     from handover.web.overview import summary_for
 
     # For the senior managers, the totals of their overview (counts only: no child is named).
     overview = summary_for(staff, request.today)
-    return render(request, "web/my_work.html", {"work": work, "today": request.today, "overview": overview})
+    return render(
+        request,
+        "web/my_work.html",
+        {"work": work, "today": request.today, "overview": overview, "need": need},
+    )
 
 
 @login_required
