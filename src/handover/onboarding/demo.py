@@ -1,10 +1,11 @@
 """A synthetic authority with realistic volumes, for trying Handover and for benchmarks. Synthetic people only.
 
 Mid-size (default): 3,000 open children and 250 staff. Large: 20,000 open children, 250,000 historic transfers
-and 1,200 open transfers spread over the workflow, with remedial actions. Children, staff and historic transfers
-are bulk-inserted (no per-row history), which is why this is not a service function for real records; the open
-transfers go through the real services, on the days they happened, so their events, deadlines, escalations and
-audit rows are real.
+and about 1,200 open transfers spread over the workflow, with remedial actions, sent by every service that passes
+children on under the protocol (no team more than about 15% of them), and the transfer meetings of the past weeks
+held, with their decisions. Children, staff and historic transfers are bulk-inserted (no per-row history), which
+is why this is not a service function for real records; the open transfers and the meetings go through the real
+services, on the days they happened, so their events, deadlines, escalations and audit rows are real.
 
 Believable, not random: each child's age fits the service holding them (`AGE_BANDS`; Dorset's LAC team holds
 looked after children of 5 to 16, D-129; the 16+ and leaving care teams young people of 16 to 21), unborn babies
@@ -19,7 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import secrets
-from collections import Counter, defaultdict
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
@@ -28,6 +32,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from handover.children.front_door import (
@@ -51,8 +56,16 @@ from handover.children.models import (
 )
 from handover.domain.calendar import Duration
 from handover.domain.errors import Refusal
-from handover.domain.workflow import Action, State
-from handover.meetings.services import meetings_prepare
+from handover.domain.workflow import OPEN_STATES, Action, State
+from handover.meetings import selectors as meeting_selectors
+from handover.meetings.models import Decision, Meeting
+from handover.meetings.services import (
+    early_warning_sheet_compile,
+    meeting_close,
+    meeting_record_decision,
+    meeting_sitting_schedule,
+    meetings_prepare,
+)
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
 from handover.organisation.protocol import protocol_named
 from handover.organisation.services import authority_sync_from_protocol
@@ -242,6 +255,18 @@ class DemoResult:
     historic_transfers: int
     open_transfers: int
     password: str
+    # Seconds each phase of the build took, in order (elapsed time, not the demo's clock).
+    phases: list[tuple[str, float]] = field(default_factory=list)
+    senders: str = ""  # the open transfers by sending service, and the largest sending team's count
+
+    def timing(self) -> str:
+        """The build time, in total and by phase."""
+        total = sum(seconds for _, seconds in self.phases)
+        return f"Build time {total:.1f} s: " + ", ".join(f"{name} {s:.1f} s" for name, s in self.phases) + "."
+
+
+# `advance(stage, done, total)`: how far a long phase has got, for a progress bar (as `import_csv` reports).
+Advance = Callable[[str, int, int], None]
 
 
 def build_demo(
@@ -251,8 +276,11 @@ def build_demo(
     seed: int = 1,
     password: str | None = None,
     now: dt.datetime,
-    progress=lambda message: None,
+    progress: Callable[[str], None] = lambda message: None,
+    advance: Advance | None = None,
 ) -> DemoResult:
+    """Build the demo authority at `now`. `progress` gets a line for each result (and one per 20,000 historic or
+    200 open transfers); `advance`, if given, the counts of the long phases, for a progress bar."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}")
     rng = random.Random(seed)  # nosec B311  # synthetic people, the same for a seed each time: no secret
@@ -265,45 +293,62 @@ def build_demo(
     password = password or secrets.token_urlsafe(12)
     children_target, staff_target, historic_target = SIZES[size]
     protocol = protocol_named(protocol_name)
+    report = _Report(progress, advance)
     with transaction.atomic():
-        authority = authority_sync_from_protocol(protocol_name=protocol_name)
-        if authority.children.exists():
-            raise ValueError(f"{authority.name} already has children's records; use a fresh database")
-        teams = list(Team.objects.filter(service__authority=authority, active=True).select_related("service"))
+        with report.phase("teams"):
+            authority = authority_sync_from_protocol(protocol_name=protocol_name)
+            if authority.children.exists():
+                raise ValueError(f"{authority.name} already has children's records; use a fresh database")
+            teams = list(
+                Team.objects.filter(service__authority=authority, active=True).select_related("service")
+            )
         progress(f"{authority.name}: {len(teams)} teams from the {protocol_name} protocol")
         holding = [t for t in teams if not t.service.external and t.service.kind != "front_door"]
         weights = [CASELOAD_SHARE.get(t.service.kind, 3) / _teams_of(holding, t) for t in holding]
-        staff_by_team = _staff(
-            authority, teams, dict(zip(holding, weights, strict=True)), staff_target, password, today, rng
-        )
+        with report.phase("staff"):
+            staff_by_team = _staff(
+                authority, teams, dict(zip(holding, weights, strict=True)), staff_target, password, today, rng
+            )
         in_teams = sum(len(m) for roles in staff_by_team.values() for m in roles.values())
         everyone = StaffMember.objects.filter(authority=authority).count()
         progress(
             f"{everyone} staff: {in_teams} in teams, {everyone - in_teams} managing services or the authority"
         )
-        kids = _children(authority, protocol, holding, weights, staff_by_team, children_target, today, rng)
+        with report.phase("children"):
+            kids = _children(
+                authority, protocol, holding, weights, staff_by_team, children_target, today, rng
+            )
         restricted = sum(1 for k in kids if k.child.restricted)
         unborn = sum(1 for k in kids if k.child.date_of_birth is None)
         progress(
             f"{len(kids)} open children ({unborn} unborn, {restricted} restricted records) with allocations, "
             "plans, legal statuses, key events and documents"
         )
-        historic = _historic_transfers(
-            authority, protocol, teams, staff_by_team, kids, historic_target, today, rng, progress
-        )
+        with report.phase("historic transfers"):
+            historic = _historic_transfers(
+                authority, protocol, teams, staff_by_team, kids, historic_target, today, rng, report
+            )
         progress(f"{historic} historic transfers")
-        open_work = _open_transfers(authority, protocol, staff_by_team, size, now, rng)
+        with report.phase("open transfers"):
+            open_work = _open_transfers(authority, protocol, holding, staff_by_team, size, now, rng, report)
         progress(open_work.line())
-        contacts = _front_door_contacts(teams, staff_by_team, now, rng)
+        if open_work.sittings is not None:
+            with report.phase("past meetings"):
+                held = open_work.sittings.hold_past(report)
+            progress(held)
+        with report.phase("front door and closed records"):
+            contacts = _front_door_contacts(teams, staff_by_team, now, rng)
+            closed = _closed_records(authority, protocol, holding, today, rng)
         progress(f"{contacts} contacts at the front door awaiting a decision")
-        closed = _closed_records(authority, protocol, holding, today, rng)
         if closed:
             progress(
                 f"{closed} records closed years ago whose retention period has ended, for the retention review"
             )
         # As the scheduled `meetings_prepare` would leave it: the coming sittings stored, sheets past their cut-off
         # compiled, so the demo's meetings have agendas on the first morning.
-        for done in meetings_prepare(authority=authority, now=now):
+        with report.phase("coming meetings"):
+            prepared = meetings_prepare(authority=authority, now=now)
+        for done in prepared:
             progress(done.line())
     return DemoResult(
         authority,
@@ -312,7 +357,31 @@ def build_demo(
         historic,
         open_work.transfers,
         password,
+        phases=report.timings,
+        senders=open_work.senders_line(),
     )
+
+
+@dataclass
+class _Report:
+    """Where the build has got to: lines (`say`), counts for a progress bar (`advance`), and each phase's time."""
+
+    say: Callable[[str], None]
+    advance: Advance | None
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str):
+        started = time.perf_counter()  # elapsed time, for the build's timing: not the demo's clock
+        yield
+        self.timings.append((name, time.perf_counter() - started))
+
+    def count(self, stage: str, done: int, total: int, *, every: int | None = None) -> None:
+        """`done` of `total` in `stage`: to the bar each time, and a line every `every` (and at the end)."""
+        if self.advance is not None:
+            self.advance(stage, done, total)
+        if every is not None and (done % every == 0 or done == total):
+            self.say(f"  {done} {stage}")
 
 
 def _teams_of(teams: list[Team], team: Team) -> int:
@@ -766,7 +835,7 @@ def _pre_birth_pathways(protocol) -> set[str]:
     return {pathway for pathway, about_unborn in named.items() if all(about_unborn)}
 
 
-def _historic_transfers(authority, protocol, teams, staff_by_team, kids, target, today, rng, progress) -> int:
+def _historic_transfers(authority, protocol, teams, staff_by_team, kids, target, today, rng, report) -> int:
     """Closed transfers over the past six years, along the protocol's pathways: the demand and delay history
     managers look at. Each is of a child who was of an age the sending service holds when it was proposed, and
     of an age the receiving service holds when it was made, and ended before the child's current allocation."""
@@ -849,7 +918,7 @@ def _historic_transfers(authority, protocol, teams, staff_by_team, kids, target,
             batch_size=5000,
         )
         made += len(rows)
-        progress(f"  {made} historic transfers")
+        report.count("historic transfers", made, target, every=batch)
     return made
 
 
@@ -874,6 +943,10 @@ OPEN_TRANSFERS = {"small": 30, "mid": 60, "large": 1_200}
 PROPOSED_TODAY = {"small": 10, "mid": 20, "large": 40}
 # Then at least these, so the escalations page and the overdue work have something on the first morning.
 AT_LEAST = [State.ESCALATED, State.ESCALATED, State.ESCALATED, State.BLOCKED, State.BLOCKED]
+# Whether the open work starts in every service that passes children on (`SENDING_SHARE`), and the past weeks'
+# transfer meetings are held with their decisions. The small and mid demos start it all from assessment and
+# agree outside a meeting, as before: tests read their content (issue 14).
+SPREAD_OPEN_WORK = {"small": False, "mid": False, "large": True}
 
 # Where the open transfers stand, by weight: every step of the workflow has work at it.
 OPEN_MIX = {
@@ -899,7 +972,11 @@ MOVES_TO = {
     State.WORKER_IDENTIFIED: 3,
     State.HANDOVER_HELD: 4,
 }
+# A referral to another authority goes in writing once the file is ready (D-187): the demo leaves it proposed.
+STAYS_PROPOSED = {"another_authority"}
 PROPOSED_WITHIN = 25  # working days: proposals were made over the past five weeks
+# Working days ago at least, for a case agreed at a meeting since (large demo): listed, then the sitting held.
+AGREED_WITHIN = 12
 BLOCK_REASONS = [
     "The receiving team has no worker with capacity before the transfer date",
     "The chronology and assessment are not up to date on the file",
@@ -917,20 +994,206 @@ REMEDIAL_ACTIONS = [
     "Confirm the school and GP details on the record",
     "Complete the genogram",
 ]
+DEFER_REASONS = [
+    "The transfer summary was not authorised in time for the meeting",
+    "The receiving team asked for the updated assessment first",
+    "The child protection review conference is next week; discuss after it",
+    "The sending manager could not attend",
+]
+
+# Where a large authority's open transfers start, relatively, by the kind of service sending them: as a front
+# door sees the work, most from assessment, then the CIN and CP teams, the court and LAC teams, a few from the
+# rest. A service with nowhere the protocol sends its children from has none.
+SENDING_SHARE = {
+    "assessment": 45,
+    "cin_cp": 25,
+    "court": 10,
+    "lac": 10,
+    "separated_children": 3,
+    "leaving_care": 3,
+    "private_fostering": 2,
+    "disability": 2,
+}
+# No team sends more than this share of the open work, nor more than STRETCH times what its service's share gives
+# it: what a capped team would have sent goes to the others. With two assessment teams in Dorset, assessment sends
+# 30%, not 45%. Where the teams cannot share the work so (Central Bedfordshire: one assessment team of six
+# sending teams), the limits are raised alike.
+MOST_FROM_ONE_TEAM = 0.15
+STRETCH = 2
+ASSESSED = "assessment ends"  # the assessment's own ending: `_answers_for` chooses the event and the plan
+
+
+@dataclass(frozen=True)
+class Move:
+    """A reason the protocol moves a child on from a service of `kind`, and what it changes on the record from
+    the day it happened: the plan (unless the child's is one of `keeps`) and the legal status ("none": the
+    looked after status ends). The protocol's own rules decide where the child goes; a move whose event the
+    protocol does not route from the child's service is never tried."""
+
+    kind: str
+    event: str
+    weight: int
+    facts: tuple[tuple[str, object], ...] = ()
+    plan: str = ""
+    keeps: frozenset[str] = frozenset()
+    legal: str = ""
+    when_plan: frozenset[str] | None = None  # only a child with one of these plans
+    when_legal: frozenset[str] | None = None  # only a child with one of these legal statuses
+    ages: tuple[int, int] = (0, 25)  # years: at least, under
+
+    def fits(self, age: int, plan: str, legal: str) -> bool:
+        return (
+            self.ages[0] <= age < self.ages[1]
+            and (self.when_plan is None or plan in self.when_plan)
+            and (self.when_legal is None or legal in self.when_legal)
+        )
+
+
+PLO = (("lgp_outcome", "initiate_plo"),)
+ACCOMMODATED = (("lgp_outcome", "looked_after_without_plo"),)
+ICO = frozenset({"interim_care_order"})
+# The events that move children on, by sending service, for either protocol (an event a protocol does not declare,
+# or does not route from the service, is left out): Dorset's Legal Gateway Panel and care orders, Central
+# Bedfordshire's care proceedings and CIN meetings after court.
+OPEN_MOVES = (
+    Move("assessment", ASSESSED, 80),
+    Move("assessment", "lgp_decision", 6, PLO, plan="cp"),
+    Move("assessment", "lgp_decision", 4, ACCOMMODATED, plan="cla", legal="s20", ages=(5, 16)),
+    Move("assessment", "becomes_looked_after", 5, plan="cla", legal="s20"),
+    Move("assessment", "care_proceedings_issued", 10, plan="cla", legal="interim_care_order"),
+    Move("assessment", "assessment_concluded", 4, (("assessment_outcome", "step_down_early_help"),)),
+    Move("assessment", "moves_to_another_authority", 1),
+    Move("cin_cp", "lgp_decision", 25, PLO, plan="cp", keeps=frozenset({"cp"})),
+    Move("cin_cp", "lgp_decision", 15, ACCOMMODATED, plan="cla", legal="s20", ages=(5, 16)),
+    Move("cin_cp", "becomes_looked_after", 15, plan="cla", legal="s20"),
+    Move("cin_cp", "care_proceedings_issued", 60, plan="cla", legal="interim_care_order"),
+    Move("cin_cp", "assessment_concluded", 15, (("assessment_outcome", "step_down_early_help"),)),
+    Move("cin_cp", "private_fostering_assessment_completed", 10, (("private_fostering_arrangement", True),)),
+    Move("cin_cp", "moves_to_another_authority", 2),
+    Move("court", "care_order_made", 45, legal="care_order", when_legal=ICO, ages=(5, 16)),
+    Move("court", "placement_order_made", 15, legal="placement_order", when_legal=ICO, ages=(0, 5)),
+    Move("court", "proceedings_concluded", 35, plan="cp", legal="none"),
+    Move("court", "cin_meeting_held", 100, plan="cin", legal="none"),
+    Move("court", "moves_to_another_authority", 1),
+    Move("lac", "ceases_looked_after", 55, (("plan_exceeds_3_months", True),), plan="cin", legal="none"),
+    Move(
+        "lac",
+        "ceases_looked_after",
+        10,
+        (("plan_exceeds_3_months", True),),
+        plan="cin",
+        legal="supervision_order",
+    ),
+    Move("lac", "lgp_decision", 10, PLO, when_legal=frozenset({"s20"})),
+    Move("lac", "moves_to_another_authority", 2),
+    Move("separated_children", "age_reached", 100, when_plan=frozenset({"cla"}), ages=(16, 18)),
+    Move("leaving_care", "cin_meeting_held", 100, plan="cin", legal="none", ages=(16, 18)),
+    Move("private_fostering", "child_protection_concerns", 100),
+    Move("disability", "moves_to_another_authority", 100),
+)
+
+
+def routes_from(protocol, event: str, service: str) -> bool:
+    """Whether the protocol has a rule on `event` whose pathway starts from `service`."""
+    events = ("icpc_held", "assessment_concluded", "cin_meeting_held") if event == ASSESSED else (event,)
+    return any(service in rule.pathway.from_ for e in events for rule in protocol.rules_by_event.get(e, ()))
+
+
+def moves_from(protocol, service) -> list[Move]:
+    """The moves that can start a transfer from `service` under the protocol."""
+    return [m for m in OPEN_MOVES if m.kind == service.kind and routes_from(protocol, m.event, service.code)]
+
+
+def capped_shares(weights: dict, cap: float, stretch: float = STRETCH) -> dict:
+    """`weights` as fractions of 1, none above `cap` nor above `stretch` times its own fraction: what a capped key
+    would have had goes to the others in proportion to their weights. Where the keys cannot share the whole so
+    (n keys cannot each have less than 1/n), every limit is raised in the same proportion."""
+    total = sum(w for w in weights.values() if w > 0)
+    raw = {k: w / total for k, w in weights.items() if w > 0}
+    limits = {k: min(cap, stretch * r) for k, r in raw.items()}
+    room = sum(limits.values())
+    if room < 1:
+        limits = {k: limit / room for k, limit in limits.items()}
+    shares: dict = {}
+    while True:
+        free = {k: r for k, r in raw.items() if k not in shares}
+        left, weight = 1 - sum(shares.values()), sum(free.values())
+        over = [k for k, r in free.items() if r / weight * left > limits[k]]
+        if not over:
+            return {**shares, **{k: r / weight * left for k, r in free.items()}}
+        shares.update({k: limits[k] for k in over})
+
+
+def sending_shares(protocol, teams: list[Team]) -> dict[Team, float]:
+    """Each team's share of the open work: its service's `SENDING_SHARE` split between the service's teams, only
+    for services the protocol moves children on from, and no team above `MOST_FROM_ONE_TEAM` (nor above twice
+    that share) where the teams allow it."""
+    senders = [t for t in teams if moves_from(protocol, t.service)]
+    return capped_shares(
+        {t: SENDING_SHARE.get(t.service.kind, 1) / _teams_of(senders, t) for t in senders}, MOST_FROM_ONE_TEAM
+    )
+
+
+class Senders:
+    """The next child whose transfer the demo proposes: always from the team furthest below its share of the
+    transfers made so far, so the shares hold whenever the building stops. A team's children are taken longest
+    held first; a team whose children run out is passed over."""
+
+    def __init__(self, shares: dict[Team, float], candidates: dict[Team, list[Allocation]], made: Counter):
+        self.shares = shares
+        self.queues = {team: deque(candidates.get(team, ())) for team in shares}
+        self.made = made  # transfers made so far, by sending team
+        self.order = {team: i for i, team in enumerate(shares)}
+
+    def __iter__(self):
+        while True:
+            teams = [t for t in self.shares if self.queues[t]]
+            if not teams:
+                return
+            team = min(teams, key=lambda t: ((self.made[t] + 1) / self.shares[t], self.order[t]))
+            yield self.queues[team].popleft()
+
+
+def _candidates(authority, teams: list[Team], limit: int) -> dict[Team, list[Allocation]]:
+    """For each team, up to `limit` of its children whose transfer the demo may propose: born, not restricted,
+    with no open transfer, longest held first."""
+    moving = Transfer.objects.filter(child__authority=authority, state__in=[s.value for s in OPEN_STATES])
+    return {
+        team: list(
+            Allocation.objects.filter(
+                team=team,
+                end__isnull=True,
+                kind=AllocationKind.PRIMARY,
+                child__restricted=False,
+                child__date_of_birth__isnull=False,
+            )
+            .exclude(child__in=moving.values("child"))
+            .select_related("child__authority", "team__service", "worker")
+            .order_by("start", "pk")[:limit]
+        )
+        for team in teams
+    }
 
 
 @dataclass
 class OpenWork:
-    """What `_open_transfers` made: transfers by the state they reached, remedial actions, and refusals."""
+    """What `_open_transfers` made: transfers by the state they reached and by sending team, remedial actions,
+    refusals, and the past weeks' meetings where they were agreed (large demo)."""
 
     states: Counter = field(default_factory=Counter)
     remedial_open: int = 0
     remedial_done: int = 0
     refused: Counter = field(default_factory=Counter)
+    sent: Counter = field(default_factory=Counter)  # by sending team
+    sittings: Sittings | None = None
 
     @property
     def transfers(self) -> int:
         return sum(self.states.values())
+
+    def made(self, transfer: Transfer, team: Team) -> None:
+        self.states[transfer.state] += 1
+        self.sent[team] += 1
 
     def line(self) -> str:
         states = ", ".join(f"{n} {state}" for state, n in self.states.most_common())
@@ -942,51 +1205,282 @@ class OpenWork:
             f"{self.remedial_done} done{refused}"
         )
 
+    def senders_line(self) -> str:
+        """The open transfers by sending service, and the largest sending team's count."""
+        total = sum(self.sent.values())
+        if not total:
+            return "No open transfers."
+        by_service: Counter = Counter()
+        for team, n in self.sent.items():
+            by_service[team.service.name] += n
+        services_ = ", ".join(f"{name} {n} ({n / total:.0%})" for name, n in by_service.most_common())
+        team, n = max(self.sent.items(), key=lambda item: (item[1], -item[0].pk))
+        return (
+            f"Open transfers by sending service: {services_}; the largest sending team: {team.name}, {n} of "
+            f"{total} ({n / total:.0%})."
+        )
 
-def _open_transfers(authority, protocol, staff_by_team, size, now, rng) -> OpenWork:
+
+def _open_transfers(authority, protocol, holding, staff_by_team, size, now, rng, report) -> OpenWork:
     """Live transfers through the real services, proposed over the past weeks and taken along the workflow on
     the days they happened, so their events, deadlines (some overdue, some due soon), escalations and audit rows
-    are real. Each child's plan is the one their assessment ended with, recorded on the day it was proposed."""
+    are real. Each child's plan and legal status are the ones the event that moved them left, recorded on the day
+    it was proposed. The large demo's start in every sending service (`SENDING_SHARE`) and are agreed at the
+    transfer meetings of the past weeks; the others' start from assessment, agreed by the receiving managers."""
     today = timezone.localtime(now).date()
     made = OpenWork()
     wanted, agenda = OPEN_TRANSFERS[size], PROPOSED_TODAY[size]
-    assessment = (
-        Allocation.objects.filter(
-            child__authority=authority,
-            end__isnull=True,
-            kind=AllocationKind.PRIMARY,
-            team__service__kind="assessment",
-            child__restricted=False,
-            child__date_of_birth__isnull=False,
+    spread, before = SPREAD_OPEN_WORK[size], 0
+    if spread:
+        # The 16+ team's coming work first, so the LAC team's share of the open work counts it.
+        _personal_advisers(authority, protocol, staff_by_team, size, now, rng, made)
+        before = made.transfers
+        shares = sending_shares(protocol, holding)
+        limit = max(40, int(max(shares.values(), default=0) * wanted * 3))
+        sources = iter(Senders(shares, _candidates(authority, list(shares), limit), made.sent))
+        since = protocol.calendar.subtract(today, Duration.working_days(PROPOSED_WITHIN))
+        made.sittings = Sittings.schedule(authority, protocol, staff_by_team, since, now, rng)
+    else:
+        sources = iter(
+            Allocation.objects.filter(
+                child__authority=authority,
+                end__isnull=True,
+                kind=AllocationKind.PRIMARY,
+                team__service__kind="assessment",
+                child__restricted=False,
+                child__date_of_birth__isnull=False,
+            )
+            .select_related("child__authority", "team", "worker")
+            .order_by("start", "pk")[: wanted * 2]
         )
-        .select_related("child__authority", "team", "worker")
-        .order_by("start", "pk")[: wanted * 2]
-    )
     states, weights = list(OPEN_MIX), list(OPEN_MIX.values())
-    for n, allocation in enumerate(assessment):
-        if made.transfers == wanted:
+    for n, allocation in enumerate(sources):
+        if made.transfers - before == wanted:
             break
-        mixed = made.transfers - agenda
+        mixed = made.transfers - before - agenda
         if mixed < 0:
             target, proposed_on = (State.LISTED if n % 2 == 0 else State.PROPOSED), today
         else:
             target = AT_LEAST[mixed] if mixed < len(AT_LEAST) else rng.choices(states, weights)[0]
+            # Agreed at a meeting (large demo): proposed long enough ago for its sitting to have been held.
+            earliest = AGREED_WITHIN if spread and MOVES_TO.get(target, 0) >= MOVES_TO[State.AGREED] else 3
             proposed_on = max(
-                protocol.calendar.subtract(today, Duration.working_days(rng.randint(3, PROPOSED_WITHIN))),
+                protocol.calendar.subtract(
+                    today, Duration.working_days(rng.randint(earliest, PROPOSED_WITHIN))
+                ),
                 # Not before the child came to the sending team (the protocol routes from where they are).
                 protocol.calendar.add(allocation.start, Duration.working_days(1)),
             )
             proposed_on = min(proposed_on, today)
-        transfer = _propose(allocation, protocol, proposed_on, now, rng, made)
+        if spread:
+            move = _choose_move(allocation, protocol, proposed_on, rng)
+            if move is None:
+                continue  # nothing the protocol moves this child on for: the next one
+            transfer = _propose_move(allocation, move, protocol, proposed_on, now, rng, made)
+        else:
+            transfer = _propose(allocation, protocol, proposed_on, now, rng, made)
         if transfer is None:
             continue
         _involved_professionals(allocation.child, rng)
-        transfer = _take_along(transfer, target, staff_by_team, protocol, proposed_on, now, rng, made)
-        made.states[transfer.state] += 1
+        transfer = _take_along(
+            transfer, target, staff_by_team, protocol, proposed_on, now, rng, made, made.sittings
+        )
+        made.made(transfer, allocation.team)
         if mixed >= 0 and rng.random() < 0.4:
             _remedial_actions(transfer, allocation.worker, staff_by_team, proposed_on, now, rng, made)
-    _personal_advisers(authority, protocol, staff_by_team, size, now, rng, made)
+        report.count("open transfers", made.transfers - before, wanted, every=200 if wanted > 200 else None)
+    if not spread:
+        _personal_advisers(authority, protocol, staff_by_team, size, now, rng, made)
     return made
+
+
+def _years(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _open_on(model, child, day: dt.date):
+    """The child's episodes (plans or legal statuses) open on `day`, as the situation of a proposal reads them."""
+    return model.objects.filter(child=child, start__lte=day).filter(Q(end__isnull=True) | Q(end__gte=day))
+
+
+def _choose_move(allocation, protocol, day, rng) -> Move | None:
+    """One of the moves the protocol makes from the child's service that fit the child's age, plan and legal
+    status on `day`, by weight; None if none does."""
+    child = allocation.child
+    plan = _open_on(PlanEpisode, child, day).values_list("plan", flat=True).first() or "none"
+    legal = _open_on(LegalStatusEpisode, child, day).values_list("status", flat=True).first() or "none"
+    age = _years(child.date_of_birth, day)
+    fits = [m for m in moves_from(protocol, allocation.team.service) if m.fits(age, plan, legal)]
+    return rng.choices(fits, [m.weight for m in fits])[0] if fits else None
+
+
+def _propose_move(allocation, move: Move, protocol, day, now, rng, made: OpenWork) -> Transfer | None:
+    """Propose the child's move for `move`'s event on `day`, with the plan and legal status it leaves recorded
+    from that day and the event on the child's record (all of it undone if the proposal is refused)."""
+    if move.event == ASSESSED:
+        return _propose(allocation, protocol, day, now, rng, made)
+    child = allocation.child
+    facts = dict(move.facts)
+    try:
+        with transaction.atomic():  # a savepoint: a refused proposal leaves the record as it was
+            _record_change(child, move, day)
+            if move.event in protocol.events:
+                outcome = facts.get("lgp_outcome")
+                KeyEvent.objects.create(
+                    child=child,
+                    event_type=move.event,
+                    date=day,
+                    notes=f"Outcome: {outcome}" if outcome else "",
+                )
+            return _proposal(
+                allocation, protocol, move.event, {"facts": facts} if facts else {}, day, now, rng
+            )
+    except Refusal as refusal:
+        made.refused[f"propose on {move.event}: {type(refusal).__name__}"] += 1
+        return None
+
+
+def _record_change(child, move: Move, day: dt.date) -> None:
+    """The plan and legal status `move` leaves, from `day`: what was open before ends the day before."""
+    if move.plan:
+        current = list(PlanEpisode.objects.filter(child=child, end__isnull=True))
+        if not any(e.plan in move.keeps | {move.plan} for e in current):
+            _end(current, day)
+            PlanEpisode.objects.create(child=child, plan=move.plan, start=day)
+    if move.legal:
+        current = list(LegalStatusEpisode.objects.filter(child=child, end__isnull=True))
+        if not any(e.status == move.legal for e in current):
+            _end(current, day)
+            if move.legal != "none":
+                LegalStatusEpisode.objects.create(child=child, status=move.legal, start=day)
+
+
+def _end(episodes, day: dt.date) -> None:
+    for episode in episodes:
+        episode.end = max(episode.start, day - dt.timedelta(days=1))
+        episode.save(update_fields=["end"])
+
+
+class Sittings:
+    """The transfer meetings of the weeks the open work covers (large demo), through the meetings' services:
+    every sitting stored before any case is listed (`meeting_sitting_schedule`), each case agreed at the sitting
+    its listing made, on the day it sat (`meeting_record_decision`), then the past sittings held: the cases still
+    listed deferred with a reason (or not reached), attendance and minutes recorded, closed (`meeting_close`).
+    Only meetings with an early warning sheet: one with only an age list (Dorset's 16+ meeting) hears no listed
+    case. The coming sittings are left to `meetings_prepare`, as every morning."""
+
+    def __init__(self, authority, protocol, staff_by_team, now, rng):
+        self.authority, self.protocol, self.staff_by_team = authority, protocol, staff_by_team
+        self.now, self.rng = now, rng
+        self.today = timezone.localtime(now).date()
+        self.heard: dict[str, str] = {}  # pathway: the meeting whose early warning sheet has it
+        self.recorders: dict[str, StaffMember] = {}
+        teams = Team.objects.in_bulk(list(staff_by_team))
+        for spec in protocol.file.meetings:
+            heard = meeting_selectors.pathways_at(protocol, Meeting(authority=authority, meeting=spec.id))
+            for pathway in heard:
+                self.heard.setdefault(pathway, spec.id)
+            # Business support of the first team whose managers chair the meeting record it (D-178).
+            for team_id, roles in sorted(staff_by_team.items()):
+                if roles.get("business_support") and teams[team_id].service.code in spec.chair_from:
+                    self.recorders[spec.id] = roles["business_support"][0]
+                    break
+
+    @classmethod
+    def schedule(cls, authority, protocol, staff_by_team, since: dt.date, now, rng) -> Sittings | None:
+        """Store every sitting of the meetings with an early warning sheet, from the one a case listed on `since`
+        makes to the last before today. None if the protocol has no such meeting."""
+        sittings = cls(authority, protocol, staff_by_team, now, rng)
+        if not sittings.heard:
+            return None
+        for meeting_id in sorted(set(sittings.heard.values())):
+            day = since
+            while True:
+                planned = meeting_selectors.sitting_for(authority=authority, on=day, meeting_id=meeting_id)
+                if planned.sits_on >= sittings.today:
+                    break
+                meeting_sitting_schedule(
+                    authority=authority, on=day, meeting_id=meeting_id, now=_at(day, now, rng)
+                )
+                day = planned.cutoff + dt.timedelta(days=1)
+        return sittings
+
+    def hears(self, transfer: Transfer) -> bool:
+        """Whether a meeting's early warning sheet has the transfer's pathway (else its managers agree it)."""
+        return transfer.pathway in self.heard
+
+    def recorder(self, meeting: Meeting) -> StaffMember:
+        return self.recorders.get(meeting.meeting) or meeting.chair
+
+    def agree(self, transfer: Transfer, listed_on: dt.date) -> tuple[Transfer, dt.date] | None:
+        """Agree the transfer at the sitting its listing on `listed_on` made, on the day it sat, by a manager of
+        the receiving team there; None if that sitting is still to come (or the case is not on its sheet)."""
+        meeting = meeting_selectors.sitting_for(
+            authority=self.authority, on=listed_on, meeting_id=self.heard[transfer.pathway]
+        )
+        if meeting.pk is None or meeting.sits_on >= self.today:
+            return None
+        day = meeting.sits_on
+        early_warning_sheet_compile(meeting=meeting, now=_at_clock(day, 9, self.now))
+        item = meeting.items.filter(transfer=transfer).first()
+        if item is None:
+            return None
+        terms = _agreement_terms(transfer, self.protocol, day, self.rng)
+        meeting_record_decision(
+            actor=_on(self.recorder(meeting), day),
+            item=item,
+            decision=Decision.AGREED,
+            decided_by=_on(_manager(self.staff_by_team, terms["to_team"].pk), day),
+            to_team=terms["to_team"],
+            transfer_date=terms["transfer_date"],
+            now=_at_clock(day, 10, self.now),
+        )
+        transfer.refresh_from_db()
+        return transfer, day
+
+    def hold_past(self, report) -> str:
+        """Hold every sitting before today, in order: so a case deferred at one rolls on to the next."""
+        past = list(
+            Meeting.objects.filter(authority=self.authority, sits_on__lt=self.today)
+            .exclude(status=Meeting.Status.CLOSED)
+            .select_related("chair", "authority")
+            .order_by("sits_on", "meeting")
+        )
+        decided: Counter = Counter()
+        for n, meeting in enumerate(past, 1):
+            day = meeting.sits_on
+            recorder = _on(self.recorder(meeting), day)
+            early_warning_sheet_compile(meeting=meeting, now=_at_clock(day, 9, self.now))
+            for item in meeting.items.filter(decision=Decision.PENDING).select_related("transfer"):
+                if item.transfer.state == State.LISTED and self.rng.random() < 0.75:
+                    meeting_record_decision(
+                        actor=recorder,
+                        item=item,
+                        decision=Decision.DEFERRED,
+                        reason=self.rng.choice(DEFER_REASONS),
+                        now=_at_clock(day, 11, self.now),
+                    )
+            outcomes = Counter(meeting.items.values_list("decision", flat=True))
+            agreed, deferred = outcomes[Decision.AGREED], sum(outcomes.values()) - outcomes[Decision.AGREED]
+            people = {p.pk: p for p in (*meeting.attendees.all(), meeting.chair, recorder) if p is not None}
+            meeting_close(
+                actor=recorder,
+                meeting=meeting,
+                minutes=f"{agreed} transfers agreed and {deferred} deferred; decisions recorded against each case.",
+                attendees=list(people.values()),
+                now=_at_clock(day, 12, self.now),
+            )
+            decided.update(meeting.items.values_list("decision", flat=True))
+            report.count("past meetings", n, len(past))
+        return (
+            f"{len(past)} past meetings held and closed: {decided[Decision.AGREED]} transfers agreed, "
+            f"{decided[Decision.DEFERRED]} deferred"
+        )
+
+
+def _at_clock(day: dt.date, hour: int, now: dt.datetime) -> dt.datetime:
+    """`hour` o'clock on `day` (local time), never after the demo's `now`."""
+    return min(timezone.make_aware(dt.datetime.combine(day, dt.time(hour))), now)
 
 
 PERSONAL_ADVISERS = {"small": 2, "mid": 4, "large": 12}
@@ -1012,7 +1506,7 @@ def _personal_advisers(authority, protocol, staff_by_team, size, now, rng, made:
             child__date_of_birth__lte=today - ADVISER_FROM,
             child__date_of_birth__gt=today - relativedelta(years=16),
         )
-        .select_related("child__authority", "team", "worker")
+        .select_related("child__authority", "team__service", "worker")
         .order_by("child__date_of_birth", "pk")[: PERSONAL_ADVISERS[size]]
     )
     for allocation in near_sixteen:
@@ -1031,81 +1525,111 @@ def _personal_advisers(authority, protocol, staff_by_team, size, now, rng, made:
         except Refusal as refusal:
             made.refused[f"propose at 15 years 8 months: {type(refusal).__name__}"] += 1
             continue
-        made.states[transfer.state] += 1
+        made.made(transfer, allocation.team)
 
 
 def _propose(allocation, protocol, day, now, rng, made: OpenWork) -> Transfer | None:
-    """Propose the child's move on `day`, with the plan their assessment ended with recorded from that day; where
-    the protocol names more than one service for people to choose from, the proposer chooses one of them."""
+    """Propose the child's move on `day` at the end of their assessment, with the plan it ended with recorded
+    from that day."""
     child = allocation.child
     answers = _answers_for(protocol, child, rng)
     plan = PlanEpisode.objects.create(child=child, plan=answers.pop("_plan"), start=day)
     event = answers.pop("_event")
     try:
-        _, decision = services.transfer_recommend(child=child, event=event, on=day, answers=answers)
-        to_service = None
-        if decision.outcome == "decide" and decision.candidate_services:
-            to_service = Service.objects.get(
-                authority=child.authority, code=rng.choice(sorted(decision.candidate_services))
-            )
-        proposal = services.transfer_propose(
-            actor=_on(allocation.worker, day),
-            child=child,
-            event=event,
-            on=day,
-            now=_at(day, now, rng),
-            answers=answers,
-            to_service=to_service,
-            separation_reasons=_separations(child),
-        )
+        return _proposal(allocation, protocol, event, answers, day, now, rng)
     except Refusal as refusal:
         made.refused[f"propose: {type(refusal).__name__}"] += 1
         plan.delete()
         return None
-    return proposal.transfers[0]
 
 
-def _take_along(transfer, target, staff_by_team, protocol, day, now, rng, made: OpenWork) -> Transfer:
+def _proposal(allocation, protocol, event, answers, day, now, rng) -> Transfer:
+    """Propose the move the protocol recommends for `event` on `day`, by the child's worker; where it names more
+    than one service for people to choose from, the proposer chooses one that holds children of the child's age."""
+    child = allocation.child
+    _, decision = services.transfer_recommend(child=child, event=event, on=day, answers=answers)
+    to_service = None
+    if decision.outcome == "decide" and decision.candidate_services:
+        choices = sorted(decision.candidate_services)
+        of_age = [
+            code
+            for code in choices
+            if child.date_of_birth is None
+            or age_band(protocol.services[code].kind.value).holds(child.date_of_birth, day)
+        ]
+        to_service = Service.objects.get(authority=child.authority, code=rng.choice(of_age or choices))
+    return services.transfer_propose(
+        actor=_on(allocation.worker, day),
+        child=child,
+        event=event,
+        on=day,
+        now=_at(day, now, rng),
+        answers=answers,
+        to_service=to_service,
+        separation_reasons=_separations(child),
+    ).transfers[0]
+
+
+def _take_along(
+    transfer, target, staff_by_team, protocol, day, now, rng, made: OpenWork, sittings: Sittings | None = None
+) -> Transfer:
     """Take the transfer from "proposed" towards `target`, one working day or a few between steps, never past
-    today; blocked and escalated transfers go some way first. Stops at the first step refused (and counts it)."""
+    today; blocked and escalated transfers go some way first. With `sittings`, a case for the transfer meeting is
+    agreed at the sitting its listing made, if that has sat (else it waits, listed). Stops at the first step
+    refused (and counts it)."""
     today = timezone.localtime(now).date()
+    if transfer.route_kind in STAYS_PROPOSED:
+        return transfer
     blocked = target in (State.BLOCKED, State.ESCALATED)
     path = [m for m in (FIRST_MOVE.get(transfer.route_kind), *PATH) if m is not None]
+    if transfer.to_service.external:  # an agency outside the authority names its own worker, not in Handover
+        path = path[: path.index(Action.AGREE) + 1]
     moves = path[: MOVES_TO[target] if not blocked else rng.randint(1, min(3, len(path)))]
     if target is State.LISTED and transfer.route_kind not in FIRST_MOVE:
         moves = []  # no meeting or panel to list it for (a direct route): it waits, proposed
     if blocked:
         moves += [Action.BLOCK] + ([Action.ESCALATE] if target is State.ESCALATED else [])
+    listed_on, waiting = day, False
     for action in moves:
         day = min(today, protocol.calendar.add(day, Duration.working_days(rng.randint(1, 4))))
+        if waiting and action in PATH:
+            continue
         try:
-            transfer = _act(transfer, action, staff_by_team, protocol, day, now, rng)
+            if action is Action.AGREE and sittings is not None and sittings.hears(transfer):
+                agreed = sittings.agree(transfer, listed_on)
+                if agreed is None:
+                    waiting = True  # its sitting is still to come: listed till then (or blocked meanwhile)
+                    continue
+                transfer, day = agreed
+            else:
+                transfer = _act(transfer, action, staff_by_team, protocol, day, now, rng)
         except Refusal as refusal:
             made.refused[f"{action.value}: {type(refusal).__name__}"] += 1
             break
+        if action is Action.LIST:
+            listed_on = day
     return transfer
+
+
+def _agreement_terms(transfer, protocol, day, rng) -> dict:
+    """The receiving team and the agreed date of formal transfer: by the protocol's transfer deadline where it is
+    still ahead; past it, a later date with the reason."""
+    team = rng.choice(list(services.eligible_receiving_teams(transfer)))
+    due = transfer.deadlines.filter(transfer_by=True, due__isnull=False).values_list("due", flat=True).first()
+    if due is not None and due > day:
+        return {"to_team": team, "transfer_date": day + dt.timedelta(days=rng.randint(1, (due - day).days))}
+    return {
+        "to_team": team,
+        "transfer_date": protocol.calendar.add(day, Duration.working_days(rng.randint(5, 10))),
+        "reason": LATE_REASON,
+    }
 
 
 def _act(transfer, action, staff_by_team, protocol, day, now, rng) -> Transfer:
     """One workflow action by a manager of the side that takes it, on `day`."""
     extra: dict = {}
     if action is Action.AGREE:
-        team = rng.choice(list(services.eligible_receiving_teams(transfer)))
-        # By the protocol's transfer deadline where it is still ahead; past it, a later date with the reason.
-        due = (
-            transfer.deadlines.filter(transfer_by=True, due__isnull=False)
-            .values_list("due", flat=True)
-            .first()
-        )
-        if due is not None and due > day:
-            on = day + dt.timedelta(days=rng.randint(1, (due - day).days))
-            extra = {"to_team": team, "transfer_date": on}
-        else:
-            extra = {
-                "to_team": team,
-                "transfer_date": protocol.calendar.add(day, Duration.working_days(rng.randint(5, 10))),
-                "reason": LATE_REASON,
-            }
+        extra = _agreement_terms(transfer, protocol, day, rng)
     elif action is Action.IDENTIFY_WORKER:
         candidates = list(services.receiving_worker_candidates(transfer, on=day))
         extra = {"worker": rng.choice(candidates) if candidates else None}

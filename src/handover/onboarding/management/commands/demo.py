@@ -1,8 +1,18 @@
 """`handover demo`: build a synthetic authority (synthetic names only) on either protocol, or list its logins."""
 
 import time
+from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from handover import clock
 from handover.onboarding.demo import SIZES, build_demo, demo_logins
@@ -61,19 +71,17 @@ class Command(BaseCommand):
             )
             return
         started = time.perf_counter()  # elapsed time for the progress lines, not the demo's clock
-
-        def progress(message: str) -> None:
-            self.stdout.write(f"[{time.perf_counter() - started:6.1f} s] {message}")
-
         try:
-            result = build_demo(
-                protocol_name=options["protocol"],
-                size=options["size"],
-                seed=options["seed"],
-                password=options["password"],
-                now=clock.now(),
-                progress=progress,
-            )
+            with self._progress(started) as (say, advance):
+                result = build_demo(
+                    protocol_name=options["protocol"],
+                    size=options["size"],
+                    seed=options["seed"],
+                    password=options["password"],
+                    now=clock.now(),
+                    progress=say,
+                    advance=advance,
+                )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
@@ -83,9 +91,46 @@ class Command(BaseCommand):
                 f"built in {time.perf_counter() - started:.1f} s."
             )
         )
+        self.stdout.write(result.timing())
+        self.stdout.write(result.senders)
         self.stdout.write(LOGIN_PATTERNS)
         self.stdout.write("`handover demo --logins` lists every login with its name, role and team.")
         self.stdout.write(f"Password for every demo login: {result.password}")
+
+    @contextmanager
+    def _progress(self, started: float):
+        """On a terminal, a bar for each long phase with the result lines above them; otherwise a line for each
+        result with the seconds since the start (logs and scripts read those), as before."""
+        if not self.stdout.isatty():
+
+            def say(message: str) -> None:
+                self.stdout.write(f"[{time.perf_counter() - started:6.1f} s] {message}")
+
+            yield say, None
+            return
+        # The wrapped stream itself: Django's wrapper would end each of rich's partial redraws with a new line.
+        console = Console(file=getattr(self.stdout, "_out", self.stdout), highlight=False)
+        bars = Progress(
+            TextColumn("{task.description:<20}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        tasks: dict[str, int] = {}
+
+        def advance(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(stage, total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        def say_above(message: str) -> None:
+            if not message.startswith("  "):  # the count lines: the bars show those
+                console.print(message, markup=False)
+
+        with bars:
+            yield say_above, advance
 
     def _logins(self, authority: Authority, password: str | None) -> None:
         logins = demo_logins(authority)
