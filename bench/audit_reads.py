@@ -194,8 +194,11 @@ def count_rows(env: dict[str, str]) -> tuple[int, int]:
 def measure(env, journal, synchronous, seal_seconds, args) -> dict:
     if env["DATABASE_URL"].startswith("sqlite:"):  # the journal mode is the file's: set once, alone
         path = env["DATABASE_URL"].removeprefix("sqlite:///")
-        with sqlite3.connect(path) as db:
+        db = sqlite3.connect(path, timeout=30)
+        try:
             db.execute(f"PRAGMA journal_mode={journal or 'wal'}")
+        finally:
+            db.close()  # an idle connection left open would keep the next run from changing the mode
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
     procs = [
