@@ -268,3 +268,21 @@ def test_the_navigation_offers_only_the_pages_the_person_may_open(world):
     assert navigation(world.administrator) == ["My work", "Escalations", "Protocol", "Notifications"]
     page = signed_in(world.director).get("/overview/").content.decode()
     assert re.search(r'href="/overview/" aria-current="page"', page)
+
+
+@pytest.mark.parametrize("who", ["director", "service_manager"])
+def test_my_works_summary_counts_what_the_overview_counts(world, attention, who):
+    """My work's totals come from a lighter count (no transfer fetched or worded): the same numbers."""
+    from handover.organisation.access import overview_scope
+    from handover.web.overview import flag_totals, overview_of, summary_for
+
+    person = getattr(world, who)
+    secret = overdue(world, "X2", "Xena", restricted=True)  # counted for no one not named on it
+    scope = overview_scope(person)
+    full = overview_of(person, scope, TODAY)
+    summary = summary_for(person, TODAY)
+    assert [(f["words"], f["count"], f["url"]) for f in summary.flags] == full.totals
+    assert [n for _, n, _ in full.totals] == [1, 1, 1, 1]
+    assert summary.scope_words == full.scope_words
+    RestrictedAccess.objects.create(child=secret.child, staff=person)
+    assert flag_totals(person, scope, TODAY).counts["overdue"] == 2

@@ -160,6 +160,38 @@ def _days(n: int, *, late: bool = False) -> str:
     return f"{n} working day{'s' if n != 1 else ''}" + (" late" if late else "")
 
 
+def flags_of(state: str, *, overdue: bool, escalated: bool) -> frozenset[str]:
+    """The overview's flags of one open transfer: an overdue step, blocked (once escalated it counts as
+    escalated), escalated (the state, or an open escalation other than a dispute), or declined and in dispute."""
+    flags = set()
+    if overdue:
+        flags.add("overdue")
+    if state == State.BLOCKED:
+        flags.add("blocked")
+    if state == State.ESCALATED or escalated:
+        flags.add("escalated")
+    if state == State.DISPUTED:
+        flags.add("disputed")
+    return frozenset(flags)
+
+
+def flag_totals(staff: StaffMember, scope: OverviewScope, today: dt.date) -> Counts:
+    """How many open transfers in scope carry each flag: `flagged_transfers` counted, without fetching the
+    transfers or wording what is late (My work's summary; issue 14: the director's My work fetched and worded
+    every flagged transfer of the authority to show four numbers)."""
+    transfers = _in_scope(staff, scope)
+    standings = standings_of(authority=staff.authority, today=today, transfers=transfers)
+    escalated = set(
+        Escalation.objects.filter(resolved_at__isnull=True, transfer__in=transfers)
+        .exclude(subject=Escalation.Subject.DISPUTE)
+        .values_list("transfer_id", flat=True)
+    )
+    total = Counts()
+    for pk, state in transfers.values_list("pk", "state"):
+        total.add(flags_of(state, overdue=bool(standings.late.get(pk)), escalated=pk in escalated))
+    return total
+
+
 def flagged_transfers(staff: StaffMember, scope: OverviewScope, today: dt.date, *, service=None, team=None):
     """The open transfers in scope (narrowed to a service or a team: to or from it) that are overdue, blocked,
     escalated or in dispute, each with what is late and for how long."""
@@ -191,7 +223,9 @@ def flagged_transfers(staff: StaffMember, scope: OverviewScope, today: dt.date, 
     for transfer in rows:
         late: dict[str, tuple[str, str]] = {}
         steps = standings.late.get(transfer.pk)
-        if steps:
+        opened = [e for e in escalations.get(transfer.pk, []) if e.subject != Escalation.Subject.DISPUTE]
+        flags = flags_of(transfer.state, overdue=bool(steps), escalated=bool(opened))
+        if "overdue" in flags:
             worst = steps[0]
             extra = len(steps) - 1
             more = f", and {extra} more overdue step{'s' if extra != 1 else ''}" if extra else ""
@@ -199,14 +233,13 @@ def flagged_transfers(staff: StaffMember, scope: OverviewScope, today: dt.date, 
                 f"{worst.name} (due {worst.due:%-d %B %Y}){more}",
                 _days(_working_days(calendars, transfer, worst.due, today), late=True),
             )
-        if transfer.state == State.BLOCKED:  # once escalated, it counts as escalated
+        if "blocked" in flags:
             since = blocked_on.get(transfer.pk)
             late["blocked"] = (
                 f"Blocked since {since:%-d %B %Y}" if since else "Blocked",
                 _days(_working_days(calendars, transfer, since, today)) if since else "",
             )
-        opened = [e for e in escalations.get(transfer.pk, []) if e.subject != Escalation.Subject.DISPUTE]
-        if transfer.state == State.ESCALATED or opened:
+        if "escalated" in flags:
             top = opened[0] if opened else None
             since = timezone.localtime(top.opened_at).date() if top else None
             late["escalated"] = (
@@ -216,7 +249,7 @@ def flagged_transfers(staff: StaffMember, scope: OverviewScope, today: dt.date, 
                 else "Escalated",
                 _days(_working_days(calendars, transfer, since, today)) if since else "",
             )
-        if transfer.state == State.DISPUTED:
+        if "disputed" in flags:
             dispute = next(
                 (e for e in escalations.get(transfer.pk, []) if e.subject == Escalation.Subject.DISPUTE), None
             )
@@ -227,8 +260,8 @@ def flagged_transfers(staff: StaffMember, scope: OverviewScope, today: dt.date, 
                 else "Declined; waiting for a decision",
                 _days(_working_days(calendars, transfer, since, today)) if since else "",
             )
-        if late:
-            found.append(Flagged(transfer, frozenset(late), late))
+        if flags:
+            found.append(Flagged(transfer, flags, late))
     return found
 
 
@@ -296,9 +329,11 @@ def summary_for(staff: StaffMember, today: dt.date) -> Summary | None:
     scope = overview_scope(staff)
     if scope is None:
         return None
-    found = overview_of(staff, scope, today)
+    total = flag_totals(staff, scope, today)
+    scope_words = "" if scope.whole_authority else " and ".join(s.name for s in _services_in(staff, scope))
     return Summary(
-        found.scope_words, [{"words": words, "count": n, "url": url} for words, n, url in found.totals]
+        scope_words,
+        [{"words": FLAG_WORDS[f], "count": total.counts[f], "url": _url(show=f)} for f in FLAGS],
     )
 
 
