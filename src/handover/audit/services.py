@@ -70,7 +70,7 @@ def audit_record(
 # When a read's row is sealed: reads were every request's write, and sealing each one locked the chain's head,
 # so every page of an authority queued behind the others' seals (issue 14, bench/audit_reads.py). A read's row is
 # committed before its page is answered, so none is lost; the chain seals it with the next seal: a read's at
-# most READ_SEAL_SECONDS later in this process, any write's, the sweep's, and `handover audit verify`'s.
+# most HANDOVER_AUDIT_READ_SEAL_SECONDS later in this process, any write's, the sweep's, and `handover audit verify`'s.
 _last_read_seal: dict[int, float] = {}
 
 
