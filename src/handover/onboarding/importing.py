@@ -16,6 +16,7 @@ import io
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 
 from django.contrib.auth import get_user_model
@@ -154,7 +155,11 @@ def import_csv(
     if problems:
         raise ImportFailed(problems)
     with transaction.atomic():
-        writer = {"teams": _write_teams, "staff": _write_staff, "caseload": _write_caseload}[kind]
+        writer = {
+            "teams": _write_teams,
+            "staff": _write_staff,
+            "caseload": partial(_write_caseload, now=now),
+        }[kind]
         written = writer(authority, checked, report)
         audit_record(actor=actor, verb=Verb.IMPORT, at=now, detail=f"imported {written} {kind} rows")
     report.done("write", written)
@@ -381,7 +386,7 @@ def _check_caseload(authority, rows, problems, report, *, today):
         yield row, dob, expected, start, team, worker, disability, values
 
 
-def _write_caseload(authority, checked, report) -> int:
+def _write_caseload(authority, checked, report, *, now: dt.datetime) -> int:
     """Chunk by chunk: the chunk's new families, then its children, then their allocations, plans and legal
     statuses, each record with the history row saving it would add (see `_Table`)."""
     if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35: no keys to link by
@@ -401,7 +406,7 @@ def _write_caseload(authority, checked, report) -> int:
     total = len(checked)
     for first in range(0, total, CHUNK):
         chunk = checked[first : first + CHUNK]
-        history["history_date"] = timezone.now()  # as `save()` dates its history row: when it is written
+        history["history_date"] = now  # the import's time, from the boundary (saving would read the clock)
         names = {(row.get("family") or "").strip(): None for row, *_ in chunk}
         new = [name for name in names if name and name not in families]
         ids = tables[Family].insert([{"authority_id": authority.pk, "name": name} for name in new])
