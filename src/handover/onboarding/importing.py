@@ -36,42 +36,9 @@ from handover.children.models import (
 )
 from handover.domain import plausible, registration
 from handover.domain.facts import ASYLUM_STATUSES, LEGAL_STATUSES, PLAN_TYPES
+from handover.onboarding.columns import COLUMNS
 from handover.organisation.models import Authority, Membership, Role, Service, StaffMember, Team
 
-COLUMNS = {
-    "teams": ("service", "team_code", "team_name", "locality"),
-    "staff": (
-        "username",
-        "name",
-        "email",
-        "phone",
-        "job_title",
-        "social_work_england_number",
-        "social_work_england_expires",
-        "role",
-        "team",
-        "service",
-        "start",
-    ),
-    "caseload": (
-        "identifier",
-        "first_name",
-        "last_name",
-        "date_of_birth",
-        "expected_date_of_birth",
-        "gender",
-        "ethnicity",
-        "disability",
-        "asylum_status",
-        "locality",
-        "family",
-        "team",
-        "worker",
-        "allocation_start",
-        "legal_status",
-        "plan",
-    ),
-}
 REQUIRED = {
     "teams": ("service", "team_code", "team_name"),
     "staff": ("username", "name", "role", "start"),
