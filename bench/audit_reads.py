@@ -32,6 +32,9 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
+# The shared helpers beside this file, found after the standard library's modules (see above).
+sys.path.append(str(_HERE))
+
 import argparse  # noqa: E402
 import multiprocessing  # noqa: E402
 import os  # noqa: E402
@@ -41,7 +44,8 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-import urllib.parse  # noqa: E402
+
+from postgres_admin import postgres_fresh  # noqa: E402
 
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/handover_bench_audit"
 # (label, database, journal mode, synchronous, seconds between a process's seals after reads): journal and
@@ -72,15 +76,6 @@ def handover(env: dict[str, str], *args: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "handover.cli", *args], env=env, check=True, stdout=subprocess.DEVNULL
     )
-
-
-def postgres_fresh(url: str) -> None:
-    name = urllib.parse.urlsplit(url).path.lstrip("/")
-    if name == "test" or name.startswith("test_"):
-        raise SystemExit(f"refusing to drop {name!r}: the test suite's database")
-    admin = urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/postgres"))
-    for sql in (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'):
-        subprocess.run(["psql", admin, "-q", "-c", sql], check=True, stdout=subprocess.DEVNULL)
 
 
 def prepare(database: str, folder: str, postgres: str) -> dict[str, str]:

@@ -45,13 +45,15 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
+# The shared helpers beside this file, found after the standard library's modules (see above).
+sys.path.append(str(_HERE))
+
 import argparse  # noqa: E402
 import csv  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -61,6 +63,7 @@ import time  # noqa: E402
 import urllib.parse  # noqa: E402
 
 from handover.onboarding.columns import COLUMNS as CSV_COLUMNS  # noqa: E402
+from postgres_admin import postgres_admin, postgres_name  # noqa: E402
 
 GOAL_SECONDS = 30.0  # for GOAL_ROWS rows, end to end
 GOAL_ROWS = 100_000
@@ -225,24 +228,6 @@ def django_json(env: dict[str, str], script: str, *args: str) -> dict:
         print(done.stderr, file=sys.stderr)
         done.check_returncode()
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def postgres_admin(url: str, sql: str) -> str:
-    """Run one statement with psql on the server's maintenance database."""
-    parts = urllib.parse.urlsplit(url)
-    command = ["psql", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)]
-    command += ["-U", parts.username or "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tAc", sql]
-    env = dict(os.environ)
-    if parts.password:
-        env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
-    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def postgres_name(url: str) -> str:
-    name = urllib.parse.urlsplit(url).path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or name == "test" or name.startswith("test_"):
-        raise SystemExit(f"--postgres: {name!r} is not a database this may drop (nor test or test_*)")
-    return name
 
 
 class Database:

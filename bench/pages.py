@@ -42,6 +42,9 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
+# The shared helpers beside this file, found after the standard library's modules (see above).
+sys.path.append(str(_HERE))
+
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import http.client  # noqa: E402
@@ -60,6 +63,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import urllib.parse  # noqa: E402
 from http.cookies import SimpleCookie  # noqa: E402
+
+from postgres_admin import postgres_admin, postgres_fresh, postgres_name  # noqa: E402
 
 LUA = _HERE / "pages.lua"
 PASSWORD = "bench-only-password"  # nosec B105  # every demo login's, on a throwaway database
@@ -143,24 +148,6 @@ def collect_static(env: dict[str, str], folder: Path) -> None:
         subprocess.run([sys.executable, "-c", COLLECT_MANIFEST], env=env, check=True)
 
 
-def postgres_admin(url: str, sql: str, database: str = "postgres") -> str:
-    """Run one statement with psql, by default on the server's maintenance database."""
-    parts = urllib.parse.urlsplit(url)
-    command = ["psql", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)]
-    command += ["-U", parts.username or "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql]
-    env = dict(os.environ)
-    if parts.password:
-        env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
-    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def postgres_name(url: str) -> str:
-    name = urllib.parse.urlsplit(url).path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or name == "test" or name.startswith("test_"):
-        raise SystemExit(f"--postgres: {name!r} is not a database this may drop (nor test or test_*)")
-    return name
-
-
 def analyze(url: str) -> None:
     """What PostgreSQL's autovacuum does a minute or so after a bulk load, done before measuring: on a server
     where it is off (as on this machine's, set up for the test suite) the demo's 250,000 transfers would be
@@ -200,8 +187,7 @@ def prepare(database: str, *, folder: Path, size: str, protocol: str, postgres: 
     else:
         for other in folder.glob("postgres-*.built"):  # one database, one demo: whatever was there goes
             other.unlink()
-        postgres_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        postgres_admin(url, f"CREATE DATABASE {name}")
+        postgres_fresh(url)
     started = time.perf_counter()
     handover(env, "manage", "migrate", "--verbosity", "0")
     migrated = time.perf_counter() - started

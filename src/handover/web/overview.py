@@ -265,6 +265,11 @@ def flagged_transfers(staff: StaffMember, scope: OverviewScope, today: dt.date, 
     return found
 
 
+def _scope_words(scope: OverviewScope, services) -> str:
+    """The services an overview covers, in words; empty for the whole authority."""
+    return "" if scope.whole_authority else " and ".join(s.name for s in services)
+
+
 def _url(**params) -> str:
     return f"{reverse('web:overview')}?{urlencode({k: v for k, v in params.items() if v})}#listed"
 
@@ -305,7 +310,7 @@ def overview_of(
             if team is None or tm.pk == team.pk:
                 rows.append(CountRow(tm.name, True, cells(by_team[tm.pk], service=svc.pk, team=tm.pk)))
     return Overview(
-        scope_words="" if scope.whole_authority else " and ".join(s.name for s in offered_services),
+        scope_words=_scope_words(scope, offered_services),
         services=offered_services,
         teams=offered_teams,
         totals=[(FLAG_WORDS[f], total.counts[f], _url(show=f, **narrowed)) for f in FLAGS],
@@ -330,9 +335,8 @@ def summary_for(staff: StaffMember, today: dt.date) -> Summary | None:
     if scope is None:
         return None
     total = flag_totals(staff, scope, today)
-    scope_words = "" if scope.whole_authority else " and ".join(s.name for s in _services_in(staff, scope))
     return Summary(
-        scope_words,
+        _scope_words(scope, _services_in(staff, scope)),
         [{"words": FLAG_WORDS[f], "count": total.counts[f], "url": _url(show=f)} for f in FLAGS],
     )
 
